@@ -1,0 +1,1 @@
+"""One package per machine; each runs as ``python -m services.<name>``."""

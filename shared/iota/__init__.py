@@ -1,0 +1,1 @@
+"""IOTA building blocks shared by every machine: trinary codecs, Curl, wallet, ZMQ."""

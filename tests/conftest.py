@@ -1,0 +1,1 @@
+"""Test-wide configuration: markers that depend on what the machine has."""
