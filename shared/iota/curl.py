@@ -5,6 +5,10 @@ hash thousands of times per operation, so the transform is JIT-compiled
 (``cache=True`` keeps the machine code between runs). ``hash_many`` hashes a
 batch of equal-length inputs in one call, which is what the devnet does with
 a ``storeTransactions`` body.
+
+Absorbing follows IRI and iota.js: a ragged last block overwrites the start of
+the state and leaves the rest (PyOTA's pure-Python Curl zero-pads it instead;
+the two agree on whole 243-trit blocks, which is all the protocol hashes).
 """
 
 from __future__ import annotations
@@ -87,7 +91,9 @@ def transform(state: npt.NDArray[np.int8], rounds: int = 81) -> None:
     _transform(state, rounds, _INDICES, _TRUTH_TABLE)
 
 
-def curl_hash(trits: npt.ArrayLike, rounds: int = 81, length: int = HASH_LENGTH) -> npt.NDArray[np.int8]:
+def curl_hash(
+    trits: npt.ArrayLike, rounds: int = 81, length: int = HASH_LENGTH
+) -> npt.NDArray[np.int8]:
     """Absorb ``trits`` into a fresh sponge and squeeze ``length`` trits."""
     data = np.ascontiguousarray(trits, dtype=np.int8)
     return _absorb_squeeze(new_state(), data, length, rounds, _INDICES, _TRUTH_TABLE)

@@ -1,0 +1,1 @@
+"""The lock device: MicroPython-subset firmware (lockdevice) and its CPython host (host/)."""

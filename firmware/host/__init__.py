@@ -1,0 +1,1 @@
+"""CPython stand-ins for what a MicroPython board provides: umqtt.simple and machine.Pin."""

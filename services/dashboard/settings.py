@@ -1,0 +1,54 @@
+"""Environment settings of the dashboard."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DashboardSettings", "MachineLink"]
+
+
+class MachineLink(BaseModel):
+    """One machine as the BROWSER reaches it (so: a URL that works from the user's machine)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    url: str = Field(pattern=r"^https?://[^\s]+$")
+    provider: str | None = Field(None, description="the name of a robot's energy provider")
+
+
+DEFAULT_MACHINES = [
+    MachineLink(name="robot 1", url="http://localhost:3000", provider="wind"),
+    MachineLink(name="wind", url="http://localhost:3001"),
+    MachineLink(name="robot 2", url="http://localhost:3002", provider="solar"),
+    MachineLink(name="solar", url="http://localhost:3003"),
+]
+
+
+class DashboardSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    port: int = Field(8080, ge=1, le=65535)
+    host: str = "0.0.0.0"
+    name: str = Field("dashboard", min_length=1, max_length=64)
+    machines: list[MachineLink] = Field(default_factory=lambda: list(DEFAULT_MACHINES))
+    faucet_url: str = Field("http://localhost:14265", pattern=r"^https?://")
+    faucet_token: SecretStr | None = None
+    pay_limit: int = Field(10_000, gt=0, description="most a visitor may pay per click")
+    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @field_validator("machines")
+    @classmethod
+    def _unique_names(cls, value: list[MachineLink]) -> list[MachineLink]:
+        names = [m.name for m in value]
+        if len(set(names)) != len(names):
+            raise ValueError("machine names must be unique")
+        known = set(names)
+        for machine in value:
+            if machine.provider is not None and machine.provider not in known:
+                raise ValueError(f"{machine.name}: provider {machine.provider!r} is not listed")
+        return value
+
+    @field_validator("faucet_token")
+    @classmethod
+    def _empty_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None

@@ -1,0 +1,133 @@
+// The demo page: one card per machine, live over each machine's Socket.IO, plus the faucet.
+"use strict";
+
+const logList = document.getElementById("log");
+
+function log(text) {
+  const item = document.createElement("li");
+  item.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+  logList.prepend(item);
+}
+
+function makeCard(machine, isProvider) {
+  const card = document.getElementById("machine-card").content.firstElementChild.cloneNode(true);
+  card.dataset.machine = machine.name;
+  card.classList.add(isProvider ? "provider" : "robot");
+  card.querySelector(".name").textContent = machine.name;
+  return card;
+}
+
+function connectMachine(machine, card, payLimit) {
+  const $ = (selector) => card.querySelector(selector);
+  const socket = new TinySocket(machine.url);
+  let current = {};
+  let previousStatus = null;
+
+  function showStatus(status) {
+    const badge = $(".status");
+    badge.textContent = status;
+    badge.className = "badge status " + status;
+    card.dataset.status = status;
+  }
+
+  function refreshButtons() {
+    const status = card.dataset.status;
+    $(".order").disabled = !socket.connected || status === "booting";
+    $(".pay").disabled = !(status === "waiting_for_tx" && current.address && current.price);
+  }
+
+  socket.on("connect", () => log(`${machine.name}: connected`));
+  socket.on("disconnect", () => {
+    showStatus("offline");
+    refreshButtons();
+    log(`${machine.name}: connection lost, reconnecting`);
+  });
+  socket.on("welcome", (data) => {
+    showStatus(data.status);
+    refreshButtons();
+  });
+  socket.on("status", (data) => {
+    current = data;
+    showStatus(data.status);
+    $(".message").textContent = data.message || "-";
+    $(".order-info").textContent = data.address
+      ? `${data.order_id || ""} pay ${data.price}i to ${data.address}` : "-";
+    if (previousStatus === "working" && data.status === "waiting_for_order") {
+      $(".made").textContent = String(Number($(".made").textContent) + 1);
+      log(`${machine.name}: product finished (${data.message})`);
+    } else if (previousStatus !== null && previousStatus !== data.status) {
+      log(`${machine.name}: ${data.status}: ${data.message}`);
+    }
+    previousStatus = data.status;
+    refreshButtons();
+  });
+  socket.on("balance", (data) => {
+    $(".balance").textContent = `${data.balance}i`;
+  });
+  socket.on("queued", (data) => log(`${machine.name}: ${data.message}`));
+  socket.on("error", (data) => log(`${machine.name}: error: ${data.reason}`));
+
+  $(".order").addEventListener("click", () => {
+    socket.emit("order", { product: "product", customer: "browser" }, (reply) => {
+      if (reply && reply.error) log(`${machine.name}: order refused: ${reply.error}`);
+      else log(`${machine.name}: order ${reply.order_id} placed, price ${reply.price}i`);
+    });
+  });
+  $(".pay").addEventListener("click", async () => {
+    const { address, price } = current;
+    if (price > payLimit) {
+      log(`${machine.name}: price ${price}i is above the faucet limit ${payLimit}i`);
+      return;
+    }
+    $(".pay").disabled = true;
+    log(`${machine.name}: paying ${price}i from the faucet`);
+    const reply = await fetch("/api/pay", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ address, value: price }),
+    });
+    if (!reply.ok) log(`${machine.name}: payment failed: ${await reply.text()}`);
+    else log(`${machine.name}: payment sent`);
+  });
+}
+
+async function main() {
+  const config = await (await fetch("/api/machines")).json();
+  const byName = new Map(config.machines.map((m) => [m.name, m]));
+  const providers = new Set(config.machines.map((m) => m.provider).filter(Boolean));
+  const pairs = document.getElementById("pairs");
+  const shown = new Set();
+  for (const machine of config.machines) {
+    if (shown.has(machine.name) || providers.has(machine.name) && !machine.provider) continue;
+    const row = document.createElement("section");
+    row.className = "pair";
+    const robotCard = makeCard(machine, false);
+    row.append(robotCard);
+    connectMachine(machine, robotCard, config.pay_limit);
+    shown.add(machine.name);
+    const provider = byName.get(machine.provider);
+    if (provider) {
+      const arrow = document.createElement("span");
+      arrow.className = "arrow";
+      arrow.textContent = "\u2192";
+      const providerCard = makeCard(provider, true);
+      row.append(arrow, providerCard);
+      connectMachine(provider, providerCard, config.pay_limit);
+      shown.add(provider.name);
+    }
+    pairs.append(row);
+  }
+  // providers nobody buys from still get a card
+  for (const machine of config.machines) {
+    if (shown.has(machine.name)) continue;
+    const row = document.createElement("section");
+    row.className = "pair";
+    const card = makeCard(machine, true);
+    row.append(card);
+    connectMachine(machine, card, config.pay_limit);
+    pairs.append(row);
+  }
+  log("dashboard ready");
+}
+
+main();

@@ -1,0 +1,203 @@
+"""The devnet app: IRI POST /, /faucet, GET / and /health; its lifespan runs the coordinator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from services.devnet.api import LIMITS, IriApi
+from services.devnet.coordinator import MilestoneCoordinator
+from services.devnet.faucet import Faucet, FaucetError, FaucetUnavailable
+from services.devnet.node import DevnetNode
+from services.devnet.publisher import ZmqPublisher
+from services.devnet.settings import DevnetSettings
+from services.devnet.store import TangleStore
+from services.devnet.tangle import Tangle, TangleError, load_snapshot
+from shared.iota.bundle import TOTAL_SUPPLY
+from shared.iota.signing import address_of
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("devnet")
+
+
+class FaucetRequest(BaseModel):
+    """POST /faucet body."""
+
+    address: Any = None
+    value: Any = None
+
+
+def _genesis(settings: DevnetSettings) -> dict[str, int]:
+    if settings.snapshot is not None:
+        return load_snapshot(settings.snapshot)
+    # Without a snapshot the whole supply starts on the faucet's first address.
+    return {address_of(settings.faucet_seed.get_secret_value(), 0, 2): TOTAL_SUPPLY}
+
+
+def create_app(settings: DevnetSettings) -> FastAPI:
+    """Build the devnet app; nothing starts until the lifespan runs."""
+    state: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = TangleStore(settings.effective_database_url())
+        tangle = Tangle(store, settings.mwm)
+        await anyio.to_thread.run_sync(tangle.open, lambda: _genesis(settings))
+        publisher = ZmqPublisher(settings.host, settings.zmq_port)
+        node = DevnetNode(tangle, publisher, settings.mwm)
+        coordinator = MilestoneCoordinator(
+            node, settings.coordinator_seed.get_secret_value(), max_merges=settings.max_merges
+        )
+        faucet = Faucet(
+            node,
+            settings.faucet_seed.get_secret_value(),
+            settings.faucet_max,
+            wait=max(30.0, 10 * settings.milestone_interval),
+        )
+        state.update(
+            node=node, api=IriApi(node, coordinator.address), faucet=faucet, started=time.time()
+        )
+        task = asyncio.create_task(coordinator.run(settings.milestone_interval))
+        log.info(
+            "event=devnet_started port=%d zmq_port=%d mwm=%d milestone_interval=%s "
+            "coordinator=%s data=%s",
+            settings.port,
+            settings.zmq_port,
+            settings.mwm,
+            settings.milestone_interval,
+            coordinator.address,
+            settings.data_dir,
+        )
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            publisher.close()
+            store.close()
+            log.info("event=devnet_stopped")
+
+    app = FastAPI(
+        title="devnet",
+        summary="Private IOTA devnet: IRI 1.8-compatible node, coordinator, ZMQ feed, faucet",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+
+    @app.middleware("http")
+    async def always_cors(request: Request, call_next: Any) -> Any:
+        # IRI sends the header on every reply, not only when the request has an Origin.
+        response = await call_next(request)
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+        return response
+
+    @app.get("/")
+    async def root() -> dict[str, Any]:
+        """Service name and status."""
+        node: DevnetNode | None = state.get("node")
+        synced = node is not None and node.tangle.latest_milestone_index >= 1
+        return {
+            "name": "devnet",
+            "status": "synced" if synced else "starting",
+            "latestMilestoneIndex": node.tangle.latest_milestone_index if node else 0,
+        }
+
+    @app.get("/health")
+    async def health() -> JSONResponse:
+        """200 once the node has a milestone, 503 before."""
+        node: DevnetNode | None = state.get("node")
+        index = node.tangle.latest_milestone_index if node else 0
+        ok = index >= 1
+        return JSONResponse(
+            {"status": "ok" if ok else "starting", "latestMilestoneIndex": index},
+            status_code=200 if ok else 503,
+        )
+
+    @app.post("/", include_in_schema=True, summary="IRI 1.8 API command")
+    async def iri(request: Request) -> JSONResponse:
+        """IRI API: JSON body {"command": ..., ...}; header X-IOTA-API-Version required."""
+        started = time.perf_counter()
+        raw = await request.body()
+
+        def reply(status: int, body: dict[str, Any]) -> JSONResponse:
+            body["duration"] = int((time.perf_counter() - started) * 1000)
+            return JSONResponse(body, status_code=status)
+
+        if len(raw) > LIMITS["maxBodyLength"]:
+            return reply(400, {"error": "Request too long"})
+        if "x-iota-api-version" not in request.headers:
+            return reply(400, {"error": "Invalid API Version"})
+        try:
+            body = json.loads(raw)
+        except ValueError as error:
+            return reply(400, {"error": f"Invalid JSON syntax: {error}"})
+        api: IriApi = state["api"]
+        status, answer = await anyio.to_thread.run_sync(api.dispatch, body)
+        if status >= 400:
+            log.info(
+                "event=api_refused command=%s status=%d reason=%r",
+                body.get("command") if isinstance(body, dict) else None,
+                status,
+                next(iter(answer.values())),
+            )
+        return reply(status, answer)
+
+    @app.post("/faucet")
+    async def faucet_route(request: Request, payload: FaucetRequest) -> JSONResponse:
+        """Send `value` devnet tokens to `address` (capped by DEVNET_FAUCET_MAX)."""
+        token = settings.faucet_token.get_secret_value() if settings.faucet_token else None
+        if token:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not secrets.compare_digest(given, token):
+                return JSONResponse({"error": "faucet token missing or wrong"}, status_code=401)
+        faucet: Faucet = state["faucet"]
+        try:
+            payment = await anyio.to_thread.run_sync(faucet.pay, payload.address, payload.value)
+        except FaucetError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        except (FaucetUnavailable, TangleError) as error:
+            return JSONResponse({"error": str(error)}, status_code=503)
+        log.info("event=faucet_paid address=%s value=%d", payment.address, payment.value)
+        return JSONResponse(
+            {
+                "address": payment.address,
+                "value": payment.value,
+                "bundle": payment.bundle,
+                "tail": payment.tail,
+                "transactions": payment.transactions,
+            }
+        )
+
+    @app.get("/faucet")
+    async def faucet_info() -> dict[str, Any]:
+        """The faucet's current address, confirmed balance and cap."""
+        faucet: Faucet = state["faucet"]
+        index = faucet.key_index()
+        return {
+            "address": faucet.address(index),
+            "balance": faucet.balance(),
+            "max": faucet.max_value,
+            "tokenRequired": bool(settings.faucet_token),
+        }
+
+    return app

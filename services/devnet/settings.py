@@ -1,0 +1,70 @@
+"""The devnet's settings: every DEVNET_* environment variable, typed and validated at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.iota.trinary import is_trytes
+
+__all__ = ["PUBLIC_TEST_COORDINATOR_SEED", "PUBLIC_TEST_FAUCET_SEED", "DevnetSettings"]
+
+# PUBLIC TEST SEEDS: they are printed in this file and in docs/devnet.md, so anyone
+# can spend what they hold. They exist so a devnet works with zero configuration;
+# never send anything of value to addresses derived from them.
+PUBLIC_TEST_FAUCET_SEED = "DEVNET9PUBLIC9TEST9SEED9DO9NOT9USE9FOR9ANYTHING9REAL9" + "9" * 28
+PUBLIC_TEST_COORDINATOR_SEED = "DEVNET9PUBLIC9COORDINATOR9SEED9DO9NOT9USE9FOR9ANYTHING9" + "9" * 26
+
+
+def _check_seed(value: SecretStr) -> SecretStr:
+    seed = value.get_secret_value()
+    if not is_trytes(seed, 81):
+        raise ValueError("must be exactly 81 trytes (A-Z and 9)")
+    return value
+
+
+class DevnetSettings(BaseSettings):
+    """Configuration of ``python -m services.devnet`` (see docs/devnet.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="DEVNET_", extra="ignore")
+
+    host: str = "0.0.0.0"
+    port: int = Field(14265, ge=1, le=65535)
+    zmq_port: int = Field(5556, ge=1, le=65535)
+    mwm: int = Field(9, ge=1, le=27)
+    milestone_interval: float = Field(1.0, gt=0, le=3600)
+    snapshot: Path | None = None
+    faucet_seed: SecretStr = SecretStr(PUBLIC_TEST_FAUCET_SEED)
+    faucet_max: int = Field(1_000_000_000, ge=1)
+    faucet_token: SecretStr | None = None
+    coordinator_seed: SecretStr = SecretStr(PUBLIC_TEST_COORDINATOR_SEED)
+    data_dir: Path = Path("data/devnet")
+    database_url: str | None = None
+    max_merges: int = Field(16, ge=0, le=1000)
+    log_level: str = "info"
+
+    @field_validator("faucet_seed", "coordinator_seed")
+    @classmethod
+    def _seed(cls, value: SecretStr) -> SecretStr:
+        return _check_seed(value)
+
+    @field_validator("snapshot")
+    @classmethod
+    def _snapshot_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"snapshot file {value} does not exist")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be debug, info, warning or error")
+        return value.lower()
+
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'tangle.sqlite'}"

@@ -1,0 +1,111 @@
+"""Request and response bodies of the lock controller's HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "AccountIn",
+    "AccountOut",
+    "CheckoutOut",
+    "CircleIn",
+    "CircleOut",
+    "EventOut",
+    "MemberIn",
+    "MembershipIn",
+    "MembershipOut",
+    "TokenOut",
+    "ToolIn",
+    "ToolOut",
+]
+
+NAME = r"^[A-Za-z0-9_.-]{1,64}$"
+
+
+class AccountIn(BaseModel):
+    username: str = Field(pattern=NAME)
+    password: str = Field(min_length=8, max_length=200)
+
+
+class AccountOut(BaseModel):
+    id: int
+    username: str
+    circles: list[str]
+    active_membership: bool
+
+
+class CircleIn(BaseModel):
+    name: str = Field(pattern=NAME)
+    description: str = Field(default="", max_length=1000)
+
+
+class CircleOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    members: list[str]
+
+
+class MemberIn(BaseModel):
+    account_id: int
+
+
+class MembershipIn(BaseModel):
+    starts_at: datetime | None = Field(default=None, description="default: now")
+    days: int = Field(default=30, ge=1, le=3660)
+
+
+class MembershipOut(BaseModel):
+    id: int
+    account_id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ToolIn(BaseModel):
+    name: str = Field(pattern=NAME)
+    description: str = Field(default="", max_length=1000)
+    device_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    lock_index: int = Field(ge=0, le=999)
+    circle_id: int | None = None
+
+
+class ToolOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    device_id: str
+    lock_index: int
+    circle: str | None
+    holder: str | None
+    checked_out_at: datetime | None
+    device_online: bool | None = Field(description="None until the broker told us")
+    device_name: str | None
+    lock_state: str | None = Field(description="locked, unlocked, or None if never reported")
+    lock_request: str | None
+
+
+class CheckoutOut(BaseModel):
+    tool: ToolOut
+    state: str
+    request: str
+    confirmed_in_ms: float
+    took_over_from: str | None = None
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class EventOut(BaseModel):
+    id: int
+    at: datetime
+    kind: str
+    account: str | None
+    tool: str | None
+    request_id: str | None
+    detail: str

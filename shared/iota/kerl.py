@@ -1,0 +1,174 @@
+"""Kerl (Keccak-384 over trits) as IRI and PyOTA compute it, with fast trit<->byte conversion.
+
+Kerl hashes 243-trit blocks: the last trit of each block is forced to 0, the
+remaining 242 balanced trits are read as a signed integer and fed to
+Keccak-384 as 48 big-endian two's-complement bytes; a squeeze turns the 48-byte
+digest back into 243 trits (the last one zeroed) and re-seeds the sponge with
+the digest's bitwise complement. PyOTA does the integer conversion in pure
+Python (about a millisecond a block); WOTS signatures need hundreds of blocks,
+so the conversion is compiled with numba and works on 32-bit limbs.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import numpy.typing as npt
+from sha3 import keccak_384
+
+__all__ = [
+    "BYTE_HASH_LENGTH",
+    "TRIT_HASH_LENGTH",
+    "Kerl",
+    "bytes_to_trits",
+    "kerl_hash",
+    "kerl_hash_chain",
+    "trits_to_bytes",
+]
+
+BYTE_HASH_LENGTH = 48
+TRIT_HASH_LENGTH = 243
+_WORDS = 13  # 13 x 32 bits covers 3^243 (about 2^385.2) with room for carries
+_MASK = (1 << 32) - 1
+
+
+def _words_of(value: int) -> npt.NDArray[np.uint64]:
+    return np.array([(value >> (32 * i)) & _MASK for i in range(_WORDS)], dtype=np.uint64)
+
+
+# (3^242 - 1) / 2 shifts 242 balanced trits to unsigned digits; (3^243 - 1) / 2
+# does the same for the 243 trits a digest is expanded to.
+_HALF_242 = _words_of((3**242 - 1) // 2)
+_HALF_243 = _words_of((3**243 - 1) // 2)
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _to_bytes(
+    trits: npt.NDArray[np.int8], half: npt.NDArray[np.uint64], out: npt.NDArray[np.uint8]
+) -> None:  # pragma: no cover - jitted
+    words = np.zeros(_WORDS, dtype=np.uint64)
+    mask = np.uint64(0xFFFFFFFF)
+    # Horner over the unsigned digits (trit + 1), most significant first.
+    for i in range(241, -1, -1):
+        carry = np.uint64(trits[i] + 1)
+        for w in range(_WORDS):
+            v = words[w] * np.uint64(3) + carry
+            words[w] = v & mask
+            carry = v >> np.uint64(32)
+    # Subtract the offset: the signed value modulo 2^416, i.e. two's complement.
+    borrow = np.uint64(0)
+    for w in range(_WORDS):
+        a = words[w] + (mask + np.uint64(1))
+        v = a - half[w] - borrow
+        words[w] = v & mask
+        borrow = np.uint64(1) if v <= mask else np.uint64(0)
+    # Big-endian bytes of the low 384 bits.
+    for w in range(12):
+        word = words[w]
+        base = 47 - 4 * w
+        for b in range(4):
+            out[base - b] = np.uint8((word >> np.uint64(8 * b)) & np.uint64(0xFF))
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _to_trits(
+    data: npt.NDArray[np.uint8], half: npt.NDArray[np.uint64], out: npt.NDArray[np.int8]
+) -> None:  # pragma: no cover - jitted
+    words = np.zeros(_WORDS, dtype=np.uint64)
+    mask = np.uint64(0xFFFFFFFF)
+    for w in range(12):
+        base = 47 - 4 * w
+        word = np.uint64(0)
+        for b in range(4):
+            word |= np.uint64(data[base - b]) << np.uint64(8 * b)
+        words[w] = word
+    if data[0] >= 128:  # negative: sign-extend into the 13th limb
+        words[12] = mask
+    # Add the offset modulo 2^416 so the value becomes unsigned base-3 digits.
+    carry = np.uint64(0)
+    for w in range(_WORDS):
+        v = words[w] + half[w] + carry
+        words[w] = v & mask
+        carry = v >> np.uint64(32)
+    for i in range(TRIT_HASH_LENGTH):
+        remainder = np.uint64(0)
+        for w in range(_WORDS - 1, -1, -1):
+            v = (remainder << np.uint64(32)) | words[w]
+            words[w] = v // np.uint64(3)
+            remainder = v % np.uint64(3)
+        out[i] = np.int8(np.int64(remainder) - 1)
+    out[TRIT_HASH_LENGTH - 1] = 0
+
+
+def trits_to_bytes(trits: npt.ArrayLike) -> bytes:
+    """The 48 bytes Kerl feeds Keccak for one 243-trit block (the last trit is ignored)."""
+    data = np.ascontiguousarray(trits, dtype=np.int8)
+    if data.shape != (TRIT_HASH_LENGTH,):
+        raise ValueError(f"need {TRIT_HASH_LENGTH} trits, got {data.shape}")
+    out = np.empty(BYTE_HASH_LENGTH, dtype=np.uint8)
+    _to_bytes(data, _HALF_242, out)
+    return out.tobytes()
+
+
+def bytes_to_trits(data: bytes) -> npt.NDArray[np.int8]:
+    """The 243 trits (last one 0) Kerl squeezes out of a 48-byte Keccak digest."""
+    if len(data) != BYTE_HASH_LENGTH:
+        raise ValueError(f"need {BYTE_HASH_LENGTH} bytes, got {len(data)}")
+    out = np.empty(TRIT_HASH_LENGTH, dtype=np.int8)
+    _to_trits(np.frombuffer(data, dtype=np.uint8), _HALF_243, out)
+    return out
+
+
+_FLIP = bytes(range(255, -1, -1))  # b -> ~b & 0xFF as a bytes.translate table
+
+
+class Kerl:
+    """A Kerl sponge: ``absorb`` multiples of 243 trits, ``squeeze`` 243 trits at a time."""
+
+    def __init__(self) -> None:
+        self._keccak = keccak_384()
+
+    def reset(self) -> None:
+        self._keccak = keccak_384()
+
+    def absorb(self, trits: npt.ArrayLike) -> None:
+        data = np.ascontiguousarray(trits, dtype=np.int8)
+        if data.ndim != 1 or data.shape[0] == 0 or data.shape[0] % TRIT_HASH_LENGTH:
+            raise ValueError("Kerl absorbs a non-empty multiple of 243 trits")
+        out = np.empty(BYTE_HASH_LENGTH, dtype=np.uint8)
+        for offset in range(0, data.shape[0], TRIT_HASH_LENGTH):
+            _to_bytes(data[offset : offset + TRIT_HASH_LENGTH], _HALF_242, out)
+            self._keccak.update(out.tobytes())
+
+    def squeeze(self, length: int = TRIT_HASH_LENGTH) -> npt.NDArray[np.int8]:
+        if length <= 0 or length % TRIT_HASH_LENGTH:
+            raise ValueError("Kerl squeezes a positive multiple of 243 trits")
+        result = np.empty(length, dtype=np.int8)
+        for offset in range(0, length, TRIT_HASH_LENGTH):
+            digest = self._keccak.digest()
+            _to_trits(
+                np.frombuffer(digest, dtype=np.uint8),
+                _HALF_243,
+                result[offset : offset + TRIT_HASH_LENGTH],
+            )
+            self._keccak = keccak_384()
+            self._keccak.update(digest.translate(_FLIP))
+        return result
+
+
+def kerl_hash(trits: npt.ArrayLike, length: int = TRIT_HASH_LENGTH) -> npt.NDArray[np.int8]:
+    """Absorb ``trits`` into a fresh Kerl and squeeze ``length`` trits."""
+    sponge = Kerl()
+    sponge.absorb(trits)
+    return sponge.squeeze(length)
+
+
+def kerl_hash_chain(block: npt.ArrayLike, times: int) -> npt.NDArray[np.int8]:
+    """Hash one 243-trit block ``times`` times in a row (the WOTS chain step)."""
+    current = np.array(block, dtype=np.int8)
+    raw = np.empty(BYTE_HASH_LENGTH, dtype=np.uint8)
+    for _ in range(times):
+        _to_bytes(current, _HALF_242, raw)
+        digest = keccak_384(raw.tobytes()).digest()
+        _to_trits(np.frombuffer(digest, dtype=np.uint8), _HALF_243, current)
+    return current

@@ -1,0 +1,377 @@
+"""The order processor every machine runs: one order at a time, from payment to work done.
+
+Robot: waiting_for_tx -> waiting_for_tx_confirm -> payout_provider -> working -> waiting_for_order
+Provider: waiting_for_tx -> waiting_for_tx_confirm -> working -> waiting_for_order
+
+Each step is committed to the order store before it is announced, and the loop always starts
+from what the store says, so a machine killed at any point picks its order up where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from shared.machine.broadcaster import StatusBroadcaster
+from shared.machine.requests import EnergyOrderRequest, OrderRejected, OrderRequest
+from shared.machine.status import MachineStatus, OrderState
+from shared.machine.store import Order, OrderStore
+from shared.machine.watcher import AddressWatch, PaymentWatcher
+
+__all__ = ["MachineConfig", "OrderProcessor", "ProviderLink", "WalletLike"]
+
+log = logging.getLogger("machine.orders")
+
+
+class SendResultLike(Protocol):
+    tail_hash: str
+
+
+class WalletLike(Protocol):
+    """The part of shared.iota.wallet.Wallet a machine uses (all blocking calls)."""
+
+    def new_address(self, purpose: str) -> str: ...
+    def address_balance(self, address: str) -> int: ...
+    def balance(self) -> int: ...
+    def send(self, value: int, to: str, *, tag: str = "", message: str = "") -> Any: ...
+
+
+class ProviderLink(Protocol):
+    """How a robot reaches its energy provider and checks the tangle for its own payout."""
+
+    name: str
+
+    async def request_energy(self, order_id: str, robot: str, amount: int) -> tuple[str, int]:
+        """Tell the provider of the order; returns (address to pay, value to pay)."""
+        ...
+
+    async def transfer_exists(self, address: str) -> bool:
+        """True when the tangle already holds a transaction to ``address``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MachineConfig:
+    name: str
+    kind: str  # "product" for robots, "energy" for providers
+    price: int
+    work_seconds: float
+    order_timeout: float
+    max_queue: int = 10
+    poll_interval: float = 1.0
+    provider_share: float = 0.1
+    payout_timeout: float = 120.0
+    tag: str = "MACHINE9ECONOMY"
+
+    def payout_for(self, price: int) -> int:
+        return max(1, round(price * self.provider_share))
+
+
+class OrderProcessor:
+    """Accepts orders and serves them one after the other."""
+
+    def __init__(
+        self,
+        config: MachineConfig,
+        store: OrderStore,
+        wallet: WalletLike,
+        watcher: PaymentWatcher,
+        broadcaster: StatusBroadcaster,
+        provider: ProviderLink | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.wallet = wallet
+        self.watcher = watcher
+        self.broadcaster = broadcaster
+        self.provider = provider
+        self._wakeup = asyncio.Event()
+        self._submit_lock = asyncio.Lock()
+        self._idle_message = "ready for orders"
+        self.current_order_id: str | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    # ---- taking orders -------------------------------------------------------------------
+
+    async def submit_order(self, request: OrderRequest) -> dict[str, Any]:
+        """A customer's order: a fresh address and the price, served in turn (or refused)."""
+        async with self._submit_lock:
+            waiting = self.store.count_unfinished()
+            if waiting > self.config.max_queue:
+                raise OrderRejected(
+                    f"{self.config.name} is busy and its queue is full "
+                    f"({self.config.max_queue} waiting); try again later"
+                )
+            address = await asyncio.to_thread(self.wallet.new_address, "order")
+            order = self.store.create(
+                kind="product",
+                product=request.product,
+                customer=request.customer,
+                price=self.config.price,
+                address=address,
+            )
+        log.info("event=order_accepted order_id=%s position=%d", order.id, waiting)
+        self._wakeup.set()
+        if waiting:
+            message = (
+                f"{self.config.name} is busy; your order is number {waiting} in the queue. "
+                f"Pay {order.price}i to {order.address} and it is served in turn."
+            )
+        else:
+            message = f"send {order.price}i to {order.address}"
+        return {
+            "order_id": order.id,
+            "address": order.address,
+            "price": order.price,
+            "state": OrderState.QUEUED.value if waiting else OrderState.WAITING_FOR_TX.value,
+            "position": waiting,
+            "message": message,
+        }
+
+    async def submit_energy_order(self, request: EnergyOrderRequest) -> Order:
+        """A robot's energy order; idempotent on order_id so a robot may safely retry."""
+        async with self._submit_lock:
+            existing = self.store.get(request.order_id)
+            if existing is not None:
+                if existing.customer != request.robot or existing.price != request.amount:
+                    raise OrderRejected(
+                        f"order {request.order_id} exists with another robot or amount"
+                    )
+                return existing
+            if request.amount < self.config.price:
+                raise OrderRejected(
+                    f"{self.config.name} sells energy for at least {self.config.price}i, "
+                    f"offered {request.amount}i"
+                )
+            if self.store.count_unfinished() > self.config.max_queue:
+                raise OrderRejected(f"{self.config.name} is busy and its queue is full")
+            address = await asyncio.to_thread(self.wallet.new_address, "energy")
+            order = self.store.create(
+                kind="energy",
+                product="energy",
+                customer=request.robot,
+                price=request.amount,
+                address=address,
+                order_id=request.order_id,
+            )
+        log.info("event=energy_order_accepted order_id=%s amount=%d", order.id, order.price)
+        self._wakeup.set()
+        return order
+
+    # ---- serving them --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve orders forever (cancelled by the service's lifespan)."""
+        try:
+            await self._run()
+        finally:
+            for task in self._background:
+                task.cancel()
+
+    async def _run(self) -> None:
+        await self.refresh_balance()
+        while True:
+            pending = self.store.unfinished()
+            if not pending:
+                self.current_order_id = None
+                if self.broadcaster.status != MachineStatus.WAITING_FOR_ORDER:
+                    await self.broadcaster.announce(
+                        MachineStatus.WAITING_FOR_ORDER, self._idle_message
+                    )
+                self._wakeup.clear()
+                if self.store.count_unfinished() == 0:
+                    await self._wakeup.wait()
+                continue
+            order = pending[0]
+            self.current_order_id = order.id
+            try:
+                await self._serve(order)
+                # every order ends back in waiting_for_order, even when another one is queued
+                # (the original robot never returned there)
+                await self.broadcaster.announce(
+                    MachineStatus.WAITING_FOR_ORDER, self._idle_message, order_id=order.id
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # a node outage or a database hiccup: keep the order, try again shortly
+                log.exception("event=order_error order_id=%s error=%s", order.id, error)
+                await asyncio.sleep(self.config.poll_interval)
+
+    async def _serve(self, order: Order) -> None:
+        with self.watcher.watch(order.address) as watch:
+            if order.state == OrderState.QUEUED:
+                order = self.store.update(
+                    order.id,
+                    state=OrderState.WAITING_FOR_TX,
+                    deadline=time.time() + self.config.order_timeout,
+                )
+            if order.state == OrderState.WAITING_FOR_TX:
+                await self._announce(
+                    MachineStatus.WAITING_FOR_TX, order, f"send {order.price}i to {order.address}"
+                )
+                if not await self._wait_for_payment(order, watch):
+                    self._finish(order, OrderState.EXPIRED, f"order {order.id} expired unpaid")
+                    return
+                order = self.store.update(
+                    order.id,
+                    state=OrderState.WAITING_FOR_TX_CONFIRM,
+                    deadline=max(order.deadline or 0.0, time.time() + self.config.order_timeout),
+                )
+            if order.state == OrderState.WAITING_FOR_TX_CONFIRM:
+                await self._announce(
+                    MachineStatus.WAITING_FOR_TX_CONFIRM,
+                    order,
+                    "payment seen, waiting for a milestone to confirm it",
+                )
+                if not await self._wait_for_confirmation(order, watch):
+                    self._finish(
+                        order, OrderState.EXPIRED, f"payment for {order.id} was not confirmed"
+                    )
+                    return
+                next_state = OrderState.PAYOUT_PROVIDER if self.provider else OrderState.WORKING
+                order = self.store.update(order.id, state=next_state, paid_at=time.time())
+                await self.refresh_balance()
+        if order.state == OrderState.PAYOUT_PROVIDER:
+            if self.provider is None:  # a provider never has one; only a config change gets here
+                order = self.store.update(order.id, state=OrderState.WORKING)
+            else:
+                value = order.payout_value or self.config.payout_for(order.price)
+                await self._announce(
+                    MachineStatus.PAYOUT_PROVIDER,
+                    order,
+                    f"paying {value}i to {self.provider.name}",
+                )
+                if not await self._pay_provider(order, value):
+                    self._finish(order, OrderState.FAILED, f"could not pay {self.provider.name}")
+                    return
+                order = self.store.update(order.id, state=OrderState.WORKING)
+                await self.refresh_balance()
+        if order.state == OrderState.WORKING:
+            what = "delivering energy to " + (order.customer or "?")
+            if order.kind == "product":
+                what = f"making {order.product}"
+            await self._announce(MachineStatus.WORKING, order, what)
+            await asyncio.sleep(self.config.work_seconds)
+            self._finish(order, OrderState.DONE, f"order {order.id} finished")
+
+    async def _announce(self, status: MachineStatus, order: Order, message: str) -> None:
+        await self.broadcaster.announce(
+            status, message, address=order.address, price=order.price, order_id=order.id
+        )
+
+    def _finish(self, order: Order, state: OrderState, message: str) -> None:
+        self.store.update(order.id, state=state, finished_at=time.time(), message=message)
+        self._idle_message = message
+        log.info("event=order_%s order_id=%s", state.value, order.id)
+
+    async def _confirmed(self, order: Order) -> bool:
+        balance = await asyncio.to_thread(self.wallet.address_balance, order.address)
+        return balance >= order.price
+
+    async def _wait_for_payment(self, order: Order, watch: AddressWatch) -> bool:
+        """True once value was seen (or is already confirmed); False at the deadline."""
+        deadline = order.deadline or (time.time() + self.config.order_timeout)
+        while True:
+            if watch.seen_value > 0 or await self._confirmed(order):
+                return True
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                return False
+            await watch.wait_changed(min(self.config.poll_interval, remaining))
+
+    async def _wait_for_confirmation(self, order: Order, watch: AddressWatch) -> bool:
+        deadline = order.deadline or (time.time() + self.config.order_timeout)
+        while True:
+            if await self._confirmed(order):
+                return True
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                return False
+            await watch.wait_changed(min(self.config.poll_interval, remaining))
+
+    async def _pay_provider(self, order: Order, value: int) -> bool:
+        """Pay the provider exactly once, even across a crash in the middle of sending."""
+        assert self.provider is not None
+        deadline = time.time() + self.config.payout_timeout
+        delay = 0.5
+        while True:
+            try:
+                if order.payout_address is None:
+                    address, asked = await self.provider.request_energy(
+                        order.id, self.config.name, value
+                    )
+                    order = self.store.update(order.id, payout_address=address, payout_value=asked)
+                assert order.payout_address is not None
+                if order.payout_tail:
+                    return True
+                if order.payout_started and await self.provider.transfer_exists(
+                    order.payout_address
+                ):
+                    # we died after broadcasting the transfer: it is on the tangle already
+                    self.store.update(order.id, payout_tail="(sent before restart)")
+                    return True
+                order = self.store.update(order.id, payout_started=True)
+                result = await asyncio.to_thread(
+                    self.wallet.send,
+                    order.payout_value or value,
+                    order.payout_address,
+                    tag=self.config.tag,
+                    message=f"energy for order {order.id}",
+                )
+                self.store.update(order.id, payout_tail=str(result.tail_hash))
+                self._settle_later(str(result.tail_hash))
+                log.info(
+                    "event=provider_paid order_id=%s value=%d tail=%s",
+                    order.id,
+                    order.payout_value or value,
+                    result.tail_hash,
+                )
+                return True
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning(
+                    "event=payout_retry order_id=%s error=%s detail=%s",
+                    order.id,
+                    type(error).__name__,
+                    str(error)[:200].replace("\n", " "),
+                )
+                if time.time() + delay > deadline:
+                    return False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _settle_later(self, tail_hash: str) -> None:
+        """Push the balance again once the payout is confirmed (it drops only then)."""
+        is_confirmed = getattr(self.wallet, "is_confirmed", None)
+        if is_confirmed is None:
+            return
+
+        async def settle() -> None:
+            # polled from here (not wallet.wait_until_confirmed in a thread) so that a
+            # shutdown cancels it at once
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    if await asyncio.to_thread(is_confirmed, tail_hash):
+                        break
+                except Exception as error:
+                    log.warning("event=settle_error error=%s", type(error).__name__)
+                await asyncio.sleep(self.config.poll_interval / 2)
+            await self.refresh_balance()
+
+        task = asyncio.create_task(settle())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def refresh_balance(self) -> None:
+        try:
+            balance = await asyncio.to_thread(self.wallet.balance)
+        except Exception as error:  # the balance is informative; never stop serving for it
+            log.warning("event=balance_error error=%s", type(error).__name__)
+            return
+        await self.broadcaster.announce_balance(balance)

@@ -1,0 +1,73 @@
+"""Environment settings every machine (robot, wind, solar) shares; services add their own."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.iota.trinary import is_trytes
+
+__all__ = ["MachineSettings", "slug"]
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a machine name: "robot 1" -> "robot-1"."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "machine"
+
+
+class MachineSettings(BaseSettings):
+    """PORT, NAME, SEED as in seed 000, plus the node, timings, storage and access control."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    port: int = Field(3000, ge=1, le=65535, description="HTTP + Socket.IO port")
+    host: str = Field("0.0.0.0", description="interface to listen on")
+    name: str = Field("machine", min_length=1, max_length=64, pattern=r"^[\w .-]+$")
+    seed: SecretStr = Field(description="81-tryte IOTA seed of the machine's wallet")
+    iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
+    iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")
+    price: int = Field(100, gt=0, description="price of one order in iota")
+    work_seconds: float = Field(5.0, ge=0, le=3600)
+    order_timeout: float = Field(300.0, gt=0, le=86400)
+    max_queue: int = Field(10, ge=0, le=1000, description="orders waiting behind the current")
+    poll_interval: float = Field(1.0, gt=0, le=60, description="fallback balance poll")
+    data_dir: Path = Field(Path("data"))
+    database_url: str | None = Field(None, description="default: sqlite under DATA_DIR")
+    machine_token: SecretStr | None = Field(None, description="bearer for machine-to-machine")
+    cors_origins: str = Field("*", description="comma-separated origins for browsers, or *")
+    min_weight_magnitude: int = Field(9, ge=1, le=243)
+    security: int = Field(2, ge=1, le=3)
+    depth: int = Field(3, ge=1, le=15)
+    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_is_81_trytes(cls, value: SecretStr) -> SecretStr:
+        if not is_trytes(value.get_secret_value(), 81):
+            raise ValueError("must be exactly 81 trytes (A-Z and 9)")
+        return value
+
+    @field_validator("machine_token")
+    @classmethod
+    def _token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (or unset)")
+        return value if value is not None and value.get_secret_value() else None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or a SQLite file named after the machine so two never share one."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / f'{slug(self.name)}.sqlite').resolve()}"
+
+    def cors_origin_list(self) -> list[str] | str:
+        origins = [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+        return "*" if origins in ([], ["*"]) else origins

@@ -1,0 +1,219 @@
+"""Persistent orders of one machine (SQLAlchemy 2; SQLite file or PostgreSQL).
+
+Every state change is committed before the machine announces it, so what clients were told
+survives a SIGKILL and a restarted machine resumes the oldest unfinished order.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    Integer,
+    String,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from shared.machine.status import ACTIVE_STATES, OrderState
+
+__all__ = ["Order", "OrderStore", "make_engine"]
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _OrderRow(_Base):
+    __tablename__ = "machine_orders"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "product" (robot) or "energy" (provider)
+    product: Mapped[str] = mapped_column(String(64))
+    customer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    price: Mapped[int] = mapped_column(BigInteger)
+    address: Mapped[str] = mapped_column(String(81))
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    message: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+    deadline: Mapped[float | None] = mapped_column(Float, nullable=True)
+    paid_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    payout_address: Mapped[str | None] = mapped_column(String(81), nullable=True)
+    payout_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    payout_started: Mapped[bool] = mapped_column(Boolean, default=False)
+    payout_tail: Mapped[str | None] = mapped_column(String(81), nullable=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A snapshot of one stored order."""
+
+    seq: int
+    id: str
+    kind: str
+    product: str
+    customer: str | None
+    price: int
+    address: str
+    state: OrderState
+    message: str
+    created_at: float
+    deadline: float | None
+    paid_at: float | None
+    finished_at: float | None
+    payout_address: str | None
+    payout_value: int | None
+    payout_started: bool
+    payout_tail: str | None
+
+    def public(self) -> dict[str, Any]:
+        """What clients may see of the order (everything here is public by nature)."""
+        return {
+            "order_id": self.id,
+            "kind": self.kind,
+            "product": self.product,
+            "customer": self.customer,
+            "price": self.price,
+            "address": self.address,
+            "state": self.state.value,
+            "message": self.message,
+            "created_at": self.created_at,
+            "paid_at": self.paid_at,
+            "finished_at": self.finished_at,
+            "payout_value": self.payout_value,
+            "payout_tail": self.payout_tail,
+        }
+
+
+def _snapshot(row: _OrderRow) -> Order:
+    return Order(
+        seq=row.seq,
+        id=row.id,
+        kind=row.kind,
+        product=row.product,
+        customer=row.customer,
+        price=row.price,
+        address=row.address,
+        state=OrderState(row.state),
+        message=row.message,
+        created_at=row.created_at,
+        deadline=row.deadline,
+        paid_at=row.paid_at,
+        finished_at=row.finished_at,
+        payout_address=row.payout_address,
+        payout_value=row.payout_value,
+        payout_started=row.payout_started,
+        payout_tail=row.payout_tail,
+    )
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine for ``database_url``; SQLite gets WAL and a busy timeout (the wallet shares it)."""
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.close()
+
+        return engine
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+class OrderStore:
+    """Orders of one machine, oldest first."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        _Base.metadata.create_all(engine)
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, database_url: str) -> OrderStore:
+        return cls(make_engine(database_url))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def create(
+        self,
+        *,
+        kind: str,
+        product: str,
+        customer: str | None,
+        price: int,
+        address: str,
+        order_id: str | None = None,
+        message: str = "",
+    ) -> Order:
+        row = _OrderRow(
+            id=order_id or secrets.token_hex(8),
+            kind=kind,
+            product=product,
+            customer=customer,
+            price=price,
+            address=address,
+            state=OrderState.QUEUED.value,
+            message=message,
+            created_at=time.time(),
+            payout_started=False,
+        )
+        with self._sessions.begin() as session:
+            session.add(row)
+            session.flush()
+            return _snapshot(row)
+
+    def get(self, order_id: str) -> Order | None:
+        with Session(self._engine) as session:
+            row = session.scalar(select(_OrderRow).where(_OrderRow.id == order_id))
+            return _snapshot(row) if row else None
+
+    def update(self, order_id: str, **changes: Any) -> Order:
+        """Apply ``changes`` (column=value; OrderState values allowed) and commit."""
+        with self._sessions.begin() as session:
+            row = session.scalar(select(_OrderRow).where(_OrderRow.id == order_id))
+            if row is None:
+                raise KeyError(order_id)
+            for key, value in changes.items():
+                setattr(row, key, value.value if isinstance(value, OrderState) else value)
+            session.flush()
+            return _snapshot(row)
+
+    def unfinished(self) -> list[Order]:
+        """Orders not yet done, expired or failed, oldest first (the head is served next)."""
+        states = [s.value for s in ACTIVE_STATES]
+        with Session(self._engine) as session:
+            rows = session.scalars(
+                select(_OrderRow).where(_OrderRow.state.in_(states)).order_by(_OrderRow.seq)
+            )
+            return [_snapshot(r) for r in rows]
+
+    def count_unfinished(self) -> int:
+        states = [s.value for s in ACTIVE_STATES]
+        with Session(self._engine) as session:
+            return int(
+                session.scalar(
+                    select(func.count()).select_from(_OrderRow).where(_OrderRow.state.in_(states))
+                )
+                or 0
+            )
+
+    def recent(self, limit: int = 50) -> list[Order]:
+        with Session(self._engine) as session:
+            rows = session.scalars(select(_OrderRow).order_by(_OrderRow.seq.desc()).limit(limit))
+            return [_snapshot(r) for r in rows]

@@ -1,0 +1,102 @@
+"""Fixtures for the robot integration tests: a real devnet, wind and a robot as processes."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+
+from tests.integration.robot.machines import ServiceProcess, machine_env
+from tests.support.devnet import DevnetProcess, devnet_fixture
+
+
+@pytest.fixture(scope="module")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetProcess]:
+    with devnet_fixture(tmp_path_factory.mktemp("devnet"), milestone_interval=0.5) as node:
+        yield node
+
+
+@pytest.fixture(scope="module")
+def machine_token() -> str:
+    return secrets.token_hex(16)
+
+
+@pytest.fixture(scope="module")
+def wind(
+    devnet: DevnetProcess, tmp_path_factory: pytest.TempPathFactory, machine_token: str
+) -> Iterator[ServiceProcess]:
+    data = tmp_path_factory.mktemp("wind")
+    env = machine_env(devnet, "wind", data, work_seconds=0.2, machine_token=machine_token)
+    with ServiceProcess("wind", env, data) as process:
+        yield process
+
+
+@pytest.fixture
+def robot(
+    devnet: DevnetProcess, wind: ServiceProcess, tmp_path: Path, machine_token: str
+) -> Iterator[ServiceProcess]:
+    env = machine_env(
+        devnet,
+        "robot 1",
+        tmp_path / "robot",
+        provider_url=wind.url,
+        price=100,
+        work_seconds=0.2,
+        machine_token=machine_token,
+    )
+    process = ServiceProcess("robot", env, tmp_path / "robot")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+class SocketWatcher:
+    """A python-socketio client that records every event a machine pushes."""
+
+    def __init__(self, url: str) -> None:
+        self.events: list[tuple[str, Any]] = []
+        self.client = socketio.Client(reconnection=True, reconnection_delay=0.2)
+        for name in ("welcome", "status", "balance", "error", "queued"):
+            self.client.on(name, self._recorder(name))
+        self.client.connect(url, socketio_path="sockets", transports=["websocket"])
+
+    def _recorder(self, name: str) -> Any:
+        return lambda data=None: self.events.append((name, data))
+
+    def wait(self, predicate: Any, timeout: float = 30.0, what: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; events: {self.events}")
+            time.sleep(0.02)
+
+    def statuses(self, order_id: str | None = None) -> list[str]:
+        return [
+            d["status"]
+            for e, d in self.events
+            if e == "status" and (order_id is None or d.get("order_id") == order_id)
+        ]
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+@pytest.fixture
+def sockets() -> Iterator[Any]:
+    opened: list[SocketWatcher] = []
+
+    def open_socket(url: str) -> SocketWatcher:
+        watcher = SocketWatcher(url)
+        opened.append(watcher)
+        return watcher
+
+    yield open_socket
+    for watcher in opened:
+        watcher.close()

@@ -1,0 +1,242 @@
+"""Start a real devnet process (``python -m services.devnet``) for tests in any area.
+
+Usage::
+
+    from tests.support.devnet import DevnetProcess, devnet_fixture
+
+    with DevnetProcess(tmp_path / "devnet") as devnet:
+        devnet.faucet(address, 1000)
+        api = Iota(devnet.api_url)
+
+Ports are chosen free once per instance and stay the same across restarts, so a
+test can ``kill()`` and ``start()`` again and keep talking to the same URLs.
+The process writes its output to ``<data_dir>/devnet.log``; its tail is
+printed when start-up fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+__all__ = ["PUBLIC_TEST_FAUCET_SEED", "DevnetProcess", "devnet_fixture", "free_port"]
+
+# Must match services.devnet.settings.PUBLIC_TEST_FAUCET_SEED (a test pins them together).
+# PUBLIC: anybody can read this seed; it only ever holds devnet tokens.
+PUBLIC_TEST_FAUCET_SEED = "DEVNET9PUBLIC9TEST9SEED9DO9NOT9USE9FOR9ANYTHING9REAL9" + "9" * 28
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+_HEADERS = {"X-IOTA-API-Version": "1", "Content-Type": "application/json"}
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class DevnetProcess:
+    """One devnet node + coordinator as a subprocess on free ports."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        milestone_interval: float = 0.5,
+        mwm: int = 9,
+        faucet_seed: str | None = None,
+        snapshot: Path | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.milestone_interval = milestone_interval
+        self.mwm = mwm
+        self.faucet_seed = faucet_seed or PUBLIC_TEST_FAUCET_SEED
+        self._explicit_seed = faucet_seed is not None
+        self.snapshot = snapshot
+        self.extra_env = dict(extra_env or {})
+        self.port = free_port()
+        self.zmq_port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}"
+        self.zmq_url = f"tcp://127.0.0.1:{self.zmq_port}"
+        self.log_path = self.data_dir / "devnet.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        """The environment the devnet process is started with."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEVNET_")}
+        env.update(
+            {
+                "DEVNET_HOST": "127.0.0.1",
+                "DEVNET_PORT": str(self.port),
+                "DEVNET_ZMQ_PORT": str(self.zmq_port),
+                "DEVNET_MWM": str(self.mwm),
+                "DEVNET_MILESTONE_INTERVAL": str(self.milestone_interval),
+                "DEVNET_DATA_DIR": str(self.data_dir),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if self._explicit_seed:
+            env["DEVNET_FAUCET_SEED"] = self.faucet_seed
+        if self.snapshot is not None:
+            env["DEVNET_SNAPSHOT"] = str(self.snapshot)
+        env.update(self.extra_env)
+        return env
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self, timeout: float = 60) -> None:
+        """Spawn the devnet; return once getNodeInfo answers with at least one milestone."""
+        if self.running:
+            raise RuntimeError("devnet already running")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "services.devnet"],
+            cwd=_REPO_ROOT,
+            env=self.env(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        last_error = "no answer yet"
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                self._reap()
+                raise RuntimeError(
+                    f"devnet exited with {self._process.returncode}\n{self.log_tail()}"
+                )
+            try:
+                info = self.command("getNodeInfo", timeout=2)
+                if int(info.get("latestMilestoneIndex", 0)) >= 1:
+                    return
+                last_error = f"no milestone yet: {info.get('latestMilestoneIndex')}"
+            except (httpx.HTTPError, ValueError) as error:
+                last_error = repr(error)
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"devnet not ready after {timeout}s ({last_error})\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM and wait (SIGKILL if it does not exit in ``timeout``)."""
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(10)
+        self._reap()
+
+    def kill(self) -> None:
+        """SIGKILL and wait: the crash case."""
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(10)
+        self._reap()
+
+    def _reap(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def __enter__(self) -> DevnetProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.stop()
+        except Exception:
+            self.kill()
+
+    # -- talking to it -----------------------------------------------------
+
+    def command(self, command: str, timeout: float = 30, **params: Any) -> dict[str, Any]:
+        """POST one IRI command; raises httpx.HTTPStatusError on an error status."""
+        response = httpx.post(
+            self.api_url, json={"command": command, **params}, headers=_HEADERS, timeout=timeout
+        )
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    def faucet(self, address: str, value: int) -> dict[str, Any]:
+        """POST /faucet; raises httpx.HTTPStatusError if the devnet refuses."""
+        headers = {}
+        token = self.extra_env.get("DEVNET_FAUCET_TOKEN")
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = httpx.post(
+            f"{self.api_url}/faucet",
+            json={"address": address, "value": value},
+            headers=headers,
+            timeout=60,
+        )
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    def wait_confirmed(self, hashes: list[str], timeout: float = 30) -> None:
+        """Block until every transaction in ``hashes`` is confirmed by a milestone."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            states = self.command("getInclusionStates", transactions=hashes)["states"]
+            if all(states):
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"not confirmed after {timeout}s: {hashes}")
+
+
+@contextlib.contextmanager
+def devnet_fixture(data_dir: Path, **options: Any) -> Iterator[DevnetProcess]:
+    """Context manager for a pytest fixture: ``with devnet_fixture(tmp) as d: yield d``.
+
+    Always kills the process at the end, even when the test failed half-way.
+    """
+    devnet = DevnetProcess(data_dir, **options)
+    devnet.start()
+    try:
+        yield devnet
+    finally:
+        try:
+            devnet.stop()
+        finally:
+            devnet.kill()

@@ -1,0 +1,122 @@
+"""Lock controller pieces without a broker: policy, passwords, settings, the echo matcher."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.lock.link import CommandTimeout, DeviceRefused, LockLink
+from services.lock.policy import checkout_refusal
+from services.lock.security import hash_password, token_digest, verify_password
+from services.lock.settings import LockSettings
+from shared.mqtt.client import Message
+from shared.mqtt.codec import decode
+from shared.settings import SettingsError, load_settings
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+PAID = [(NOW - timedelta(days=1), NOW + timedelta(days=1))]
+
+
+def test_policy() -> None:
+    ok = checkout_refusal(tool_circle="laser", account_circles=["laser"], memberships=PAID, now=NOW)
+    assert ok is None
+    assert checkout_refusal(tool_circle=None, account_circles=[], memberships=PAID, now=NOW) is None
+    outside = checkout_refusal(
+        tool_circle="laser", account_circles=["cnc"], memberships=PAID, now=NOW
+    )
+    assert outside and "laser" in outside
+    expired = [(NOW - timedelta(days=30), NOW)]
+    assert (
+        checkout_refusal(tool_circle=None, account_circles=[], memberships=expired, now=NOW)
+        == "no active membership"
+    )
+
+
+def test_passwords() -> None:
+    stored = hash_password("correct horse")
+    assert stored.startswith("scrypt$") and "correct horse" not in stored
+    assert verify_password("correct horse", stored)
+    assert not verify_password("wrong", stored)
+    assert not verify_password("x", "garbage")
+    assert hash_password("a") != hash_password("a")  # salted
+    assert len(token_digest("t")) == 64
+
+
+def test_settings_name_the_bad_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MQTT_URL", "http://user:topsecret@host")
+    monkeypatch.setenv("COMMAND_TIMEOUT", "-1")
+    monkeypatch.setenv("LOCK_ADMIN_PASSWORD", "changeme")
+    with pytest.raises(SettingsError):
+        load_settings(LockSettings)
+    err = capsys.readouterr().err
+    assert "MQTT_URL:" in err and "COMMAND_TIMEOUT:" in err and "LOCK_ADMIN_PASSWORD:" in err
+    assert "topsecret" not in err and "changeme" not in err
+
+
+class FakeMqtt:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def publish(
+        self, topic: str, payload: str, *, qos: int = 1, retain: bool = False
+    ) -> None:
+        self.sent.append((topic, payload))
+
+
+def _msg(topic: str, payload: str) -> Message:
+    return Message(topic, payload.encode(), 1, False)
+
+
+async def test_command_completes_only_on_matching_echo() -> None:
+    mqtt = FakeMqtt()
+    link = LockLink(mqtt, "p")  # type: ignore[arg-type]
+    task = asyncio.create_task(link.command("d1", 0, "unlock", timeout=2))
+    await asyncio.sleep(0)
+    topic, payload = mqtt.sent[0]
+    assert topic == "p/device/d1/machine-access/0/command"
+    request = decode(payload)["request"]
+    # Echoes for another request, another lock or another device do not count.
+    link.handle(_msg("p/device/d1/machine-access/0/locked", "state=unlocked\nrequest=other"))
+    link.handle(_msg("p/device/d1/machine-access/1/locked", f"state=unlocked\nrequest={request}"))
+    link.handle(_msg("p/device/d2/machine-access/0/locked", f"state=unlocked\nrequest={request}"))
+    link.handle(_msg("p/device/d1/machine-access/0/locked", "garbage"))
+    await asyncio.sleep(0.01)
+    assert not task.done()
+    link.handle(_msg("p/device/d1/machine-access/0/locked", f"state=unlocked\nrequest={request}"))
+    echo = await task
+    assert echo.state == "unlocked" and echo.request == request
+    assert link.devices["d1"].locks[0].state == "unlocked"
+
+
+async def test_command_timeout_and_device_refusal() -> None:
+    mqtt = FakeMqtt()
+    link = LockLink(mqtt, "p")  # type: ignore[arg-type]
+    with pytest.raises(CommandTimeout):
+        await link.command("d1", 0, "unlock", timeout=0.05)
+    # A wrong-state echo for our request is a failure, not a success.
+    task = asyncio.create_task(link.command("d1", 0, "unlock", timeout=2))
+    await asyncio.sleep(0)
+    request = decode(mqtt.sent[-1][1])["request"]
+    link.handle(_msg("p/device/d1/machine-access/0/locked", f"state=locked\nrequest={request}"))
+    with pytest.raises(DeviceRefused):
+        await task
+    task = asyncio.create_task(link.command("d1", 0, "lock", timeout=2))
+    await asyncio.sleep(0)
+    request = decode(mqtt.sent[-1][1])["request"]
+    link.handle(_msg("p/device/d1/machine-access/0/status", f"message=jammed\nrequest={request}"))
+    with pytest.raises(DeviceRefused, match="jammed"):
+        await task
+
+
+def test_online_tracking() -> None:
+    link = LockLink(FakeMqtt(), "p")  # type: ignore[arg-type]
+    link.handle(_msg("p/device/d1/online", "1"))
+    assert link.devices["d1"].online is True
+    link.handle(_msg("p/device/d1/online", "0"))
+    assert link.devices["d1"].online is False
+    link.handle(_msg("q/device/d9/online", "1"))
+    assert "d9" not in link.devices
