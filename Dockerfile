@@ -13,6 +13,8 @@
 ARG PYTHON_VERSION=3.11
 
 FROM python:${PYTHON_VERSION} AS build
+# Optional extras from pyproject.toml, e.g. EXTRAS=postgres for the PostgreSQL driver.
+ARG EXTRAS=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
@@ -30,6 +32,7 @@ RUN set -eu; \
     python3 -m venv /opt/tools; \
     /opt/tools/bin/pip install --quiet uv; \
     /opt/tools/bin/uv export --frozen --no-dev --no-emit-project --no-hashes --no-header \
+        $(for extra in $EXTRAS; do printf ' --extra %s' "$extra"; done) \
         -o /tmp/requirements.txt >/dev/null; \
     python3 -m venv /opt/venv; \
     /opt/venv/bin/pip install --quiet -r /tmp/requirements.txt; \

@@ -117,7 +117,7 @@ build_wheelhouse() {
     local stamp="$WHEELHOUSE/COMPLETE" fingerprint
     need uv "https://docs.astral.sh/uv/"
     # Rebuild only when the lock file or the local pysha3 stand-in changed.
-    fingerprint="$(cat "$ROOT/uv.lock" "$ROOT/shared/_compat/pysha3/pyproject.toml" \
+    fingerprint="$(cat "$ROOT/uv.lock" "$ROOT/shared/_compat/pysha3/pyproject.toml" "$0" \
         | sha256sum | cut -c1-16)"
     if [[ "${FORCE:-0}" != 1 && -f "$stamp" && "$(cat "$stamp")" == "$fingerprint" ]]; then
         log "wheelhouse up to date: $WHEELHOUSE"
@@ -127,7 +127,8 @@ build_wheelhouse() {
     rm -rf "$WHEELHOUSE"
     mkdir -p "$WHEELHOUSE"
     local req="$WORK/requirements.txt"
-    (cd "$ROOT" && uv export --frozen --no-dev --no-emit-project --no-hashes \
+    # --all-extras: an offline build with EXTRAS=postgres finds its driver here too.
+    (cd "$ROOT" && uv export --frozen --no-dev --all-extras --no-emit-project --no-hashes \
         --no-header -o "$req" >/dev/null)
     # Host and images are Debian bookworm / CPython 3.11 on x86_64, so wheels built here
     # (pyota-ccurl, safe-pysha3) load in the image. uv itself goes in too: the Dockerfile

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import queue
+import shutil
 import statistics
 import subprocess
 import sys
@@ -154,6 +155,7 @@ def main() -> None:
             for proc in procs:
                 proc.terminate()
                 proc.wait(10)
+            shutil.rmtree(tmp, ignore_errors=True)
     print(f"lock latency on loopback, {args.cycles} cycles (target p50 < 10 ms, p99 < 50 ms)")
     print(f"{'path':<44} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
     for name, samples in (

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["DashboardSettings", "MachineLink"]
 
@@ -30,11 +33,24 @@ class DashboardSettings(BaseSettings):
     port: int = Field(8080, ge=1, le=65535)
     host: str = "0.0.0.0"
     name: str = Field("dashboard", min_length=1, max_length=64)
-    machines: list[MachineLink] = Field(default_factory=lambda: list(DEFAULT_MACHINES))
+    # NoDecode: we parse the JSON ourselves so that bad JSON is a "MACHINES: ..." line too
+    machines: Annotated[list[MachineLink], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_MACHINES)
+    )
     faucet_url: str = Field("http://localhost:14265", pattern=r"^https?://")
     faucet_token: SecretStr | None = None
     pay_limit: int = Field(10_000, gt=0, description="most a visitor may pay per click")
     log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @field_validator("machines", mode="before")
+    @classmethod
+    def _parse_json(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"not valid JSON ({error.msg} at {error.pos})") from None
+        return value
 
     @field_validator("machines")
     @classmethod

@@ -17,6 +17,7 @@ from services.devnet.node import DevnetNode
 from shared.iota.bundle import Input, Output, build_bundle
 from shared.iota.kerl import kerl_hash
 from shared.iota.signing import address_of
+from shared.iota.transaction import parse_many
 from shared.iota.trinary import is_trytes, trits_to_trytes, trytes_to_trits
 
 __all__ = ["Faucet", "FaucetError", "FaucetUnavailable", "checked_address"]
@@ -109,8 +110,6 @@ class Faucet:
             attached = self.node.attach_and_store(
                 list(reversed(trytes)), meta_updates={_INDEX_KEY: str(index + 1)}
             )
-        from shared.iota.transaction import parse_many
-
         parsed = parse_many(attached).transactions
         tail = next(tx for tx in parsed if tx.current_index == 0)
         return FaucetPayment(target, value, tail.bundle, [tx.hash for tx in parsed], tail.hash)

@@ -19,7 +19,7 @@ class ZmqPublisher:
     """Publishes events from any thread (a ZMQ socket is not thread-safe, hence the lock)."""
 
     def __init__(self, host: str, port: int) -> None:
-        self._context = zmq.Context.instance()
+        self._context: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
         self._socket = self._context.socket(zmq.PUB)
         self._socket.setsockopt(zmq.LINGER, 0)
         # Slow subscribers must not make the node buffer without bound.

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -263,7 +264,7 @@ class TangleStore:
             if confirmed:
                 stmt = (
                     update(transactions)
-                    .where(transactions.c.hash == _bind("h"))
+                    .where(transactions.c.hash == bindparam("h"))
                     .values(milestone=index)
                 )
                 conn.execute(stmt, [{"h": h} for h in confirmed])
@@ -276,16 +277,10 @@ class TangleStore:
             if applied_bundles:
                 conn.execute(
                     update(value_bundles)
-                    .where(value_bundles.c.bundle == _bind("b"))
+                    .where(value_bundles.c.bundle == bindparam("b"))
                     .values(milestone=index),
                     [{"b": b} for b in applied_bundles],
                 )
             conn.execute(
                 insert(milestones).values(idx=index, hash=milestone_hash, timestamp=timestamp)
             )
-
-
-def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)

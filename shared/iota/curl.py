@@ -20,11 +20,14 @@ import numpy.typing as npt
 __all__ = [
     "HASH_LENGTH",
     "STATE_LENGTH",
+    "TRANSFORM_INDICES",
+    "TRUTH_TABLE",
     "Curl",
     "curl_hash",
     "hash_many",
     "new_state",
     "transform",
+    "transform_kernel",
 ]
 
 HASH_LENGTH = 243
@@ -79,6 +82,13 @@ def _absorb_squeeze(
         out[offset:end] = state[: end - offset]
         _transform(state, rounds, indices, table)
     return out
+
+
+# For other numba kernels (MAM's hash chains, proof of work): jitted code must
+# call the jitted transform directly and hand it these tables.
+transform_kernel = _transform
+TRANSFORM_INDICES = _INDICES
+TRUTH_TABLE = _TRUTH_TABLE
 
 
 def new_state() -> npt.NDArray[np.int8]:

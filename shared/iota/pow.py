@@ -18,9 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from shared.iota.curl import (
-    _INDICES,
     HASH_LENGTH,
     STATE_LENGTH,
+    TRANSFORM_INDICES,
     curl_hash,
     new_state,
     transform,
@@ -172,7 +172,7 @@ def find_nonce(
             raise PowInterrupted("attachToTangle interrupted")
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError("proof of work took too long")
-        found = _search(state, block, mwm, _INDICES, _CHUNK_ITERATIONS, out)
+        found = _search(state, block, mwm, TRANSFORM_INDICES, _CHUNK_ITERATIONS, out)
         if found:
             data[_LAST_BLOCK:] = out
             return data

@@ -87,7 +87,10 @@ def create_machine_app(
 ) -> socketio.ASGIApp:
     """Build the machine. ``role`` is "robot" (takes `order`) or "provider" (energy orders)."""
     cors = settings.cors_origin_list()
-    sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=cors, logger=False)
+    # always_connect: the CONNECT ack goes out before `welcome`, the order clients expect
+    sio = socketio.AsyncServer(
+        async_mode="asgi", cors_allowed_origins=cors, logger=False, always_connect=True
+    )
     broadcaster = StatusBroadcaster(sio, settings.name)
     runtime = MachineRuntime(settings, sio, broadcaster, PaymentWatcher())
 

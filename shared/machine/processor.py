@@ -93,6 +93,7 @@ class OrderProcessor:
         self._idle_message = "ready for orders"
         self.current_order_id: str | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._energy_requests: dict[str, asyncio.Task[tuple[str, int]]] = {}
 
     # ---- taking orders -------------------------------------------------------------------
 
@@ -168,7 +169,7 @@ class OrderProcessor:
         try:
             await self._run()
         finally:
-            for task in self._background:
+            for task in [*self._background, *self._energy_requests.values()]:
                 task.cancel()
 
     async def _run(self) -> None:
@@ -222,12 +223,16 @@ class OrderProcessor:
                     deadline=max(order.deadline or 0.0, time.time() + self.config.order_timeout),
                 )
             if order.state == OrderState.WAITING_FOR_TX_CONFIRM:
+                self._ask_provider_early(order)
                 await self._announce(
                     MachineStatus.WAITING_FOR_TX_CONFIRM,
                     order,
                     "payment seen, waiting for a milestone to confirm it",
                 )
                 if not await self._wait_for_confirmation(order, watch):
+                    early = self._energy_requests.pop(order.id, None)
+                    if early is not None:
+                        early.cancel()
                     self._finish(
                         order, OrderState.EXPIRED, f"payment for {order.id} was not confirmed"
                     )
@@ -300,10 +305,9 @@ class OrderProcessor:
         delay = 0.5
         while True:
             try:
+                started = time.perf_counter()
                 if order.payout_address is None:
-                    address, asked = await self.provider.request_energy(
-                        order.id, self.config.name, value
-                    )
+                    address, asked = await self._energy_request(order, value)
                     order = self.store.update(order.id, payout_address=address, payout_value=asked)
                 assert order.payout_address is not None
                 if order.payout_tail:
@@ -315,6 +319,7 @@ class OrderProcessor:
                     self.store.update(order.id, payout_tail="(sent before restart)")
                     return True
                 order = self.store.update(order.id, payout_started=True)
+                asked_at = time.perf_counter()
                 result = await asyncio.to_thread(
                     self.wallet.send,
                     order.payout_value or value,
@@ -325,10 +330,12 @@ class OrderProcessor:
                 self.store.update(order.id, payout_tail=str(result.tail_hash))
                 self._settle_later(str(result.tail_hash))
                 log.info(
-                    "event=provider_paid order_id=%s value=%d tail=%s",
+                    "event=provider_paid order_id=%s value=%d tail=%s ask_ms=%d send_ms=%d",
                     order.id,
                     order.payout_value or value,
                     result.tail_hash,
+                    (asked_at - started) * 1000,
+                    (time.perf_counter() - asked_at) * 1000,
                 )
                 return True
             except asyncio.CancelledError:
@@ -344,6 +351,30 @@ class OrderProcessor:
                     return False
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    def _ask_provider_early(self, order: Order) -> None:
+        """Tell the provider while the milestone is still coming: it takes it a moment to
+        make an address, and that moment then overlaps the confirmation wait."""
+        if self.provider is None or order.payout_address or order.id in self._energy_requests:
+            return
+        task = asyncio.create_task(
+            self.provider.request_energy(
+                order.id, self.config.name, self.config.payout_for(order.price)
+            )
+        )
+        self._energy_requests[order.id] = task
+        # a failure is retried by _pay_provider; just make sure it is never "unretrieved"
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def _energy_request(self, order: Order, value: int) -> tuple[str, int]:
+        assert self.provider is not None
+        early = self._energy_requests.pop(order.id, None)
+        if early is not None:
+            try:
+                return await early
+            except Exception as error:  # asked too early or the provider hiccuped: ask again
+                log.info("event=early_energy_request_failed error=%s", type(error).__name__)
+        return await self.provider.request_energy(order.id, self.config.name, value)
 
     def _settle_later(self, tail_hash: str) -> None:
         """Push the balance again once the payout is confirmed (it drops only then)."""

@@ -14,7 +14,9 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from shared.iota.curl import _INDICES, _TRUTH_TABLE, _transform
+from shared.iota.curl import TRANSFORM_INDICES as _INDICES
+from shared.iota.curl import TRUTH_TABLE as _TRUTH_TABLE
+from shared.iota.curl import transform_kernel as _transform
 
 __all__ = ["hamming_nonce", "hash_chains"]
 

@@ -398,3 +398,20 @@ async def test_balance_is_pushed_again_when_the_payout_confirms(tmp_path: Path) 
     confirmed.add(m.wallet.sent[0].tail_hash)
     await wait_for(lambda: m.processor.broadcaster.balance == 90)
     await m.stop()
+
+
+async def test_provider_is_asked_while_the_confirmation_is_pending(tmp_path: Path) -> None:
+    m = make_machine(tmp_path)
+    assert m.provider is not None
+    m.start()
+    reply = await m.processor.submit_order(OrderRequest())
+    await wait_for(lambda: m.sio.last() == "waiting_for_tx")
+    await m.pay(reply["address"], 100, confirm=False)
+    await wait_for(lambda: m.sio.last() == "waiting_for_tx_confirm")
+    await wait_for(lambda: len(m.provider.requests) == 1)  # type: ignore[union-attr]
+    assert m.store.get(reply["order_id"]).paid_at is None  # type: ignore[union-attr]
+    m.wallet.balances[reply["address"]] = 100
+    await wait_for(lambda: m.store.get(reply["order_id"]).state == OrderState.DONE)  # type: ignore[union-attr]
+    assert m.provider.requests == [(reply["order_id"], "robot 1", 10)]
+    assert [s.to for s in m.wallet.sent] == [m.provider.addresses[reply["order_id"]]]
+    await m.stop()

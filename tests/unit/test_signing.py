@@ -56,12 +56,13 @@ def test_tampered_signature_does_not_verify() -> None:
     fragment = sign_fragment(key, 0, BUNDLE)
     tampered = ("A" if fragment[0] != "A" else "B") + fragment[1:]
     assert signature_address([tampered], BUNDLE) != address_of(SEED_B, 0, 1)
-    other_bundle = "9" + BUNDLE[1:]
+    other_bundle = "A" * 81
+    assert normalize(other_bundle) != normalize(BUNDLE)
     assert signature_address([fragment], other_bundle) != address_of(SEED_B, 0, 1)
 
 
 def test_m_bug_detection() -> None:
-    assert has_m_bug("M" * 81) is False or has_m_bug("M" * 81) is True  # runs on any hash
-    assert any(13 in chunk for chunk in normalize("M" * 81)) == has_m_bug("M" * 81)
+    assert has_m_bug("M" * 81)  # 13s survive the balancing
+    assert not has_m_bug("9" * 81)  # all zeros
     with pytest.raises(ValueError):
         normalize("ABC")

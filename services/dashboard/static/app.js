@@ -36,7 +36,10 @@ function connectMachine(machine, card, payLimit) {
     $(".pay").disabled = !(status === "waiting_for_tx" && current.address && current.price);
   }
 
-  socket.on("connect", () => log(`${machine.name}: connected`));
+  socket.on("connect", () => {
+    log(`${machine.name}: connected`);
+    refreshButtons();
+  });
   socket.on("disconnect", () => {
     showStatus("offline");
     refreshButtons();

@@ -11,7 +11,7 @@ from iota import Address, Iota, ProposedTransaction, Tag, TryteString
 
 from shared.iota.bundle import Input, Output, build_bundle
 from shared.iota.signing import address_of
-from shared.iota.transaction import parse_many
+from shared.iota.transaction import parse_many, trailing_zero_trits
 from shared.iota.zmq_lines import TransactionConfirmed, TransactionSeen, parse_line
 from tests.integration.devnet.conftest import ZmqTap, random_seed
 from tests.support.devnet import DevnetProcess
@@ -90,9 +90,7 @@ def test_pyota_transfer_between_two_seeds_is_confirmed_and_seen_on_zmq(
     assert balance(devnet, sender_address) == 0
     inputs = sender.get_inputs(start=0, stop=5)
     assert inputs["totalBalance"] == 700
-    assert devnet.command("wereAddressesSpentFrom", addresses=[sender_address])["states"] == [
-        True
-    ]
+    assert devnet.command("wereAddressesSpentFrom", addresses=[sender_address])["states"] == [True]
 
     # IRI's ZMQ lines for the transfer: tx when stored, sn when confirmed.
     hashes = {str(tx.hash) for tx in bundle.transactions}
@@ -155,9 +153,7 @@ def test_bad_signature_is_refused(devnet: DevnetProcess) -> None:
     seed, address = funded_address(devnet, 200)
     target = address_of(random_seed(), 0, 2)
     stamp = int(time.time())
-    trytes = build_bundle(
-        [Output(target, 200)], [Input(address, 200, seed, 0, 2)], timestamp=stamp
-    )
+    trytes = build_bundle([Output(target, 200)], [Input(address, 200, seed, 0, 2)], timestamp=stamp)
     # Sign with the wrong key: same bundle, signature from another seed's key.
     forged = build_bundle(
         [Output(target, 200)], [Input(address, 200, random_seed(), 0, 2)], timestamp=stamp
@@ -185,12 +181,14 @@ def test_too_little_pow_is_refused(devnet: DevnetProcess) -> None:
     )["trytes"]
     # A different nonce almost surely loses the 9 trailing zero trits (checked below).
     weak = attached[0][:-27] + "A" * 27
-    from shared.iota.transaction import trailing_zero_trits
 
     assert trailing_zero_trits(parse_many([weak]).hash_trits)[0] < 9
     refused = post(devnet, {"command": "storeTransactions", "trytes": [weak]})
     assert refused.status_code == 500
-    assert refused.json() == {"exception": "Invalid transaction hash", "duration": refused.json()["duration"]}
+    assert refused.json() == {
+        "exception": "Invalid transaction hash",
+        "duration": refused.json()["duration"],
+    }
     assert devnet.command("getTrytes", hashes=[parse_many([weak]).transactions[0].hash])[
         "trytes"
     ] == ["9" * 2673]

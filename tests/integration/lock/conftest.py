@@ -79,6 +79,15 @@ class Observer:
             if item[0] == topic and predicate(item[1]):
                 return item[1]
 
+    def wait_latest(
+        self, topic: str, predicate: Callable[[bytes], bool] = lambda _: True, timeout: float = 10
+    ) -> bytes:
+        """Like wait_for, but an already-seen latest value on topic also counts."""
+        latest = [payload for t, payload, _ in self.seen if t == topic]
+        if latest and predicate(latest[-1]):
+            return latest[-1]
+        return self.wait_for(topic, predicate, timeout)
+
     def drain(self, seconds: float = 0.3) -> list[tuple[str, bytes, bool]]:
         """Everything that arrives within seconds."""
         got = []

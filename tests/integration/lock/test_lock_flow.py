@@ -21,7 +21,7 @@ A = f"{PREFIX}/device/lock-a"
 
 def _setup(processes: Processes, observer: Observer) -> tuple[object, dict[str, int]]:
     processes.device("lock-a", locks=2)
-    observer.wait_for(f"{A}/online", lambda p: p == b"1", timeout=10)
+    observer.wait_latest(f"{A}/online", lambda p: p == b"1")
     ctl = processes.controller()
     laser = ctl.admin("POST", "/circles", json={"name": "laser", "description": "laser cutter"})
     tool = ctl.admin(
@@ -218,8 +218,8 @@ def test_broker_refuses_anonymous_and_foreign_publishes(
 ) -> None:
     processes.device("lock-a", locks=1)
     processes.device("lock-b", locks=1)
-    observer.wait_for(f"{A}/online", lambda p: p == b"1", timeout=10)
-    observer.wait_for(f"{PREFIX}/device/lock-b/online", lambda p: p == b"1", timeout=10)
+    observer.wait_latest(f"{A}/online", lambda p: p == b"1")
+    observer.wait_latest(f"{PREFIX}/device/lock-b/online", lambda p: p == b"1")
     observer.drain(0.2)
 
     for user, password in ((None, None), ("lock-controller", "wrong")):
@@ -260,7 +260,7 @@ def test_garbage_payloads_get_status_and_change_nothing(
     broker: MosquittoProcess, processes: Processes, observer: Observer
 ) -> None:
     processes.device("lock-a", locks=1)
-    observer.wait_for(f"{A}/online", lambda p: p == b"1", timeout=10)
+    observer.wait_latest(f"{A}/online", lambda p: p == b"1")
     client, _ = _raw_client(broker, "lock-controller", USERS["lock-controller"])
     cases = [
         (f"{A}/machine-access/0/command", b"\xff\xfe garbage", "Malformed payload"),
@@ -293,7 +293,7 @@ def test_auto_relock_and_rename(
 ) -> None:
     processes.device("lock-a", locks=1, LOCK_AUTO_RELOCK_SECONDS="0.3", DEVICE_NAME="laser")
     observer.wait_for(f"{A}/name", lambda p: p == b"laser", timeout=10)
-    observer.wait_for(f"{A}/online", lambda p: p == b"1", timeout=10)
+    observer.wait_latest(f"{A}/online", lambda p: p == b"1")
     client, _ = _raw_client(broker, "lock-controller", USERS["lock-controller"])
     client.publish(f"{A}/machine-access/0/command", "command=unlock\nrequest=r-7", qos=1)
     observer.wait_for(f"{A}/machine-access/0/locked", state_is("unlocked", "r-7"))

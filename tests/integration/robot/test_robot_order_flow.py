@@ -56,6 +56,11 @@ def test_order_paid_on_the_devnet_runs_the_whole_flow(
     )
     assert customer.statuses(order_id) == FLOW
 
+    # only robots holding MACHINE_TOKEN may place energy orders
+    forged = {"order_id": "forged1", "robot": "mallory", "amount": 10}
+    assert httpx.post(wind.url + "/energy-orders", json=forged).status_code == 401
+    assert httpx.get(f"{wind.url}/energy-orders/forged1").status_code == 404
+
     # the provider was told, paid its share with a real transfer, and delivered
     energy = httpx.get(f"{wind.url}/energy-orders/{order_id}").json()
     assert energy["price"] == 10 and energy["customer"] == "robot 1"

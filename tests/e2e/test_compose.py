@@ -1,0 +1,398 @@
+"""docker compose up on a real Docker engine: the whole economy, driven from the host.
+
+Build, up and wait for every healthcheck; then from the host: a Socket.IO order on robot 1 paid
+through the devnet faucet finishes; a checkout on the lock controller unlocks the device (seen on
+MQTT); a devnet restart keeps balances; a robot killed mid-order finishes it after restart;
+`down -v` leaves nothing behind. One stack per module; tests run in file order and share it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import paho.mqtt.client as mqtt
+import pytest
+import socketio
+
+from tests.e2e.conftest import (
+    COMPOSE_FILE,
+    E2E_IMAGE,
+    SECRET_VARIABLES,
+    SEED_VARIABLES,
+    ComposeStack,
+    json_of,
+    stack_env,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.timeout(1500)]
+
+FLOW = ["waiting_for_tx", "waiting_for_tx_confirm", "payout_provider", "working"]
+IRI_HEADERS = {"X-IOTA-API-Version": "1"}
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+class Customer:
+    """A Socket.IO client on a robot, recording every event it pushes."""
+
+    def __init__(self, url: str) -> None:
+        self.events: list[tuple[str, Any]] = []
+        self.client = socketio.Client(reconnection=True, reconnection_delay=0.5)
+        for name in ("welcome", "status", "balance", "error", "queued"):
+            self.client.on(name, self._recorder(name))
+        self.client.connect(url, socketio_path="sockets", transports=["websocket"])
+
+    def _recorder(self, name: str) -> Callable[..., None]:
+        return lambda data=None: self.events.append((name, data))
+
+    def statuses(self, order_id: str) -> list[str]:
+        return [
+            d["status"]
+            for e, d in list(self.events)
+            if e == "status" and isinstance(d, dict) and d.get("order_id") == order_id
+        ]
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+@pytest.fixture
+def customer(compose_stack: ComposeStack) -> Iterator[Callable[[], Customer]]:
+    opened: list[Customer] = []
+
+    def open_customer() -> Customer:
+        opened.append(Customer(compose_stack.url("ROBOT1_HOST_PORT")))
+        return opened[-1]
+
+    yield open_customer
+    for item in opened:
+        item.close()
+
+
+def iri(stack: ComposeStack, command: str, **params: Any) -> dict[str, Any]:
+    reply = httpx.post(
+        stack.url("DEVNET_HOST_PORT"),
+        json={"command": command, **params},
+        headers=IRI_HEADERS,
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    result: dict[str, Any] = reply.json()
+    return result
+
+
+def balances(stack: ComposeStack, addresses: list[str]) -> list[int]:
+    answer = iri(stack, "getBalances", addresses=addresses, threshold=100)
+    return [int(b) for b in answer["balances"]]
+
+
+def faucet_pay(stack: ComposeStack, address: str, value: int) -> dict[str, Any]:
+    """POST /faucet from the host; retried while the faucet's last payment confirms."""
+    token = stack.env["DEVNET_FAUCET_TOKEN"]
+
+    def attempt() -> dict[str, Any] | None:
+        reply = httpx.post(
+            stack.url("DEVNET_HOST_PORT", "/faucet"),
+            json={"address": address, "value": value},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+        if reply.status_code == 503:
+            return None
+        assert reply.status_code == 200, reply.text
+        result: dict[str, Any] = reply.json()
+        return result
+
+    return wait_for(attempt, 90, "the faucet to pay")  # type: ignore[no-any-return]
+
+
+def order(stack: ComposeStack, who: Customer) -> dict[str, Any]:
+    wait_for(lambda: any(e == "welcome" for e, _ in who.events), 30, "welcome")
+    reply: dict[str, Any] = who.client.call("order", {"product": "headphones"}, timeout=60)
+    assert "error" not in reply, reply
+    assert len(reply["address"]) == 81 and reply["price"] == 100
+    return reply
+
+
+def robot_order(stack: ComposeStack, order_id: str) -> dict[str, Any] | None:
+    try:
+        reply = httpx.get(stack.url("ROBOT1_HOST_PORT", f"/orders/{order_id}"), timeout=5)
+    except httpx.HTTPError:
+        return None  # the robot is restarting
+    return json_of(reply) if reply.status_code == 200 else None
+
+
+# -- without a running stack -------------------------------------------------------------------
+def test_compose_refuses_to_start_without_a_secret(docker_ready: None, tmp_path: Any) -> None:
+    """A missing seed stops compose before anything starts, naming the variable."""
+    env = stack_env()
+    del env["ROBOT1_SEED"]
+    env["LOCK_ADMIN_PASSWORD"] = ""
+    stack = ComposeStack(tmp_path, env)
+    output = stack.run("config", check=False)
+    assert "ROBOT1_SEED is not set" in output or "LOCK_ADMIN_PASSWORD is not set" in output
+    result = subprocess.run(
+        [*stack.base, "up", "--detach", "--no-build"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "is not set - copy .env.example to .env" in result.stdout + result.stderr
+    assert stack.container_ids() == []
+
+
+def test_compose_file_deploys_as_a_swarm_stack(docker_ready: None) -> None:
+    """`docker stack deploy` accepts the same file once depends_on is dropped (docs/docker.md)."""
+    if subprocess.run(["docker", "stack", "config", "--help"], capture_output=True).returncode:
+        pytest.skip("this docker CLI has no `docker stack config`")
+    script = (
+        "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); "
+        "[s.pop('depends_on', None) for s in d['services'].values()]; "
+        "yaml.safe_dump(d, sys.stdout)"
+    )
+    stripped = subprocess.run(
+        [sys.executable, "-c", script, str(COMPOSE_FILE)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    env = {**os.environ, **stack_env()}
+    result = subprocess.run(
+        ["docker", "stack", "config", "--compose-file", "-"],
+        input=stripped,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "robot-1" in result.stdout and "mosquitto" in result.stdout
+
+
+# -- the running economy -----------------------------------------------------------------------
+def test_every_service_is_healthy_and_only_documented_ports_are_published(
+    compose_stack: ComposeStack,
+) -> None:
+    states = compose_stack.states()
+    assert set(states) == {
+        "devnet",
+        "mosquitto",
+        "wind",
+        "solar",
+        "robot-1",
+        "robot-2",
+        "lock",
+        "lock-device",
+        "dashboard",
+    }
+    assert all(state == ("running", "healthy") for state in states.values()), states
+    published = set()
+    for container in compose_stack.container_ids():
+        out = subprocess.run(["docker", "port", container], capture_output=True, text=True)
+        published |= {line.rsplit(":", 1)[1] for line in out.stdout.split("\n") if line}
+    assert published == {compose_stack.env[p] for p in compose_stack.env if p.endswith("_PORT")}
+    # the image runs as a non-root user and carries no compiler
+    robot = compose_stack.container_ids("robot-1")[0]
+    user = subprocess.run(["docker", "exec", robot, "id", "-u"], capture_output=True, text=True)
+    assert user.stdout.strip() not in ("", "0")
+    tools = subprocess.run(
+        ["docker", "exec", robot, "sh", "-c", "command -v gcc cc make strip || true"],
+        capture_output=True,
+        text=True,
+    )
+    assert tools.stdout.strip() == ""
+
+
+def test_demo_page_and_the_machine_urls_it_prints_work(compose_stack: ComposeStack) -> None:
+    page = httpx.get(compose_stack.url("DASHBOARD_HOST_PORT", "/ui/"), timeout=10)
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    machines = json_of(httpx.get(compose_stack.url("DASHBOARD_HOST_PORT", "/api/machines")))
+    names = {m["name"]: m["url"] for m in machines["machines"]}
+    assert names["robot 1"] == compose_stack.url("ROBOT1_HOST_PORT")
+    for name, url in names.items():
+        assert json_of(httpx.get(url + "/", timeout=10))["name"] == name
+
+
+def test_order_on_robot_1_paid_through_the_faucet_finishes(
+    compose_stack: ComposeStack, customer: Callable[[], Customer]
+) -> None:
+    who = customer()
+    reply = order(compose_stack, who)
+    order_id = reply["order_id"]
+    # the demo page's way: the dashboard asks the devnet faucet to pay the robot
+    paid = httpx.post(
+        compose_stack.url("DASHBOARD_HOST_PORT", "/api/pay"),
+        json={"address": reply["address"], "value": reply["price"]},
+        timeout=90,
+    )
+    assert paid.status_code == 200, paid.text
+    wait_for(
+        lambda: who.statuses(order_id)[-1:] == ["waiting_for_order"], 120, "the order to finish"
+    )
+    assert [s for s in who.statuses(order_id) if s in FLOW] == FLOW
+    done = robot_order(compose_stack, order_id)
+    assert done is not None and done["state"] == "done", done
+    assert done["payout_value"] == 10  # 10 % of the price went to wind, in a real transfer
+    energy = json_of(
+        httpx.get(compose_stack.url("WIND_HOST_PORT", f"/energy-orders/{order_id}"), timeout=10)
+    )
+    wait_for(lambda: balances(compose_stack, [energy["address"]]) == [10], 60, "wind's payout")
+
+
+def test_lock_checkout_unlocks_the_device_seen_on_mqtt(compose_stack: ComposeStack) -> None:
+    env = compose_stack.env
+    prefix, device = "machine-economy", "lock-1"
+    messages: queue.Queue[tuple[str, str]] = queue.Queue()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"e2e-{uuid.uuid4().hex[:8]}")
+    client.username_pw_set("lock-controller", env["LOCK_MQTT_PASSWORD"])
+    client.on_message = lambda _c, _u, msg: messages.put((msg.topic, msg.payload.decode()))
+    client.connect("127.0.0.1", int(env["MQTT_HOST_PORT"]))
+    client.subscribe(f"{prefix}/device/{device}/#", qos=1)
+    client.loop_start()
+    try:
+        # the device announced itself with a retained online=1
+        seen: dict[str, str] = {}
+
+        def collect(topic: str, timeout: float) -> str | None:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    got_topic, payload = messages.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                seen[got_topic] = payload
+                if got_topic == topic:
+                    return payload
+            return seen.get(topic)
+
+        assert collect(f"{prefix}/device/{device}/online", 20) == "1"
+
+        admin = ("admin", env["LOCK_ADMIN_PASSWORD"])
+        api = httpx.Client(base_url=compose_stack.url("LOCK_HOST_PORT"), auth=admin, timeout=30)
+        assert api.post("/tools/999/checkout").status_code == 404  # a clear error, no command
+        me = json_of(api.get("/me"))
+        assert api.post(f"/accounts/{me['id']}/memberships", json={"days": 1}).status_code == 201
+        tool = api.post("/tools", json={"name": "laser", "device_id": device, "lock_index": 0})
+        assert tool.status_code == 201, tool.text
+        tool_id = json_of(tool)["id"]
+        checkout = api.post(f"/tools/{tool_id}/checkout")
+        assert checkout.status_code == 200, checkout.text
+        assert json_of(checkout)["state"] == "unlocked"
+        locked_topic = f"{prefix}/device/{device}/machine-access/0/locked"
+        payload = collect(locked_topic, 20)
+        assert payload is not None and "state=unlocked" in payload.splitlines(), seen
+        checkin = api.post(f"/tools/{tool_id}/checkin")
+        assert checkin.status_code == 200, checkin.text
+        wait_for(
+            lambda: "state=locked" in (collect(locked_topic, 1) or "").splitlines(),
+            20,
+            "state=locked after checkin",
+        )
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def test_devnet_restart_keeps_balances(compose_stack: ComposeStack) -> None:
+    faucet = json_of(httpx.get(compose_stack.url("DEVNET_HOST_PORT", "/faucet"), timeout=10))
+    orders = json_of(httpx.get(compose_stack.url("ROBOT1_HOST_PORT", "/orders"), timeout=10))
+    addresses = [faucet["address"], *[o["address"] for o in orders if o.get("address")]]
+    before = balances(compose_stack, addresses)
+    assert sum(before) > 0
+    milestone = iri(compose_stack, "getNodeInfo")["latestMilestoneIndex"]
+
+    compose_stack.run("restart", "devnet", timeout=120)
+    compose_stack.wait_healthy(["devnet"], timeout=120)
+
+    assert balances(compose_stack, addresses) == before
+    assert iri(compose_stack, "getNodeInfo")["latestMilestoneIndex"] >= milestone
+    # the machines found the node again
+    compose_stack.wait_healthy(timeout=120)
+
+
+def test_robot_killed_mid_order_completes_it_after_restart(
+    compose_stack: ComposeStack, customer: Callable[[], Customer]
+) -> None:
+    who = customer()
+    reply = order(compose_stack, who)
+    order_id = reply["order_id"]
+    faucet_pay(compose_stack, reply["address"], reply["price"])
+    wait_for(
+        lambda: "waiting_for_tx_confirm" in who.statuses(order_id), 90, "the payment to be seen"
+    )
+    compose_stack.run("kill", "robot-1", timeout=60)
+    who.close()
+    state = robot_order(compose_stack, order_id)
+    assert state is None  # the robot really is gone
+
+    compose_stack.run("start", "robot-1", timeout=60)
+    compose_stack.wait_healthy(["robot-1"], timeout=180)
+    done = wait_for(
+        lambda: (o := robot_order(compose_stack, order_id)) and o["state"] == "done" and o,
+        180,
+        "the resumed order to finish",
+    )
+    assert done["payout_value"] == 10
+    # the provider was paid exactly once, not once per robot life
+    energy = json_of(
+        httpx.get(compose_stack.url("WIND_HOST_PORT", f"/energy-orders/{order_id}"), timeout=10)
+    )
+    wait_for(lambda: balances(compose_stack, [energy["address"]]) == [10], 60, "wind's payout")
+    time.sleep(3)
+    assert balances(compose_stack, [energy["address"]]) == [10]
+
+
+def test_no_secret_reaches_the_logs(compose_stack: ComposeStack) -> None:
+    logs = compose_stack.logs(tail=100_000)
+    assert "robot-1" in logs and "devnet" in logs  # the logs are really there
+    for name in (*SEED_VARIABLES, *SECRET_VARIABLES):
+        assert compose_stack.env[name] not in logs, f"{name} appears in the logs"
+
+
+# The target is 170 MB on top of the base image; llvmlite alone (numba's LLVM, needed by
+# shared/iota's kernels) is 154 MB stripped, so this cannot pass while numba is a run-time
+# dependency. strict=True: when it starts passing, the marker must go.
+@pytest.mark.xfail(strict=True, reason="numba/llvmlite alone exceed the budget (docs/docker.md)")
+def test_image_adds_less_than_170_mb_to_its_base(compose_stack: ComposeStack) -> None:
+    history = subprocess.run(
+        ["docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}\t{{.Size}}", E2E_IMAGE],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    inspect = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Size}}", E2E_IMAGE, "python:3.11-slim"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    added_mb = (int(inspect[0]) - int(inspect[1])) / 1e6
+    print(f"image adds {added_mb:.0f} MB to its base; layers:", *history[:12], sep="\n")
+    assert added_mb < 170
+
+
+def test_down_removes_containers_networks_and_volumes(compose_stack: ComposeStack) -> None:
+    assert compose_stack.volumes(), "the stack should have named volumes before down"
+    compose_stack.down()
+    assert compose_stack.container_ids() == []
+    assert compose_stack.volumes() == []
+    assert compose_stack.networks() == []
+    # the image stays for the next run; nothing else of this project does
+    assert (
+        subprocess.run(["docker", "image", "inspect", E2E_IMAGE], capture_output=True).returncode
+        == 0
+    )
