@@ -16,7 +16,7 @@ class MachineLink(BaseModel):
 
     name: str = Field(min_length=1, max_length=64)
     url: str = Field(pattern=r"^https?://[^\s]+$")
-    provider: str | None = Field(None, description="the name of a robot's energy provider")
+    provider: str | None = Field(default=None, description="the name of a robot's energy provider")
 
 
 DEFAULT_MACHINES = [

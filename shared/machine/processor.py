@@ -309,12 +309,11 @@ class OrderProcessor:
                 if order.payout_address is None:
                     address, asked = await self._energy_request(order, value)
                     order = self.store.update(order.id, payout_address=address, payout_value=asked)
-                assert order.payout_address is not None
+                payout_address = order.payout_address
+                assert payout_address is not None
                 if order.payout_tail:
                     return True
-                if order.payout_started and await self.provider.transfer_exists(
-                    order.payout_address
-                ):
+                if order.payout_started and await self.provider.transfer_exists(payout_address):
                     # we died after broadcasting the transfer: it is on the tangle already
                     self.store.update(order.id, payout_tail="(sent before restart)")
                     return True
@@ -323,7 +322,7 @@ class OrderProcessor:
                 result = await asyncio.to_thread(
                     self.wallet.send,
                     order.payout_value or value,
-                    order.payout_address,
+                    payout_address,
                     tag=self.config.tag,
                     message=f"energy for order {order.id}",
                 )

@@ -24,8 +24,8 @@ class OrderRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    product: str = Field("product", min_length=1, max_length=64, pattern=_NAME_PATTERN)
-    customer: str | None = Field(None, min_length=1, max_length=64, pattern=_NAME_PATTERN)
+    product: str = Field(default="product", min_length=1, max_length=64, pattern=_NAME_PATTERN)
+    customer: str | None = Field(default=None, min_length=1, max_length=64, pattern=_NAME_PATTERN)
 
 
 class EnergyOrderRequest(BaseModel):

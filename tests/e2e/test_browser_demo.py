@@ -6,6 +6,7 @@ The screenshot lands in test-artifacts/browser-demo.png.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from collections.abc import Iterator
@@ -35,36 +36,34 @@ if not CHROMIUM.exists():
 
 @pytest.fixture
 def economy(tmp_path: Path) -> Iterator[str]:
-    """devnet + wind + robot 1 + dashboard; yields the dashboard URL."""
+    """devnet + wind + robot 1 + solar + robot 2 + dashboard; yields the dashboard URL."""
     token = secrets.token_hex(16)
-    with devnet_fixture(tmp_path / "devnet", milestone_interval=0.5) as devnet:
-        wind = ServiceProcess(
-            "wind",
-            machine_env(devnet, "wind", tmp_path / "wind", work_seconds=0.5, machine_token=token),
-            tmp_path / "wind",
+    with contextlib.ExitStack() as stack:
+        devnet = stack.enter_context(devnet_fixture(tmp_path / "devnet", milestone_interval=0.5))
+
+        def start(module: str, name: str, **extra: object) -> ServiceProcess:
+            data = tmp_path / name.replace(" ", "-")
+            env = machine_env(devnet, name, data, machine_token=token, **extra)
+            return stack.enter_context(ServiceProcess(module, env, data))
+
+        machines = []
+        for robot_name, provider_module in (("robot 1", "wind"), ("robot 2", "solar")):
+            provider = start(provider_module, provider_module, work_seconds=0.5)
+            robot = start("robot", robot_name, provider_url=provider.url, work_seconds=0.5)
+            machines += [
+                {"name": robot_name, "url": robot.url, "provider": provider_module},
+                {"name": provider_module, "url": provider.url},
+            ]
+        dashboard_env = {
+            "PORT": str(free_port()),
+            "HOST": "127.0.0.1",
+            "MACHINES": json.dumps(machines),
+            "FAUCET_URL": devnet.api_url,
+        }
+        dashboard = stack.enter_context(
+            ServiceProcess("dashboard", dashboard_env, tmp_path / "dashboard")
         )
-        with wind:
-            robot_env = machine_env(
-                devnet,
-                "robot 1",
-                tmp_path / "robot",
-                provider_url=wind.url,
-                work_seconds=0.5,
-                machine_token=token,
-            )
-            with ServiceProcess("robot", robot_env, tmp_path / "robot") as robot:
-                machines = [
-                    {"name": "robot 1", "url": robot.url, "provider": "wind"},
-                    {"name": "wind", "url": wind.url},
-                ]
-                dashboard_env = {
-                    "PORT": str(free_port()),
-                    "HOST": "127.0.0.1",
-                    "MACHINES": json.dumps(machines),
-                    "FAUCET_URL": devnet.api_url,
-                }
-                with ServiceProcess("dashboard", dashboard_env, tmp_path / "dash") as dashboard:
-                    yield dashboard.url
+        yield dashboard.url
 
 
 def test_order_and_pay_from_the_page(economy: str) -> None:
@@ -82,6 +81,10 @@ def test_order_and_pay_from_the_page(economy: str) -> None:
             wind = page.locator('[data-machine="wind"]')
             expect(robot.locator(".status")).to_have_text("waiting_for_order", timeout=20_000)
             expect(wind.locator(".status")).to_have_text("waiting_for_order", timeout=20_000)
+            for other in ("robot 2", "solar"):
+                expect(page.locator(f'[data-machine="{other}"] .status')).to_have_text(
+                    "waiting_for_order", timeout=20_000
+                )
             expect(robot.locator(".balance")).to_have_text("0i")
 
             robot.locator("button.order").click()

@@ -119,7 +119,8 @@ def faucet_pay(stack: ComposeStack, address: str, value: int) -> dict[str, Any]:
         result: dict[str, Any] = reply.json()
         return result
 
-    return wait_for(attempt, 90, "the faucet to pay")  # type: ignore[no-any-return]
+    paid: dict[str, Any] = wait_for(attempt, 90, "the faucet to pay")
+    return paid
 
 
 def order(stack: ComposeStack, who: Customer) -> dict[str, Any]:

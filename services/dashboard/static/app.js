@@ -18,6 +18,7 @@ function makeCard(machine, isProvider) {
 }
 
 function connectMachine(machine, card, payLimit) {
+  const isProvider = card.classList.contains("provider");
   const $ = (selector) => card.querySelector(selector);
   const socket = new TinySocket(machine.url);
   let current = {};
@@ -57,7 +58,8 @@ function connectMachine(machine, card, payLimit) {
       ? `${data.order_id || ""} pay ${data.price}i to ${data.address}` : "-";
     if (previousStatus === "working" && data.status === "waiting_for_order") {
       $(".made").textContent = String(Number($(".made").textContent) + 1);
-      log(`${machine.name}: product finished (${data.message})`);
+      const what = isProvider ? "energy delivered" : "product finished";
+      log(`${machine.name}: ${what} (${data.message})`);
     } else if (previousStatus !== null && previousStatus !== data.status) {
       log(`${machine.name}: ${data.status}: ${data.message}`);
     }
