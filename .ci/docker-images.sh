@@ -76,6 +76,10 @@ build_standins() {
         return
     fi
     need debootstrap "apt-get install debootstrap"
+    if [[ $(id -u) != 0 ]]; then
+        log "building the stand-in images needs root (debootstrap, chroot); run with sudo"
+        exit 2
+    fi
     if [[ "${FORCE:-0}" == 1 || ! -x "$ROOTFS/usr/bin/python3" || ! -x "$ROOTFS/usr/sbin/mosquitto" ]]; then
         local mirror
         mirror="$(debian_mirror)"
@@ -107,7 +111,8 @@ build_standins() {
         chroot "$ROOTFS_BUILD" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
             apt-get install -y -qq --no-install-recommends binutils' \
             >"$WORK/binutils.log" 2>&1 || { tail -n 30 "$WORK/binutils.log" >&2; exit 1; }
-        rm -rf "$ROOTFS_BUILD"/var/cache/apt/archives/*.deb "$ROOTFS_BUILD"/var/lib/apt/lists/*
+        rm -rf "$ROOTFS_BUILD"/var/cache/apt/archives/*.deb "$ROOTFS_BUILD"/var/lib/apt/lists/* \
+            "$ROOTFS_BUILD"/var/cache/apt/*.bin
     fi
     import_root "$ROOTFS_BUILD" python:3.11 build
     log "stand-in images ready: ${STANDIN_IMAGES[*]}"

@@ -21,6 +21,7 @@ import httpx
 import paho.mqtt.client as mqtt
 import pytest
 import socketio
+import yaml
 
 from tests.e2e.conftest import (
     COMPOSE_FILE,
@@ -152,7 +153,7 @@ def test_compose_refuses_to_start_without_a_secret(docker_ready: None, tmp_path:
         [*stack.base, "up", "--detach", "--no-build"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode != 0
-    assert "is not set - copy .env.example to .env" in result.stdout + result.stderr
+    assert "is not set, copy .env.example to .env" in result.stdout + result.stderr
     assert stack.container_ids() == []
 
 
@@ -181,7 +182,14 @@ def test_compose_file_deploys_as_a_swarm_stack(docker_ready: None) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert "robot-1" in result.stdout and "mosquitto" in result.stdout
+    config = yaml.safe_load(result.stdout)
+    assert set(config["services"]) >= {"devnet", "mosquitto", "robot-1", "lock-device"}
+    # the CLI's own interpolation (not Compose's) must give every service its secret
+    devnet = config["services"]["devnet"]["environment"]
+    assert devnet["DEVNET_FAUCET_SEED"] == env["DEVNET_FAUCET_SEED"]
+    assert config["services"]["robot-1"]["environment"]["SEED"] == env["ROBOT1_SEED"]
+    lock_url = config["services"]["lock"]["environment"]["MQTT_URL"]
+    assert lock_url == f"mqtt://lock-controller:{env['LOCK_MQTT_PASSWORD']}@mosquitto:1883"
 
 
 # -- the running economy -----------------------------------------------------------------------
