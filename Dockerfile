@@ -4,8 +4,11 @@
 #   docker run --rm machine-economy python -m services.devnet
 #
 # Stage "build" has a compiler (python:3.11 is the full Debian image) because
-# pyota-ccurl and safe-pysha3 are sdists with C extensions; the final stage copies only
-# the virtualenv, so no build tools reach the image that runs.
+# pyota-ccurl and safe-pysha3 are sdists with C extensions, and because the numba kernels
+# (Curl-P, Kerl, proof of work, MAM) are compiled ahead of time there with numba.pycc into
+# shared/_native/_aot.*.so. The final stage copies the virtualenv without numba and
+# llvmlite (about 160 MB that only a JIT needs) plus that one module, so neither build
+# tools nor a JIT compiler reach the image that runs.
 #
 # Offline builds: when .ci/work/wheelhouse/COMPLETE exists (made by
 # .ci/docker-images.sh), pip installs from that wheelhouse only and never touches an
@@ -35,19 +38,25 @@ RUN set -eu; \
         $(for extra in $EXTRAS; do printf ' --extra %s' "$extra"; done) \
         -o /tmp/requirements.txt >/dev/null; \
     python3 -m venv /opt/venv; \
-    /opt/venv/bin/pip install --quiet -r /tmp/requirements.txt; \
-    # pip is not needed at run time; pkg_resources (setuptools) is, for pyota's import.
+    /opt/venv/bin/pip install --quiet -r /tmp/requirements.txt
+# The kernels, compiled ahead of time with the full (numba) venv; see docs/docker.md.
+COPY shared/ shared/
+RUN set -eu; \
+    /opt/venv/bin/python -W ignore -m shared._native.build --output-dir shared/_native; \
+    # Only the JIT needs numba and llvmlite; pip is not needed at run time either, but
+    # pkg_resources (setuptools) is, for pyota's import.
+    /opt/venv/bin/pip uninstall --quiet --yes numba llvmlite; \
     /opt/venv/bin/pip uninstall --quiet --yes pip; \
     find /opt/venv -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {} +; \
-    # Wheels ship unstripped shared libraries (llvmlite's alone is 175 MB); debug
-    # symbols are of no use in a container. Libraries that auditwheel vendored and
-    # patchelf rewrote (*.libs/) break when stripped, so they are left alone.
+    # Wheels ship unstripped shared libraries; debug symbols are of no use in a
+    # container. Libraries that auditwheel vendored and patchelf rewrote (*.libs/)
+    # break when stripped, so they are left alone.
     if command -v strip >/dev/null; then \
-        find /opt/venv -name '*.so*' -type f ! -path '*.libs/*' \
+        find /opt/venv shared/_native -name '*.so*' -type f ! -path '*.libs/*' \
             -exec strip --strip-unneeded {} +; \
     fi; \
     # Fail the build here, not in a container, if a compiled module does not load.
-    /opt/venv/bin/python -W ignore -c "import numpy, numba, llvmlite.binding, zmq, \
+    /opt/venv/bin/python -W ignore -c "import numpy, zmq, \
 sqlalchemy, pydantic_core, uvloop, yaml, httptools, websockets, ccurl, sha3, iota"
 
 FROM python:${PYTHON_VERSION}-slim AS runtime
@@ -57,30 +66,31 @@ LABEL org.opencontainers.image.title="machine-economy" \
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    # numba caches compiled Curl-P next to the source by default; the code is read-only.
-    NUMBA_CACHE_DIR=/var/cache/numba \
+    # The image has the AOT kernels and no numba: fail at import, never fall back.
+    MACHINE_ECONOMY_KERNELS=aot \
     DATA_DIR=/data
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin app \
-    && mkdir -p /data /var/cache/numba \
-    && chown app:app /data /var/cache/numba
+    && mkdir -p /data \
+    && chown app:app /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # Code is owned by root and read-only for the service user.
 COPY shared/ shared/
 COPY services/ services/
 COPY firmware/ firmware/
+COPY --from=build /src/shared/_native/_aot.*.so shared/_native/
 USER app
-# Compile the numba kernels (Curl-P, Kerl, signing, proof of work) once at build time, so
-# containers start without a JIT pause: the cache is keyed by source path and mtime, both
-# fixed in the image. A warm-up that fails only costs start-up time, so it warns.
+# Fail the build, not a container, if the compiled kernels do not load or numba crept back in.
 RUN python -W ignore -c "import numpy as np; \
-from shared.iota import curl, pow, signing; \
-curl.hash_many(np.zeros((2, 8019), dtype=np.int8), 81); \
-signing.address_of('9' * 81, 0, 2); \
-pow.find_nonce(np.zeros(8019, dtype=np.int8), 1)" \
-    || echo "WARNING: numba warm-up failed; kernels will compile at first use"
+import shared.iota.curl, shared.iota.kerl, shared.iota.pow, shared.mam; \
+from shared._native import MODE; assert MODE == 'aot', MODE; \
+from shared.iota import curl, pow; \
+done = pow.find_nonce(np.zeros(8019, dtype=np.int8), 3); \
+assert not curl.curl_hash(done)[-3:].any()" \
+    && if python -c "import numba" 2>/dev/null; then \
+        echo "numba is importable in the runtime image" >&2; exit 1; fi
 VOLUME ["/data"]
 EXPOSE 3000 14265 5556 8000
 CMD ["python", "-c", "print('choose a service: python -m services.<name> (see docs/docker.md)')"]

@@ -28,7 +28,7 @@ STANDIN_IMAGES=(python:3.11 python:3.11-slim eclipse-mosquitto:2)
 # Bump when the recipe changes, so existing stand-ins get rebuilt. Images without this
 # label (real official images pulled earlier) are never replaced.
 STANDIN_KEY="org.machine-economy.standin"
-STANDIN_VERSION="2"
+STANDIN_VERSION="4"
 
 log() { printf '[docker-images] %s\n' "$*" >&2; }
 
@@ -102,14 +102,18 @@ build_standins() {
     import_root "$ROOTFS" python:3.11-slim slim
     docker tag python:3.11-slim eclipse-mosquitto:2
     # The build stage's base: the same root plus binutils, so the Dockerfile can strip
-    # the shared libraries of the wheels (the official python:3.11 has binutils too).
-    if [[ "${FORCE:-0}" == 1 || ! -x "$ROOTFS_BUILD/usr/bin/strip" ]]; then
-        log "adding binutils for the build stage ($ROOTFS_BUILD)"
+    # the shared libraries of the wheels, and C/C++ compilers with the Python headers, so
+    # numba.pycc (it probes both) can build the AOT kernels (the official python:3.11
+    # has all of these).
+    if [[ "${FORCE:-0}" == 1 || ! -x "$ROOTFS_BUILD/usr/bin/strip" \
+        || ! -x "$ROOTFS_BUILD/usr/bin/g++" \
+        || ! -f "$ROOTFS_BUILD/usr/include/python3.11/Python.h" ]]; then
+        log "adding binutils, gcc, g++ and python3-dev for the build stage ($ROOTFS_BUILD)"
         rm -rf "$ROOTFS_BUILD"
         cp -a "$ROOTFS" "$ROOTFS_BUILD"
         cp /etc/resolv.conf "$ROOTFS_BUILD/etc/resolv.conf"
         chroot "$ROOTFS_BUILD" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-            apt-get install -y -qq --no-install-recommends binutils' \
+            apt-get install -y -qq --no-install-recommends binutils gcc g++ libc6-dev python3-dev' \
             >"$WORK/binutils.log" 2>&1 || { tail -n 30 "$WORK/binutils.log" >&2; exit 1; }
         rm -rf "$ROOTFS_BUILD"/var/cache/apt/archives/*.deb "$ROOTFS_BUILD"/var/lib/apt/lists/* \
             "$ROOTFS_BUILD"/var/cache/apt/*.bin

@@ -8,6 +8,7 @@ the FastAPI route in services.devnet.app adds the header check, JSON decoding,
 from __future__ import annotations
 
 import platform
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -96,7 +97,9 @@ def _int(body: dict[str, Any], key: str, message: str) -> int:
     value = body.get(key)
     if isinstance(value, bool):
         raise _bad(message)
-    if isinstance(value, str) and value.lstrip("-").isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²" and "١", and lstrip("-") accepted
+    # "--1"; int() then raised and the client got a bare 500.
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,20}", value):
         value = int(value)
     if not isinstance(value, int):
         raise _bad(message)

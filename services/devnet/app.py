@@ -13,6 +13,8 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -38,6 +40,20 @@ class FaucetRequest(BaseModel):
 
     address: Any = None
     value: Any = None
+
+
+class AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: a lone surrogate echoed from the input stays encodable."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+async def _validation_error(request: Request, exc: Exception) -> AsciiJSONResponse:
+    # FastAPI's default 422 renders the echoed input as UTF-8, which raised (a bare 500)
+    # when the JSON held a lone surrogate such as "\ud800".
+    assert isinstance(exc, RequestValidationError)
+    return AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
 
 
 def _genesis(settings: DevnetSettings) -> dict[str, int]:
@@ -97,6 +113,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         summary="Private IOTA devnet: IRI 1.8-compatible node, coordinator, ZMQ feed, faucet",
         lifespan=lifespan,
     )
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -141,7 +158,9 @@ def create_app(settings: DevnetSettings) -> FastAPI:
 
         def reply(status: int, body: dict[str, Any]) -> JSONResponse:
             body["duration"] = int((time.perf_counter() - started) * 1000)
-            return JSONResponse(body, status_code=status)
+            # ASCII-escaped: an error may echo input ("Command [x] is unknown") and JSON
+            # input can hold lone surrogates, which UTF-8 rendering cannot encode.
+            return AsciiJSONResponse(body, status_code=status)
 
         if len(raw) > LIMITS["maxBodyLength"]:
             return reply(400, {"error": "Request too long"})
@@ -151,12 +170,17 @@ def create_app(settings: DevnetSettings) -> FastAPI:
             body = json.loads(raw)
         except ValueError as error:
             return reply(400, {"error": f"Invalid JSON syntax: {error}"})
+        except RecursionError:
+            return reply(400, {"error": "Invalid JSON syntax: nested too deeply"})
         api: IriApi = state["api"]
         status, answer = await anyio.to_thread.run_sync(api.dispatch, body)
         if status >= 400:
             log.info(
                 "event=api_refused command=%s status=%d reason=%r",
-                body.get("command") if isinstance(body, dict) else None,
+                # Escaped: the command may be any JSON value, even a lone surrogate.
+                str(body.get("command")).encode("ascii", "backslashreplace").decode()
+                if isinstance(body, dict)
+                else None,
                 status,
                 next(iter(answer.values())),
             )

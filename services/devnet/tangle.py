@@ -172,14 +172,18 @@ class Tangle:
         bundles: dict[str, list[Transaction]] = {}
         for bundle, members in groups.items():
             last = next(iter(members.values())).last_index
+            # Checked before the lookups below: currentIndex > lastIndex raised KeyError (a
+            # bare 500), and a huge lastIndex made the completion loop run for hours.
+            if any(not 0 <= i <= last or tx.last_index != last for i, tx in members.items()):
+                raise TangleError("Invalid bundle: inconsistent currentIndex/lastIndex")
             if len(members) != last + 1:
                 # Complete it from what is already stored (e.g. a reattachment).
                 known = parse_many(self.store.bundle_rows(bundle)).transactions
                 by_index = {tx.current_index: tx for tx in known}
                 # Walk trunks from the lowest new transaction to keep one attachment.
                 chain = dict(members)
-                for index in range(last + 1):
-                    if index not in chain and index in by_index:
+                for index in sorted(by_index.keys() - chain.keys()):
+                    if 0 <= index <= last:
                         chain[index] = by_index[index]
                 if len(chain) != last + 1:
                     raise TangleError(f"Invalid bundle: incomplete bundle {bundle}")

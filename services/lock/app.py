@@ -6,13 +6,17 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +37,7 @@ from services.lock.db import (
 from services.lock.link import CommandFailed, CommandTimeout, LockLink
 from services.lock.policy import checkout_refusal
 from services.lock.schemas import (
+    MAX_ID,
     AccountIn,
     AccountOut,
     CheckoutOut,
@@ -159,6 +164,8 @@ async def _account(request: Request, session: SessionDep) -> Account:
 
 
 AccountDep = Annotated[Account, Depends(_account)]
+# Ids beyond the database's integer range are refused with 422 instead of crashing the driver.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _circles_of(session: Session, account_id: int) -> list[str]:
@@ -246,6 +253,20 @@ def _conflict(session: Session, what: str) -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, f"{what} already exists")
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: a lone surrogate echoed from the input stays encodable."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+async def _validation_error(request: Request, exc: Exception) -> AsciiJSONResponse:
+    # FastAPI's default 422 echoes the input; with a lone surrogate ("\ud800" in the JSON)
+    # its UTF-8 rendering raised and the client got a bare 500 instead of the 422.
+    assert isinstance(exc, RequestValidationError)
+    return AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+
 def create_app(settings: LockSettings) -> FastAPI:
     """Build the lock controller; the lifespan owns the database and the MQTT connection."""
 
@@ -273,6 +294,7 @@ def create_app(settings: LockSettings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.add_exception_handler(RequestValidationError, _validation_error)
 
     @app.get("/")
     def root(controller: ControllerDep) -> dict[str, str]:
@@ -323,7 +345,7 @@ def create_app(settings: LockSettings) -> FastAPI:
 
     @app.post("/accounts/{account_id}/memberships", response_model=MembershipOut, status_code=201)
     def add_membership(
-        account_id: int, body: MembershipIn, session: SessionDep, admin: AdminDep
+        account_id: IdPath, body: MembershipIn, session: SessionDep, admin: AdminDep
     ) -> MembershipOut:
         """Record a paid membership period (admin)."""
         if session.get(Account, account_id) is None:
@@ -370,7 +392,7 @@ def create_app(settings: LockSettings) -> FastAPI:
 
     @app.post("/circles/{circle_id}/members", response_model=CircleOut, status_code=201)
     def add_member(
-        circle_id: int, body: MemberIn, session: SessionDep, admin: AdminDep
+        circle_id: IdPath, body: MemberIn, session: SessionDep, admin: AdminDep
     ) -> CircleOut:
         """Add an account to a circle (admin)."""
         circle = session.get(Circle, circle_id)
@@ -386,7 +408,7 @@ def create_app(settings: LockSettings) -> FastAPI:
 
     @app.delete("/circles/{circle_id}/members/{account_id}", response_model=CircleOut)
     def remove_member(
-        circle_id: int, account_id: int, session: SessionDep, admin: AdminDep
+        circle_id: IdPath, account_id: IdPath, session: SessionDep, admin: AdminDep
     ) -> CircleOut:
         """Remove an account from a circle (admin)."""
         circle = session.get(Circle, circle_id)
@@ -424,7 +446,7 @@ def create_app(settings: LockSettings) -> FastAPI:
         return [_tool_out(session, controller, t) for t in session.scalars(select(Tool))]
 
     @app.get("/tools/{tool_id}", response_model=ToolOut)
-    def get_tool(tool_id: int, controller: ControllerDep, session: SessionDep) -> ToolOut:
+    def get_tool(tool_id: IdPath, controller: ControllerDep, session: SessionDep) -> ToolOut:
         """One tool with live state."""
         return _tool_out(session, controller, _get_tool(session, tool_id))
 
@@ -472,7 +494,7 @@ def create_app(settings: LockSettings) -> FastAPI:
 
     @app.post("/tools/{tool_id}/checkout", response_model=CheckoutOut)
     async def checkout(
-        tool_id: int, controller: ControllerDep, session: SessionDep, account: AccountDep
+        tool_id: IdPath, controller: ControllerDep, session: SessionDep, account: AccountDep
     ) -> CheckoutOut:
         """Check a tool out: refuse without circle/membership, else unlock and await the echo."""
         tool = _get_tool(session, tool_id)
@@ -533,7 +555,7 @@ def create_app(settings: LockSettings) -> FastAPI:
 
     @app.post("/tools/{tool_id}/checkin", response_model=CheckoutOut)
     async def checkin(
-        tool_id: int, controller: ControllerDep, session: SessionDep, account: AccountDep
+        tool_id: IdPath, controller: ControllerDep, session: SessionDep, account: AccountDep
     ) -> CheckoutOut:
         """Check a tool in (its holder or an admin): lock it and await the echo."""
         tool = _get_tool(session, tool_id)
@@ -567,7 +589,7 @@ def create_app(settings: LockSettings) -> FastAPI:
 
     @app.post("/tools/{tool_id}/refresh", status_code=202)
     async def refresh(
-        tool_id: int, controller: ControllerDep, session: SessionDep, account: AccountDep
+        tool_id: IdPath, controller: ControllerDep, session: SessionDep, account: AccountDep
     ) -> dict[str, str]:
         """Ask the tool's device to republish all its lock states."""
         tool = _get_tool(session, tool_id)
@@ -582,7 +604,7 @@ def create_app(settings: LockSettings) -> FastAPI:
         session: SessionDep,
         account: AccountDep,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        tool_id: int | None = None,
+        tool_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     ) -> list[EventOut]:
         """The event log, newest first: who unlocked what when, refusals and failures."""
         query = select(Event).order_by(Event.id.desc()).limit(limit)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 __all__ = [
+    "MAX_ID",
     "AccountIn",
     "AccountOut",
     "CheckoutOut",
@@ -22,11 +24,26 @@ __all__ = [
 ]
 
 NAME = r"^[A-Za-z0-9_.-]{1,64}$"
+#: Largest row id: PostgreSQL's INTEGER; a bigger number would crash the database driver (500).
+MAX_ID = 2**31 - 1
+
+
+def _encodable(value: str) -> str:
+    # JSON may carry lone surrogates ("\ud800"); they cannot be hashed or stored as UTF-8.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return value
+
+
+#: Free text that can be stored: valid Unicode only.
+Text = Annotated[str, AfterValidator(_encodable)]
 
 
 class AccountIn(BaseModel):
     username: str = Field(pattern=NAME)
-    password: str = Field(min_length=8, max_length=200)
+    password: Text = Field(min_length=8, max_length=200)
 
 
 class AccountOut(BaseModel):
@@ -38,7 +55,7 @@ class AccountOut(BaseModel):
 
 class CircleIn(BaseModel):
     name: str = Field(pattern=NAME)
-    description: str = Field(default="", max_length=1000)
+    description: Text = Field(default="", max_length=1000)
 
 
 class CircleOut(BaseModel):
@@ -49,12 +66,22 @@ class CircleOut(BaseModel):
 
 
 class MemberIn(BaseModel):
-    account_id: int
+    account_id: int = Field(ge=1, le=MAX_ID)
 
 
 class MembershipIn(BaseModel):
     starts_at: datetime | None = Field(default=None, description="default: now")
     days: int = Field(default=30, ge=1, le=3660)
+
+    @model_validator(mode="after")
+    def _ends_in_range(self) -> MembershipIn:
+        # starts_at near year 9999 would overflow computing ends_at (a 500, not a clear 422).
+        if self.starts_at is not None:
+            try:
+                self.starts_at + timedelta(days=self.days)
+            except OverflowError:
+                raise ValueError("starts_at + days is past the year 9999") from None
+        return self
 
 
 class MembershipOut(BaseModel):
@@ -66,10 +93,10 @@ class MembershipOut(BaseModel):
 
 class ToolIn(BaseModel):
     name: str = Field(pattern=NAME)
-    description: str = Field(default="", max_length=1000)
+    description: Text = Field(default="", max_length=1000)
     device_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
     lock_index: int = Field(ge=0, le=999)
-    circle_id: int | None = None
+    circle_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class ToolOut(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class Input:
 
     address: str
     balance: int
-    seed: str
+    seed: str = field(repr=False)  # never in logs or tracebacks
     key_index: int
     security: int = 2
 

@@ -1,8 +1,10 @@
 """Curl-P sponge (27 or 81 rounds), compiled with numba.
 
 Pure-Python Curl costs milliseconds a hash; transaction validation and MAM
-hash thousands of times per operation, so the transform is JIT-compiled
-(``cache=True`` keeps the machine code between runs). ``hash_many`` hashes a
+hash thousands of times per operation, so the transform is compiled: numba JIT
+(``cache=True`` keeps the machine code between runs) in development, ahead of
+time in container images (see ``shared._native``; the kernels live in
+``shared._native.curl_source``). ``hash_many`` hashes a
 batch of equal-length inputs in one call, which is what the devnet does with
 a ``storeTransactions`` body.
 
@@ -13,9 +15,10 @@ the two agree on whole 243-trit blocks, which is all the protocol hashes).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import numpy.typing as npt
+
+from shared._native import kernels as _kernels
 
 __all__ = [
     "HASH_LENGTH",
@@ -44,48 +47,15 @@ for _i in range(1, STATE_LENGTH + 1):
     _INDICES[_i] = _index
 
 
-# The tables travel as arguments: numba freezes global arrays into the compiled
-# code as constants, which measured ten times slower than reading arguments.
-@numba.njit(cache=True, nogil=True, boundscheck=False)
-def _transform(
-    state: npt.NDArray[np.int8],
-    rounds: int,
-    indices: npt.NDArray[np.int64],
-    table: npt.NDArray[np.int8],
-) -> None:  # pragma: no cover - jitted
-    scratch = np.empty(STATE_LENGTH, dtype=np.int8)
-    for _ in range(rounds):
-        for j in range(STATE_LENGTH):
-            scratch[j] = state[j]
-        for i in range(STATE_LENGTH):
-            a = np.int64(scratch[indices[i]])
-            b = np.int64(scratch[indices[i + 1]])
-            state[i] = table[a + (b << 2) + 5]
+_transform = _kernels.curl_transform
+_absorb_squeeze = _kernels.curl_absorb_squeeze
+_sliced_hash_many = _kernels.curl_sliced_hash_many
 
 
-@numba.njit(cache=True, nogil=True)
-def _absorb_squeeze(
-    state: npt.NDArray[np.int8],
-    trits: npt.NDArray[np.int8],
-    out_length: int,
-    rounds: int,
-    indices: npt.NDArray[np.int64],
-    table: npt.NDArray[np.int8],
-) -> npt.NDArray[np.int8]:  # pragma: no cover - jitted
-    for offset in range(0, trits.shape[0], HASH_LENGTH):
-        end = min(offset + HASH_LENGTH, trits.shape[0])
-        state[: end - offset] = trits[offset:end]
-        _transform(state, rounds, indices, table)
-    out = np.empty(out_length, dtype=np.int8)
-    for offset in range(0, out_length, HASH_LENGTH):
-        end = min(offset + HASH_LENGTH, out_length)
-        out[offset:end] = state[: end - offset]
-        _transform(state, rounds, indices, table)
-    return out
-
-
-# For other numba kernels (MAM's hash chains, proof of work): jitted code must
-# call the jitted transform directly and hand it these tables.
+# The tables every transform kernel takes as arguments (numba freezes global arrays into
+# compiled code as constants, which measured ten times slower than reading arguments).
+# Numba kernels that need the transform import it from shared._native.curl_source;
+# transform_kernel is the compiled one (JIT or AOT) for callers from Python.
 transform_kernel = _transform
 TRANSFORM_INDICES = _INDICES
 TRUTH_TABLE = _TRUTH_TABLE
@@ -98,6 +68,15 @@ def new_state() -> npt.NDArray[np.int8]:
 
 def transform(state: npt.NDArray[np.int8], rounds: int = 81) -> None:
     """Apply the Curl-P transform to ``state`` in place."""
+    if not (
+        isinstance(state, np.ndarray)
+        and state.dtype == np.int8
+        and state.shape == (STATE_LENGTH,)
+        and state.flags.c_contiguous
+        and state.flags.writeable
+    ):
+        # The kernels trust their arguments (no bounds checks, no dtype checks when AOT).
+        raise ValueError("transform needs a writable, contiguous int8 state of 729 trits")
     _transform(state, rounds, _INDICES, _TRUTH_TABLE)
 
 
@@ -139,79 +118,8 @@ class Curl:
 
 # --- bit-sliced batch hashing -------------------------------------------------
 #
-# 64 sponges run side by side, one per bit of a uint64: each trit is a pair of
-# bits (low, high) with 0 -> (1, 1), 1 -> (0, 1), -1 -> (1, 0), the encoding
-# IRI's PearlDiver uses. One bitwise expression then transforms 64 states at
-# once, which is what makes validating thousands of transactions a second fit
-# on two cores.
-
-
-@numba.njit(cache=True, nogil=True, boundscheck=False)
-def _sliced_hash_words(
-    batch: npt.NDArray[np.int8],
-    first: int,
-    count: int,
-    rounds: int,
-    indices: npt.NDArray[np.int64],
-    out: npt.NDArray[np.int8],
-) -> None:  # pragma: no cover - jitted
-    ones = np.uint64(0xFFFFFFFFFFFFFFFF)
-    low = np.empty(STATE_LENGTH, dtype=np.uint64)
-    high = np.empty(STATE_LENGTH, dtype=np.uint64)
-    scratch_low = np.empty(STATE_LENGTH, dtype=np.uint64)
-    scratch_high = np.empty(STATE_LENGTH, dtype=np.uint64)
-    low[:] = ones
-    high[:] = ones
-    length = batch.shape[1]
-    for offset in range(0, length, HASH_LENGTH):
-        end = min(offset + HASH_LENGTH, length)
-        for t in range(end - offset):
-            lo = ones
-            hi = ones
-            for lane in range(count):
-                trit = batch[first + lane, offset + t]
-                bit = np.uint64(1) << np.uint64(lane)
-                if trit == 1:
-                    lo &= ~bit
-                elif trit == -1:
-                    hi &= ~bit
-            low[t] = lo
-            high[t] = hi
-        for _ in range(rounds):
-            for j in range(STATE_LENGTH):
-                scratch_low[j] = low[j]
-                scratch_high[j] = high[j]
-            for i in range(STATE_LENGTH):
-                p = indices[i]
-                q = indices[i + 1]
-                alpha = scratch_low[p]
-                beta = scratch_high[p]
-                gamma = scratch_high[q]
-                delta = (alpha | ~gamma) & (scratch_low[q] ^ beta)
-                low[i] = ~delta
-                high[i] = (alpha ^ gamma) | delta
-    for lane in range(count):
-        bit = np.uint64(1) << np.uint64(lane)
-        for t in range(HASH_LENGTH):
-            lo = low[t] & bit
-            hi = high[t] & bit
-            if lo == 0:
-                out[first + lane, t] = 1
-            elif hi == 0:
-                out[first + lane, t] = -1
-            else:
-                out[first + lane, t] = 0
-
-
-@numba.njit(cache=True, nogil=True)
-def _sliced_hash_many(
-    batch: npt.NDArray[np.int8], rounds: int, indices: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int8]:  # pragma: no cover - jitted
-    out = np.empty((batch.shape[0], HASH_LENGTH), dtype=np.int8)
-    for first in range(0, batch.shape[0], 64):
-        count = min(64, batch.shape[0] - first)
-        _sliced_hash_words(batch, first, count, rounds, indices, out)
-    return out
+# 64 sponges run side by side, one per bit of a uint64 (IRI's PearlDiver
+# encoding); the kernel is shared._native.curl_source.sliced_hash_many.
 
 
 def hash_many(batch: npt.ArrayLike, rounds: int = 81) -> npt.NDArray[np.int8]:

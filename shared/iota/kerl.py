@@ -6,15 +6,17 @@ Keccak-384 as 48 big-endian two's-complement bytes; a squeeze turns the 48-byte
 digest back into 243 trits (the last one zeroed) and re-seeds the sponge with
 the digest's bitwise complement. PyOTA does the integer conversion in pure
 Python (about a millisecond a block); WOTS signatures need hundreds of blocks,
-so the conversion is compiled with numba and works on 32-bit limbs.
+so the conversion is compiled with numba and works on 32-bit limbs (kernels in
+``shared._native.kerl_source``, loaded JIT or AOT through ``shared._native``).
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import numpy.typing as npt
 from sha3 import keccak_384
+
+from shared._native import kernels as _kernels
 
 __all__ = [
     "BYTE_HASH_LENGTH",
@@ -42,62 +44,8 @@ _HALF_242 = _words_of((3**242 - 1) // 2)
 _HALF_243 = _words_of((3**243 - 1) // 2)
 
 
-@numba.njit(cache=True, nogil=True, boundscheck=False)
-def _to_bytes(
-    trits: npt.NDArray[np.int8], half: npt.NDArray[np.uint64], out: npt.NDArray[np.uint8]
-) -> None:  # pragma: no cover - jitted
-    words = np.zeros(_WORDS, dtype=np.uint64)
-    mask = np.uint64(0xFFFFFFFF)
-    # Horner over the unsigned digits (trit + 1), most significant first.
-    for i in range(241, -1, -1):
-        carry = np.uint64(trits[i] + 1)
-        for w in range(_WORDS):
-            v = words[w] * np.uint64(3) + carry
-            words[w] = v & mask
-            carry = v >> np.uint64(32)
-    # Subtract the offset: the signed value modulo 2^416, i.e. two's complement.
-    borrow = np.uint64(0)
-    for w in range(_WORDS):
-        a = words[w] + (mask + np.uint64(1))
-        v = a - half[w] - borrow
-        words[w] = v & mask
-        borrow = np.uint64(1) if v <= mask else np.uint64(0)
-    # Big-endian bytes of the low 384 bits.
-    for w in range(12):
-        word = words[w]
-        base = 47 - 4 * w
-        for b in range(4):
-            out[base - b] = np.uint8((word >> np.uint64(8 * b)) & np.uint64(0xFF))
-
-
-@numba.njit(cache=True, nogil=True, boundscheck=False)
-def _to_trits(
-    data: npt.NDArray[np.uint8], half: npt.NDArray[np.uint64], out: npt.NDArray[np.int8]
-) -> None:  # pragma: no cover - jitted
-    words = np.zeros(_WORDS, dtype=np.uint64)
-    mask = np.uint64(0xFFFFFFFF)
-    for w in range(12):
-        base = 47 - 4 * w
-        word = np.uint64(0)
-        for b in range(4):
-            word |= np.uint64(data[base - b]) << np.uint64(8 * b)
-        words[w] = word
-    if data[0] >= 128:  # negative: sign-extend into the 13th limb
-        words[12] = mask
-    # Add the offset modulo 2^416 so the value becomes unsigned base-3 digits.
-    carry = np.uint64(0)
-    for w in range(_WORDS):
-        v = words[w] + half[w] + carry
-        words[w] = v & mask
-        carry = v >> np.uint64(32)
-    for i in range(TRIT_HASH_LENGTH):
-        remainder = np.uint64(0)
-        for w in range(_WORDS - 1, -1, -1):
-            v = (remainder << np.uint64(32)) | words[w]
-            words[w] = v // np.uint64(3)
-            remainder = v % np.uint64(3)
-        out[i] = np.int8(np.int64(remainder) - 1)
-    out[TRIT_HASH_LENGTH - 1] = 0
+_to_bytes = _kernels.kerl_to_bytes
+_to_trits = _kernels.kerl_to_trits
 
 
 def trits_to_bytes(trits: npt.ArrayLike) -> bytes:
@@ -166,6 +114,9 @@ def kerl_hash(trits: npt.ArrayLike, length: int = TRIT_HASH_LENGTH) -> npt.NDArr
 def kerl_hash_chain(block: npt.ArrayLike, times: int) -> npt.NDArray[np.int8]:
     """Hash one 243-trit block ``times`` times in a row (the WOTS chain step)."""
     current = np.array(block, dtype=np.int8)
+    if current.shape != (TRIT_HASH_LENGTH,):
+        # the kernels do not bounds-check
+        raise ValueError(f"need {TRIT_HASH_LENGTH} trits, got {current.shape}")
     raw = np.empty(BYTE_HASH_LENGTH, dtype=np.uint8)
     for _ in range(times):
         _to_bytes(current, _HALF_242, raw)

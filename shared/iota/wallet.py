@@ -4,6 +4,13 @@ The wallet is synchronous (PyOTA 2.1.0 is) and thread-safe: one lock serialises
 everything that allocates addresses or spends. Async code calls it through
 ``asyncio.to_thread``.
 
+PyOTA only talks to the node here. Keys, addresses and signatures come from
+the numba Kerl/WOTS code in ``shared.iota.signing`` and bundles from
+``shared.iota.wallet_bundle`` (the bundle PyOTA's ProposedBundle builds, M-bug
+tag bump included; tests/unit/test_wallet_fastpath.py compares them with PyOTA
+trit for trit): PyOTA's pure-Python Kerl took about 0.3 s per address and a
+second or more per security-2 signature.
+
 What it remembers lives in one SQL table, ``wallet_addresses``, keyed by a
 fingerprint of the seed (a SHA-256 of it, never the seed itself) so that several
 wallets can share one database. A row is written *before* an address is handed
@@ -25,20 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from iota import (
-    Address,
-    BadApiResponse,
-    Iota,
-    ProposedBundle,
-    ProposedTransaction,
-    Tag,
-    Transaction,
-    TransactionHash,
-    TryteString,
-)
+import numpy as np
+from iota import Address, BadApiResponse, Iota, TransactionHash, TryteString
 from iota.adapter import BaseAdapter, HttpAdapter
-from iota.crypto.addresses import AddressGenerator
-from iota.crypto.signing import KeyGenerator
 from sqlalchemy import (
     Boolean,
     Engine,
@@ -55,8 +51,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from shared.iota.curl import curl_hash
+from shared.iota.signing import address_of
 from shared.iota.text import tag_trytes, text_to_trytes
+from shared.iota.trinary import trits_to_trytes, trytes_to_trits
 from shared.iota.validation import InvalidTrytes, validate_address, validate_seed
+from shared.iota.wallet_bundle import WalletInput, build_transfer
 
 __all__ = [
     "MAX_SUPPLY",
@@ -75,6 +75,10 @@ MAX_SUPPLY = (3**33 - 1) // 2
 # IRI's maxRequestsList: longer getBalances/findTransactions lists are refused.
 _MAX_REQUEST_LIST = 1000
 _HASH_LENGTH = 81
+# Field offsets in the 2673 transaction trytes (PROTOCOLS.md).
+_TRANSACTION_TRYTES = 2673
+_CURRENT_INDEX_SLICE = slice(2331, 2340)
+_BUNDLE_SLICE = slice(2349, 2430)
 # A purpose is caller text: keep it from breaking the one-event-per-line key=value format.
 _LOG_UNSAFE = re.compile(r"[\s=\"]")
 
@@ -176,6 +180,14 @@ def _short(address: str) -> str:
     return address[:12]
 
 
+def _tail_hash(attached: Sequence[str]) -> str:
+    """Curl-P-81 hash of the transaction with currentIndex 0 among ``attached``."""
+    tail = next((t for t in attached if t[_CURRENT_INDEX_SLICE] == "9" * 9), None)
+    if tail is None or len(tail) != _TRANSACTION_TRYTES:
+        raise NodeError("attachToTangle returned no tail transaction")
+    return trits_to_trytes(curl_hash(trytes_to_trits(tail)))
+
+
 class Wallet:
     """One seed's wallet over PyOTA 2.1.0 and a SQL database (see module docstring)."""
 
@@ -213,7 +225,6 @@ class Wallet:
                 raise WalletError(f"node_url must be an http(s) URL, got {node_url[:60]!r}")
             adapter = HttpAdapter(node_url, timeout=request_timeout)
         self._api = Iota(adapter)
-        self._generator = AddressGenerator(self._seed, security_level=security, checksum=False)
         self._engine = (
             database_url if isinstance(database_url, Engine) else _make_engine(database_url)
         )
@@ -224,6 +235,16 @@ class Wallet:
     def __repr__(self) -> str:
         # Never show the seed; the fingerprint prefix tells wallets apart in logs.
         return f"Wallet(id={self.wallet_id[:12]}, node={self.node_url!r})"
+
+    def warm_up(self) -> None:
+        """Load the compiled Kerl/Curl kernels now (once per process, about 0.5-1 s).
+
+        Optional: otherwise the first ``new_address`` or ``send`` pays for it.
+        Services call it from their lifespan (in a thread) so the first order
+        does not. It derives a throwaway key of an all-9 seed, never this wallet's.
+        """
+        address_of("9" * 81, 0, 1)
+        curl_hash(np.zeros(_TRANSACTION_TRYTES * 3, dtype=np.int8))
 
     def close(self) -> None:
         """Release the database connections (only those this wallet's engine owns)."""
@@ -286,7 +307,7 @@ class Wallet:
         with self._sessions() as session:
             index = self._next_index(session)
         while True:
-            address = str(self._generator.get_addresses(start=index, count=1)[0])
+            address = self._address_at(index)
             used, spent = self._used_on_tangle(address)
             row = WalletAddress(
                 wallet_id=self.wallet_id,
@@ -326,6 +347,10 @@ class Wallet:
                 _LOG_UNSAFE.sub("_", purpose),
             )
             return address
+
+    def _address_at(self, index: int) -> str:
+        """The address at key ``index`` (PyOTA's AddressGenerator, checksum=False; numba Kerl)."""
+        return address_of(self._seed, index, self.security)
 
     def _used_on_tangle(self, address: str) -> tuple[bool, bool]:
         """(has transactions or is spent, is spent) as the node sees it; best effort."""
@@ -399,6 +424,7 @@ class Wallet:
             return self._send(value, recipient, tag_tr, message_tr)
 
     def _send(self, value: int, to: str, tag: str, message: str) -> SendResult:
+        started = time.perf_counter()
         inputs: list[WalletAddress] = []
         balances: dict[str, int] = {}
         remainder: str | None = None
@@ -408,33 +434,9 @@ class Wallet:
             total = sum(balances[row.address] for row in inputs)
             if total > value:
                 remainder = self._allocate("remainder")
-            bundle = ProposedBundle()
-            bundle.add_transaction(
-                ProposedTransaction(
-                    address=Address(to),
-                    value=value,
-                    tag=Tag(tag),
-                    message=TryteString(message) if message else None,
-                )
-            )
-            if inputs:
-                bundle.add_inputs(
-                    [
-                        Address(
-                            row.address,
-                            balance=balances[row.address],
-                            key_index=row.key_index,
-                            security_level=self.security,
-                        )
-                        for row in inputs
-                    ]
-                )
-                if remainder is not None:
-                    bundle.send_unspent_inputs_to(Address(remainder))
-            bundle.finalize()
-            if inputs:
-                bundle.sign_inputs(KeyGenerator(self._seed))
-            trytes = bundle.as_tryte_strings()
+            signing = time.perf_counter()
+            trytes = self._build_bundle(value, to, tag, message, inputs, balances, remainder)
+            signed = time.perf_counter()
             approve = self._call(
                 "getTransactionsToApprove", self._api.get_transactions_to_approve, self.depth
             )
@@ -443,27 +445,30 @@ class Wallet:
             self._release(inputs)
             raise
         # From here on the node has seen the signatures, so the inputs stay spent.
+        approved = time.perf_counter()
         attached = self._call(
             "attachToTangle",
             self._api.attach_to_tangle,
             approve["trunkTransaction"],
             approve["branchTransaction"],
-            trytes,
+            # Head first, as PyOTA's ProposedBundle.as_tryte_strings() sent them.
+            [TryteString(t) for t in reversed(trytes)],
             self.min_weight_magnitude,
         )["trytes"]
+        pow_done = time.perf_counter()
         self._store(attached)
-        transactions = [Transaction.from_tryte_string(t) for t in attached]
-        tail = next(t for t in transactions if t.current_index == 0)
+        stored = time.perf_counter()
         result = SendResult(
-            bundle_hash=str(bundle.hash),
-            tail_hash=str(tail.hash),
+            bundle_hash=trytes[0][_BUNDLE_SLICE],
+            tail_hash=_tail_hash([str(t) for t in attached]),
             value=value,
             to=to,
             inputs=[row.address for row in inputs],
             remainder_address=remainder,
         )
         log.info(
-            "event=wallet_send wallet=%s value=%d to=%s bundle=%s tail=%s inputs=%d remainder=%s",
+            "event=wallet_send wallet=%s value=%d to=%s bundle=%s tail=%s inputs=%d remainder=%s"
+            " prepare_ms=%.0f sign_ms=%.0f approve_ms=%.0f attach_ms=%.0f store_ms=%.0f",
             self.wallet_id[:12],
             value,
             _short(to),
@@ -471,8 +476,42 @@ class Wallet:
             result.tail_hash,
             len(inputs),
             _short(remainder) if remainder else "-",
+            (signing - started) * 1000,
+            (signed - signing) * 1000,
+            (approved - signed) * 1000,
+            (pow_done - approved) * 1000,
+            (stored - pow_done) * 1000,
         )
         return result
+
+    def _build_bundle(
+        self,
+        value: int,
+        to: str,
+        tag: str,
+        message: str,
+        inputs: Sequence[WalletAddress],
+        balances: dict[str, int],
+        remainder: str | None,
+    ) -> list[str]:
+        """The signed bundle's trytes, tail first, unattached (see shared.iota.wallet_bundle)."""
+        try:
+            return build_transfer(
+                to=to,
+                value=value,
+                tag=tag,
+                message=message,
+                inputs=[
+                    WalletInput(row.address, balances[row.address], row.key_index) for row in inputs
+                ],
+                seed=self._seed,
+                security=self.security,
+                remainder=remainder,
+                timestamp=int(time.time()),
+            )
+        except ValueError as error:
+            # Not expected (inputs and remainder are chosen to fit): say so without the seed.
+            raise WalletError(f"could not build the bundle: {error}") from None
 
     def _store(self, attached: list[TryteString]) -> None:
         """broadcastTransactions + storeTransactions, retried: the PoW is already paid for."""

@@ -372,10 +372,10 @@ def test_no_secret_reaches_the_logs(compose_stack: ComposeStack) -> None:
         assert compose_stack.env[name] not in logs, f"{name} appears in the logs"
 
 
-# The target is 170 MB on top of the base image; llvmlite alone (numba's LLVM, needed by
-# shared/iota's kernels) is 154 MB stripped, so this cannot pass while numba is a run-time
-# dependency. strict=True: when it starts passing, the marker must go.
-@pytest.mark.xfail(strict=True, reason="numba/llvmlite alone exceed the budget (docs/docker.md)")
+# PROTOCOLS.md section 9: judged by what the Dockerfile adds on top of its base (the stand-in
+# bases built by .ci/docker-images.sh are bigger than the official ones), under 170 MB. The
+# numba kernels are compiled ahead of time in the build stage, so numba and llvmlite (about
+# 160 MB of JIT compiler) stay out of the image (docs/docker.md).
 def test_image_adds_less_than_170_mb_to_its_base(compose_stack: ComposeStack) -> None:
     history = subprocess.run(
         ["docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}\t{{.Size}}", E2E_IMAGE],
@@ -391,7 +391,32 @@ def test_image_adds_less_than_170_mb_to_its_base(compose_stack: ComposeStack) ->
     ).stdout.split()
     added_mb = (int(inspect[0]) - int(inspect[1])) / 1e6
     print(f"image adds {added_mb:.0f} MB to its base; layers:", *history[:12], sep="\n")
-    assert added_mb < 170
+    assert 20 < added_mb < 170  # the lower bound: the venv really is in there
+
+
+def test_runtime_image_has_aot_kernels_and_no_numba(compose_stack: ComposeStack) -> None:
+    """The services run the ahead-of-time compiled kernels; numba/llvmlite are not installed."""
+    robot = compose_stack.container_ids("robot-1")[0]
+    probe = (
+        "import importlib.util as u, shared.iota.curl, shared.mam; "
+        "from shared._native import MODE; "
+        "print(MODE, u.find_spec('numba') is None, u.find_spec('llvmlite') is None)"
+    )
+    result = subprocess.run(
+        ["docker", "exec", robot, "python", "-W", "ignore", "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["aot", "True", "True"]
+    importing = subprocess.run(
+        ["docker", "exec", robot, "python", "-c", "import numba"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert importing.returncode != 0 and "No module named 'numba'" in importing.stderr
 
 
 def test_down_removes_containers_networks_and_volumes(compose_stack: ComposeStack) -> None:

@@ -146,7 +146,8 @@ def db_url(tmp_path: Path) -> str:
 
 
 def make_wallet(seed: str, node: FakeNode, db_url: str, **options: Any) -> Wallet:
-    options.setdefault("security", 1)  # security 1 keeps the pure-Python signing quick
+    # Security 1 keeps the pure-Python PyOTA references (addresses, BundleValidator) quick.
+    options.setdefault("security", 1)
     return Wallet(seed, "http://unused.invalid", db_url, adapter=node, **options)
 
 
@@ -463,7 +464,12 @@ def test_wait_until_confirmed_survives_node_errors(node: FakeNode, db_url: str) 
     node.failures["getInclusionStates"] = ConnectionError("down")
     with pytest.raises(NodeError):
         wallet.is_confirmed(result.tail_hash)
-    timer = threading.Timer(0.3, lambda: (node.failures.clear(), node.milestone()))
+
+    def node_back() -> None:
+        node.failures.clear()
+        node.milestone()
+
+    timer = threading.Timer(0.3, node_back)
     timer.start()
     try:
         assert wallet.wait_until_confirmed(result.tail_hash, timeout=10, poll_interval=0.05)

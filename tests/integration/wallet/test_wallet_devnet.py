@@ -59,7 +59,7 @@ async def test_send_with_remainder_confirms_and_zmq_reports_it(
 ) -> None:
     wallet_a = wallet_for(SEED_A, devnet, wallet_db)
     wallet_b = wallet_for(SEED_B, devnet, wallet_db)
-    deposit = STATE["deposit"]
+    deposit = str(STATE["deposit"])
     to = await asyncio.to_thread(wallet_b.new_address, "order:1")
 
     async with ZmqFeed(devnet.zmq_url, ("tx", "sn")) as feed:
@@ -138,6 +138,40 @@ def test_key_index_and_balances_survive_restarts(devnet: DevnetProcess, wallet_d
     result = STATE["result"]
     assert isinstance(result, SendResult)
     assert again.is_confirmed(result.tail_hash)
+
+
+@pytest.mark.parametrize("security", [1, 3])
+def test_every_security_level_signs_bundles_the_devnet_accepts(
+    devnet: DevnetProcess, wallet_db: str, security: int
+) -> None:
+    """The devnet checks the bundle hash and every signature fragment (1 and 3 of them)."""
+    level = "9ABC"[security]
+    payer = Wallet(
+        f"WALLET9LEVEL{level}9PAYER".ljust(81, "9"),
+        devnet.api_url,
+        wallet_db,
+        security=security,
+        min_weight_magnitude=devnet.mwm,
+    )
+    payee = Wallet(
+        f"WALLET9LEVEL{level}9PAYEE".ljust(81, "9"),
+        devnet.api_url,
+        wallet_db,
+        security=security,
+        min_weight_magnitude=devnet.mwm,
+    )
+    deposit = payer.deposit_address()
+    devnet.faucet(with_checksum(deposit), 50)
+    assert wait_for_balance(payer, 50) == 50
+    result = payer.send(20, payee.new_address("order:level"), tag="LEVEL", message="level")
+    assert payer.wait_until_confirmed(result.tail_hash, 30.0)
+    assert wait_for_balance(payee, 20) == 20
+    assert payer.balance() == 30
+    assert payer.address_balance(result.remainder_address or "") == 30
+    trytes = devnet.command("getTrytes", hashes=[result.tail_hash])["trytes"][0]
+    assert trytes[2349:2430] == result.bundle_hash
+    bundle = devnet.command("findTransactions", bundles=[result.bundle_hash])["hashes"]
+    assert len(bundle) == 1 + security + 1  # output, one fragment per level, remainder
 
 
 async def test_zmq_feed_follows_a_restarted_devnet(devnet: DevnetProcess) -> None:
