@@ -100,6 +100,10 @@ def create_machine_app(
         database_url = settings.resolved_database_url()
         store = OrderStore.from_url(database_url)
         wallet = await asyncio.to_thread(wallet_factory, settings, database_url)
+        # Load the hashing kernels now, so the first order does not pay for it.
+        warm_up = getattr(wallet, "warm_up", None)
+        if warm_up is not None:
+            await asyncio.to_thread(warm_up)
         processor = OrderProcessor(config, store, wallet, runtime.watcher, broadcaster, provider)
         runtime.store, runtime.processor = store, processor
         refresh = getattr(provider, "refresh_name", None)

@@ -169,7 +169,7 @@ def make_machine(
     return Machine(processor, wallet, sio, watcher, store, provider)
 
 
-async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
+async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
@@ -315,7 +315,8 @@ async def test_payout_already_on_tangle_is_not_sent_twice(tmp_path: Path) -> Non
 
 
 async def test_payout_retries_then_fails_without_losing_the_machine(tmp_path: Path) -> None:
-    m = make_machine(tmp_path, payout_timeout=0.6)
+    # Long enough that one retried send fits in it on a loaded 2-core CI machine.
+    m = make_machine(tmp_path, payout_timeout=2.0)
     assert m.provider is not None
     m.provider.fail = True
     m.start()
