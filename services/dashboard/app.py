@@ -33,6 +33,8 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         async with httpx.AsyncClient(timeout=60) as client:
             app.state.http = client
             log.info("event=started port=%d machines=%d", settings.port, len(settings.machines))
+            public_url = settings.public_url or f"http://localhost:{settings.port}/"
+            log.info("event=demo_ready url=%s hint=open_this_page_in_a_browser", public_url)
             yield
 
     app = FastAPI(

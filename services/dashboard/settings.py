@@ -38,6 +38,8 @@ class DashboardSettings(BaseSettings):
         default_factory=lambda: list(DEFAULT_MACHINES)
     )
     faucet_url: str = Field("http://localhost:14265", pattern=r"^https?://")
+    # Where a person opens the page; printed at start (compose knows the published port).
+    public_url: str | None = Field(None, pattern=r"^https?://")
     faucet_token: SecretStr | None = None
     pay_limit: int = Field(10_000, gt=0, description="most a visitor may pay per click")
     log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
