@@ -66,6 +66,30 @@ def absorb_squeeze(
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
+def sliced_transform(
+    low: npt.NDArray[np.uint64],
+    high: npt.NDArray[np.uint64],
+    scratch_low: npt.NDArray[np.uint64],
+    scratch_high: npt.NDArray[np.uint64],
+    rounds: int,
+    indices: npt.NDArray[np.int64],
+) -> None:  # pragma: no cover - jitted
+    for _ in range(rounds):
+        for j in range(STATE_LENGTH):
+            scratch_low[j] = low[j]
+            scratch_high[j] = high[j]
+        for i in range(STATE_LENGTH):
+            p = indices[i]
+            q = indices[i + 1]
+            alpha = scratch_low[p]
+            beta = scratch_high[p]
+            gamma = scratch_high[q]
+            delta = (alpha | ~gamma) & (scratch_low[q] ^ beta)
+            low[i] = ~delta
+            high[i] = (alpha ^ gamma) | delta
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
 def sliced_hash_words(
     batch: npt.NDArray[np.int8],
     first: int,
@@ -96,19 +120,7 @@ def sliced_hash_words(
                     hi &= ~bit
             low[t] = lo
             high[t] = hi
-        for _ in range(rounds):
-            for j in range(STATE_LENGTH):
-                scratch_low[j] = low[j]
-                scratch_high[j] = high[j]
-            for i in range(STATE_LENGTH):
-                p = indices[i]
-                q = indices[i + 1]
-                alpha = scratch_low[p]
-                beta = scratch_high[p]
-                gamma = scratch_high[q]
-                delta = (alpha | ~gamma) & (scratch_low[q] ^ beta)
-                low[i] = ~delta
-                high[i] = (alpha ^ gamma) | delta
+        sliced_transform(low, high, scratch_low, scratch_high, rounds, indices)
     for lane in range(count):
         bit = np.uint64(1) << np.uint64(lane)
         for t in range(HASH_LENGTH):

@@ -10,35 +10,12 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from shared._native.curl_source import sliced_transform
 from shared._native.curl_source import transform as _transform
 
 _HASH = 243
 _STATE = 729
 _NONCE = 81
-
-
-@numba.njit(cache=True, nogil=True, boundscheck=False)
-def sliced_transform(
-    low: npt.NDArray[np.uint64],
-    high: npt.NDArray[np.uint64],
-    scratch_low: npt.NDArray[np.uint64],
-    scratch_high: npt.NDArray[np.uint64],
-    rounds: int,
-    indices: npt.NDArray[np.int64],
-) -> None:  # pragma: no cover - jitted
-    for _ in range(rounds):
-        for j in range(_STATE):
-            scratch_low[j] = low[j]
-            scratch_high[j] = high[j]
-        for i in range(_STATE):
-            p = indices[i]
-            q = indices[i + 1]
-            alpha = scratch_low[p]
-            beta = scratch_high[p]
-            gamma = scratch_high[q]
-            delta = (alpha | ~gamma) & (scratch_low[q] ^ beta)
-            low[i] = ~delta
-            high[i] = (alpha ^ gamma) | delta
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)

@@ -10,6 +10,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from shared._native.curl_source import sliced_transform
+
 HASH_LENGTH = 243
 STATE_LENGTH = 3 * HASH_LENGTH
 # The nonce is the last 81 trits of the 8019-trit transaction, i.e. trits 162..242 of its
@@ -71,19 +73,7 @@ def search(
         for j in range(STATE_LENGTH):
             work_low[j] = low[j]
             work_high[j] = high[j]
-        for _ in range(81):
-            for j in range(STATE_LENGTH):
-                scratch_low[j] = work_low[j]
-                scratch_high[j] = work_high[j]
-            for i in range(STATE_LENGTH):
-                p = indices[i]
-                q = indices[i + 1]
-                alpha = scratch_low[p]
-                beta = scratch_high[p]
-                gamma = scratch_high[q]
-                delta = (alpha | ~gamma) & (scratch_low[q] ^ beta)
-                work_low[i] = ~delta
-                work_high[i] = (alpha ^ gamma) | delta
+        sliced_transform(work_low, work_high, scratch_low, scratch_high, 81, indices)
         mask = ones
         for i in range(HASH_LENGTH - mwm, HASH_LENGTH):
             mask &= work_low[i] & work_high[i]
