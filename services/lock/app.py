@@ -51,14 +51,14 @@ from services.lock.schemas import (
     ToolIn,
     ToolOut,
 )
-from services.lock.security import (
+from services.lock.settings import LockSettings
+from shared.auth import (
     DUMMY_HASH,
     hash_password,
     new_token,
     token_digest,
     verify_password,
 )
-from services.lock.settings import LockSettings
 from shared.mqtt.client import MqttClient, MqttError
 
 __all__ = ["create_app"]

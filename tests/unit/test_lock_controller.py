@@ -9,8 +9,8 @@ import pytest
 
 from services.lock.link import CommandTimeout, DeviceRefused, LockLink
 from services.lock.policy import checkout_refusal
-from services.lock.security import hash_password, token_digest, verify_password
 from services.lock.settings import LockSettings
+from shared.auth import hash_password, token_digest, verify_password
 from shared.mqtt.client import Message
 from shared.mqtt.codec import decode
 from shared.settings import SettingsError, load_settings

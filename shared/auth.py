@@ -1,4 +1,5 @@
-"""Password hashing (scrypt from the stdlib) and bearer tokens, with constant-time compares."""
+"""Authentication helpers of every service: scrypt password hashes (stdlib) and bearer
+tokens, compared in constant time. Services use FastAPI's HTTPBasic/HTTPBearer for the headers."""
 
 from __future__ import annotations
 
