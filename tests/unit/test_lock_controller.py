@@ -74,49 +74,73 @@ def _msg(topic: str, payload: str) -> Message:
 async def test_command_completes_only_on_matching_echo() -> None:
     mqtt = FakeMqtt()
     link = LockLink(mqtt, "p")  # type: ignore[arg-type]
-    task = asyncio.create_task(link.command("d1", 0, "unlock", timeout=2))
+    task = asyncio.create_task(link.command("p/d1", 0, "unlock", timeout=2))
     await asyncio.sleep(0)
     topic, payload = mqtt.sent[0]
-    assert topic == "p/device/d1/machine-access/0/command"
+    assert topic == "p/d1/machine-access/0/command"
     request = decode(payload)["request"]
-    # Echoes for another request, another lock or another device do not count.
-    link.handle(_msg("p/device/d1/machine-access/0/locked", "state=unlocked\nrequest=other"))
-    link.handle(_msg("p/device/d1/machine-access/1/locked", f"state=unlocked\nrequest={request}"))
-    link.handle(_msg("p/device/d2/machine-access/0/locked", f"state=unlocked\nrequest={request}"))
-    link.handle(_msg("p/device/d1/machine-access/0/locked", "garbage"))
+    # Echoes for another request, another lock or another device's prefix do not count.
+    link.handle(_msg("p/d1/machine-access/0/locked", "state=unlocked\nrequest=other"))
+    link.handle(_msg("p/d1/machine-access/1/locked", f"state=unlocked\nrequest={request}"))
+    link.handle(_msg("p/d2/machine-access/0/locked", f"state=unlocked\nrequest={request}"))
+    link.handle(_msg("p/d1/machine-access/0/locked", "garbage"))
     await asyncio.sleep(0.01)
     assert not task.done()
-    link.handle(_msg("p/device/d1/machine-access/0/locked", f"state=unlocked\nrequest={request}"))
+    link.handle(_msg("p/d1/machine-access/0/locked", f"state=unlocked\nrequest={request}"))
     echo = await task
     assert echo.state == "unlocked" and echo.request == request
-    assert link.devices["d1"].locks[0].state == "unlocked"
+    assert link.prefixes["p/d1"].locks[0].state == "unlocked"
 
 
 async def test_command_timeout_and_device_refusal() -> None:
     mqtt = FakeMqtt()
     link = LockLink(mqtt, "p")  # type: ignore[arg-type]
     with pytest.raises(CommandTimeout):
-        await link.command("d1", 0, "unlock", timeout=0.05)
+        await link.command("p/d1", 0, "unlock", timeout=0.05)
     # A wrong-state echo for our request is a failure, not a success.
-    task = asyncio.create_task(link.command("d1", 0, "unlock", timeout=2))
+    task = asyncio.create_task(link.command("p/d1", 0, "unlock", timeout=2))
     await asyncio.sleep(0)
     request = decode(mqtt.sent[-1][1])["request"]
-    link.handle(_msg("p/device/d1/machine-access/0/locked", f"state=locked\nrequest={request}"))
+    link.handle(_msg("p/d1/machine-access/0/locked", f"state=locked\nrequest={request}"))
     with pytest.raises(DeviceRefused):
         await task
-    task = asyncio.create_task(link.command("d1", 0, "lock", timeout=2))
+    task = asyncio.create_task(link.command("p/d1", 0, "lock", timeout=2))
     await asyncio.sleep(0)
     request = decode(mqtt.sent[-1][1])["request"]
-    link.handle(_msg("p/device/d1/machine-access/0/status", f"message=jammed\nrequest={request}"))
+    link.handle(_msg("p/d1/machine-access/0/status", f"message=jammed\nrequest={request}"))
     with pytest.raises(DeviceRefused, match="jammed"):
         await task
 
 
 def test_online_tracking() -> None:
     link = LockLink(FakeMqtt(), "p")  # type: ignore[arg-type]
-    link.handle(_msg("p/device/d1/online", "1"))
-    assert link.devices["d1"].online is True
-    link.handle(_msg("p/device/d1/online", "0"))
-    assert link.devices["d1"].online is False
+    link.handle(_msg("p/d1/device/d1/online", "1"))
+    device = link.device("p/d1", "d1")
+    assert device is not None and device.online is True
+    link.handle(_msg("p/d1/device/d1/online", "0"))
+    assert device.online is False
+    link.handle(_msg("p/d1/device/d1/ip", "10.0.0.7"))
+    assert device.ip == "10.0.0.7"
+    # Outside the root and not watched: ignored.
     link.handle(_msg("q/device/d9/online", "1"))
-    assert "d9" not in link.devices
+    assert link.device("q", "d9") is None
+
+
+async def test_watched_prefix_outside_the_root() -> None:
+    mqtt = FakeMqtt()
+    subscribed: list[str] = []
+
+    async def subscribe(topic: str, qos: int = 1) -> None:
+        subscribed.append(topic)
+
+    mqtt.subscribe = subscribe  # type: ignore[attr-defined]
+    link = LockLink(mqtt, "p")  # type: ignore[arg-type]
+    await link.watch("p/d1")  # under the root: already read
+    await link.watch("space/laser")
+    await link.watch("space/laser")
+    assert subscribed == ["space/laser/#"]
+    link.handle(_msg("space/laser/machine-access/0/locked", "state=unlocked\nrequest=r1"))
+    state = link.state("space/laser")
+    assert state is not None and state.locks[0].state == "unlocked"
+    await link.refresh("space/laser")
+    assert mqtt.sent[-1] == ("space/laser/machine-access/command", "command=refresh")

@@ -146,7 +146,7 @@ class Processes:
     ) -> subprocess.Popen[bytes]:
         base = {
             "MQTT_URL": self.broker.url(device_id, USERS[device_id]),
-            "MQTT_PREFIX": PREFIX,
+            "MQTT_PREFIX": f"{PREFIX}/{device_id}",
             "DEVICE_ID": device_id,
             "DEVICE_LOCKS": str(locks),
         }
