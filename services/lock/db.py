@@ -168,19 +168,28 @@ def _fill_prefix(conn: Connection, table: str, root: str) -> int:
 def _rebuild_sqlite_tools(engine: Engine, root: str) -> int:
     """SQLite cannot change a table's constraints: copy into a new table and swap (sqlite.org's
     "making other kinds of table schema changes"), foreign keys off, in one transaction."""
-    new = Base.metadata.tables["tools"].to_metadata(MetaData(), name="tools_new")
+    copy = MetaData()
+    for table in Base.metadata.sorted_tables:  # the tables the foreign keys point to
+        if table.name != "tools":
+            table.to_metadata(copy)
+    new = Base.metadata.tables["tools"].to_metadata(copy, name="tools_new")
     with engine.connect() as conn:
+        # Outside any transaction, or SQLite ignores it.
         conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
         try:
             with conn.begin():
                 conn.exec_driver_sql("DROP TABLE IF EXISTS tools_new")
                 new.create(conn)
-                conn.exec_driver_sql(
-                    "INSERT INTO tools_new (id, name, description, device_id, device_prefix,"
-                    " lock_index, circle_id) SELECT id, name, description, device_id, '',"
-                    " lock_index, circle_id FROM tools"
+                inserted = conn.execute(
+                    text(
+                        "INSERT INTO tools_new (id, name, description, device_id, device_prefix,"
+                        " lock_index, circle_id) SELECT id, name, description, device_id,"
+                        " :root || '/' || device_id, lock_index, circle_id FROM tools"
+                    ),
+                    {"root": root},
                 )
-                count = _fill_prefix(conn, "tools_new", root)
+                count = int(inserted.rowcount or 0)
                 conn.exec_driver_sql("DROP TABLE tools")
                 conn.exec_driver_sql("ALTER TABLE tools_new RENAME TO tools")
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
@@ -188,4 +197,5 @@ def _rebuild_sqlite_tools(engine: Engine, root: str) -> int:
                     raise RuntimeError(f"tools migration broke foreign keys: {broken[:5]}")
         finally:
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
     return count

@@ -28,6 +28,7 @@ USERS = {
     "lock-controller": "controller-pw",
     "lock-a": "device-a-pw",
     "lock-b": "device-b-pw",
+    "laser1": "laser1-pw",  # a device with a prefix of its own choosing (test_seed_topics)
     "observer": "observer-pw",
 }
 ADMIN_PASSWORD = "admin-password-1"
