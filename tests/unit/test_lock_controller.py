@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
 
-from services.lock.link import CommandTimeout, DeviceRefused, LockLink
+from services.lock.controller import Controller
+from services.lock.db import Account, Membership, Tool, create_schema
+from services.lock.link import CommandTimeout, DeviceRefused, Echo, LockLink
 from services.lock.policy import checkout_refusal
+from services.lock.routers.checkouts import checkin, checkout
 from services.lock.settings import LockSettings
 from shared.auth import hash_password, token_digest, verify_password
+from shared.db import run_db
 from shared.mqtt.client import Message
 from shared.mqtt.codec import decode
 from shared.settings import SettingsError, load_settings
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
+PAST = datetime(2020, 1, 1, tzinfo=UTC)
 PAID = [(NOW - timedelta(days=1), NOW + timedelta(days=1))]
 
 
@@ -144,3 +153,44 @@ async def test_watched_prefix_outside_the_root() -> None:
     assert state is not None and state.locks[0].state == "unlocked"
     await link.refresh("space/laser")
     assert mqtt.sent[-1] == ("space/laser/machine-access/command", "command=refresh")
+
+
+async def test_no_database_connection_is_held_while_waiting_for_the_device(
+    tmp_path: Path,
+) -> None:
+    """Checkout and checkin do their database work before and after the command, in short
+    sessions: while the controller awaits the device's echo, no connection is checked out."""
+    settings = LockSettings(
+        mqtt_url=SecretStr("mqtt://lock-controller:pw@127.0.0.1:1"),
+        data_dir=tmp_path,
+        lock_admin_password=SecretStr("admin-password-1"),
+    )
+    controller = Controller(settings)
+    try:
+        await run_db(create_schema, controller.engine, settings.mqtt_prefix)
+        await run_db(controller.bootstrap_admin)
+        with controller.sessions() as session:
+            admin = session.scalars(select(Account)).one()
+            session.add(Membership(account_id=admin.id, starts_at=PAST, ends_at=NOW))
+            tool = Tool(name="saw", device_id="d1", device_prefix="p/d1", lock_index=0)
+            session.add(tool)
+            session.commit()
+        held: list[int] = []
+
+        async def command(prefix: str, lock: int, command: str, timeout: float) -> Echo:
+            assert (prefix, lock) == ("p/d1", 0)
+            held.append(controller.engine.pool.checkedout())  # type: ignore[attr-defined]
+            await asyncio.sleep(0.05)
+            held.append(controller.engine.pool.checkedout())  # type: ignore[attr-defined]
+            state = "unlocked" if command == "unlock" else "locked"
+            return Echo(prefix, lock, state, f"req-{command}", 0.05)
+
+        controller.link.command = command  # type: ignore[method-assign]
+        controller.mqtt = SimpleNamespace(connected=True)  # type: ignore[assignment]
+        out = await checkout(tool.id, admin, controller)
+        assert out.state == "unlocked" and out.tool.holder == "admin"
+        out = await checkin(tool.id, admin, controller)
+        assert out.state == "locked" and out.tool.holder is None
+        assert held == [0, 0, 0, 0]
+    finally:
+        controller.engine.dispose()
