@@ -11,7 +11,14 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from shared.mqtt.codec import decode
-from tests.integration.lock.conftest import PREFIX, USERS, Observer, Processes, state_is
+from tests.integration.lock.conftest import (
+    PREFIX,
+    USERS,
+    Controller,
+    Observer,
+    Processes,
+    state_is,
+)
 from tests.support.mosquitto import MosquittoProcess
 
 pytestmark = pytest.mark.integration
@@ -20,7 +27,7 @@ A = f"{PREFIX}/lock-a"  # device lock-a's prefix (the default {root}/{device id}
 AD = f"{A}/device/lock-a"  # its device topics
 
 
-def _setup(processes: Processes, observer: Observer) -> tuple[object, dict[str, int]]:
+def _setup(processes: Processes, observer: Observer) -> tuple[Controller, dict[str, int]]:
     processes.device("lock-a", locks=2)
     observer.wait_latest(f"{AD}/online", lambda p: p == b"1")
     ctl = processes.controller()

@@ -29,13 +29,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from services.lock.db import Base, Tool, create_schema
+from services.lock.db import Base, create_schema
 from shared.auth import hash_password, token_digest
 from shared.db import make_engine
 from tests.integration.lock.conftest import PREFIX, Observer, Processes, state_is
 
 pytestmark = pytest.mark.integration
 
+TOOLS = Base.metadata.tables["tools"]
 OLD_SCHEMA = Path(__file__).parent / "data" / "lock-schema-v1.sql"
 A = f"{PREFIX}/lock-a"
 ALICE_TOKEN = "old-token-of-alice-0123456789"
@@ -165,7 +166,7 @@ def test_schema_upgrade_on_each_database(
         assert create_schema(engine, "root") == 2
         assert create_schema(engine, "root") == 0
         with engine.begin() as conn:
-            rows = conn.execute(select(Tool.__table__).order_by(Tool.id)).mappings().all()
+            rows = conn.execute(select(TOOLS).order_by(TOOLS.c.id)).mappings().all()
             assert [(r["device_id"], r["device_prefix"], r["circle_id"]) for r in rows] == [
                 ("d1", "root/d1", None),
                 ("d2", "root/d2", 1),
@@ -176,13 +177,13 @@ def test_schema_upgrade_on_each_database(
             assert column["nullable"] is False
             # The same device id and lock under another prefix is another lock now.
             conn.execute(
-                insert(Tool.__table__).values(
+                insert(TOOLS).values(
                     name="c", description="", device_id="d1", device_prefix="x/d1", lock_index=0
                 )
             )
         with pytest.raises(IntegrityError), engine.begin() as conn:
             conn.execute(
-                insert(Tool.__table__).values(
+                insert(TOOLS).values(
                     name="e", description="", device_id="z", device_prefix="root/d1", lock_index=0
                 )
             )
