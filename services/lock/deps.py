@@ -63,8 +63,12 @@ class _Basic(HTTPBasic):
         return HTTPBasicCredentials(username=username, password=password)
 
 
-_basic = _Basic(realm="lock", auto_error=False, description="username and password")
-_bearer = HTTPBearer(auto_error=False, description="a token from POST /auth/token")
+_basic = _Basic(
+    realm="lock", auto_error=False, scheme_name="HTTPBasic", description="username and password"
+)
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="HTTPBearer", description="a token from POST /auth/token"
+)
 
 
 def _controller(request: Request) -> Controller:
