@@ -13,8 +13,6 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -29,6 +27,7 @@ from services.devnet.store import TangleStore
 from services.devnet.tangle import Tangle, TangleError, load_snapshot
 from shared.iota.bundle import TOTAL_SUPPLY
 from shared.iota.signing import address_of
+from shared.web import AsciiJSONResponse, install_error_handlers
 
 __all__ = ["create_app"]
 
@@ -40,20 +39,6 @@ class FaucetRequest(BaseModel):
 
     address: Any = None
     value: Any = None
-
-
-class AsciiJSONResponse(JSONResponse):
-    """JSON with non-ASCII escaped: a lone surrogate echoed from the input stays encodable."""
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-
-
-async def _validation_error(request: Request, exc: Exception) -> AsciiJSONResponse:
-    # FastAPI's default 422 renders the echoed input as UTF-8, which raised (a bare 500)
-    # when the JSON held a lone surrogate such as "\ud800".
-    assert isinstance(exc, RequestValidationError)
-    return AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
 
 
 def _genesis(settings: DevnetSettings) -> dict[str, int]:
@@ -113,7 +98,9 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         summary="Private IOTA devnet: IRI 1.8-compatible node, coordinator, ZMQ feed, faucet",
         lifespan=lifespan,
     )
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    # FastAPI's {"detail": [...]} 422, ASCII-escaped: its default rendering raised (a bare
+    # 500) when the JSON held a lone surrogate such as "\ud800".
+    install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
