@@ -96,6 +96,8 @@ def configure_logging(level: str, service: str) -> None:
     handler.setFormatter(KeyValueFormatter(service))
     root.addHandler(handler)
     root.setLevel(parse_log_level(level))
+    # warnings.warn (a library's DeprecationWarning) goes through the same format.
+    logging.captureWarnings(True)
     for name in _NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
     # uvicorn's own loggers propagate to ours (run with log_config=None).
