@@ -165,3 +165,25 @@ async def test_run_db_runs_off_the_event_loop() -> None:
     assert result == 42
     assert worker != loop_thread
     assert ticks >= 5  # the loop kept running while the work blocked
+
+
+def test_postgresql_by_url_alone(postgres_url: str) -> None:
+    engine = make_engine(postgres_url, pool_size=1, max_overflow=1)
+    try:
+        assert engine.dialect.name == "postgresql"
+        _Base.metadata.create_all(engine)
+        sessions = make_sessionmaker(engine)
+        with sessions.begin() as session:
+            session.add_all([_Row(id=1, name="a"), _Row(id=2, name="b")])
+        with engine.connect() as conn:
+            pooled = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        # The server drops the pooled connection (a restart would): the next use does not
+        # fail, because pool_pre_ping notices and reconnects.
+        killer = make_engine(postgres_url)
+        with killer.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pooled}).scalar()
+        killer.dispose()
+        with sessions() as session:
+            assert session.scalars(select(_Row.name).order_by(_Row.id)).all() == ["a", "b"]
+    finally:
+        engine.dispose()
