@@ -101,7 +101,7 @@ class DevnetProcess:
     def pid(self) -> int | None:
         return self._process.pid
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 120) -> None:
         """Spawn the devnet; return once getNodeInfo answers with at least one milestone."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._process.env = self.env()

@@ -10,6 +10,8 @@ Usage::
     process.stop()      # SIGTERM, then SIGKILL if it does not exit in time
     process.kill()      # SIGKILL: the crash case
 
+Start-up waits up to 120 s by default: loading the hashing kernels takes a second alone
+but far longer on a CI machine that runs many tests at once.
 ``ready`` returns ``None`` once the process is ready, or a short reason why not yet; an
 ``httpx.HTTPError``, ``OSError`` or ``ValueError`` it raises counts as "not yet" too. The
 process writes stdout and stderr to ``log_path`` (appended across restarts); its tail is in
@@ -78,7 +80,7 @@ class ManagedProcess:
         return self._process.poll() if self._process is not None else None
 
     def start(
-        self, ready: Callable[[], str | None], timeout: float = 60, poll: float = 0.1
+        self, ready: Callable[[], str | None], timeout: float = 120, poll: float = 0.1
     ) -> None:
         """Spawn the process and return once ``ready()`` says so (RuntimeError otherwise:
         it exited, or it was not ready in ``timeout`` seconds and was killed)."""

@@ -55,7 +55,7 @@ class ServiceProcess:
             module, ["-m", f"services.{module}"], env=env, log_path=self.log_path
         )
 
-    def start(self, timeout: float = 60) -> ServiceProcess:
+    def start(self, timeout: float = 120) -> ServiceProcess:
         self._process.env = dict(self.env)
         self._process.start(self._ready, timeout)
         return self
