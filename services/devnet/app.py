@@ -9,12 +9,13 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from services.devnet.api import LIMITS, IriApi
@@ -32,6 +33,12 @@ from shared.web import AsciiJSONResponse, install_error_handlers
 __all__ = ["create_app"]
 
 log = logging.getLogger("devnet")
+
+
+# Reads "Authorization: Bearer ..." and documents it in OpenAPI; the faucet stays open when
+# DEVNET_FAUCET_TOKEN is unset, so the check is in the route. Module level: the route's
+# annotations are resolved in this module's namespace.
+_faucet_bearer = HTTPBearer(auto_error=False, description="DEVNET_FAUCET_TOKEN, when set")
 
 
 class FaucetRequest(BaseModel):
@@ -174,13 +181,20 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         return reply(status, answer)
 
     @app.post("/faucet")
-    async def faucet_route(request: Request, payload: FaucetRequest) -> JSONResponse:
+    async def faucet_route(
+        payload: FaucetRequest,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_faucet_bearer)],
+    ) -> JSONResponse:
         """Send `value` devnet tokens to `address` (capped by DEVNET_FAUCET_MAX)."""
         token = settings.faucet_token.get_secret_value() if settings.faucet_token else None
         if token:
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not secrets.compare_digest(given, token):
-                return JSONResponse({"error": "faucet token missing or wrong"}, status_code=401)
+            given = credentials.credentials if credentials is not None else ""
+            if not secrets.compare_digest(given.encode(), token.encode()):
+                return JSONResponse(
+                    {"error": "faucet token missing or wrong"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
         faucet: Faucet = state["faucet"]
         try:
             payment = await anyio.to_thread.run_sync(faucet.pay, payload.address, payload.value)

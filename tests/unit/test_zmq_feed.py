@@ -13,6 +13,7 @@ import zmq.asyncio
 
 from shared.iota.zmq_feed import ZmqFeed, ZmqFeedClosed
 from shared.iota.zmq_lines import (
+from tests.support.process import free_port
     AddressConfirmation,
     TransactionConfirmed,
     TransactionSeen,
@@ -47,12 +48,6 @@ SN = TransactionConfirmed(
     branch="F" * 81,
     bundle="D" * 81,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Publisher:
