@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,13 +12,13 @@ import zmq.asyncio
 
 from shared.iota.zmq_feed import ZmqFeed, ZmqFeedClosed
 from shared.iota.zmq_lines import (
-from tests.support.process import free_port
     AddressConfirmation,
     TransactionConfirmed,
     TransactionSeen,
     ZmqEvent,
     format_event,
 )
+from tests.support.process import free_port
 
 pytestmark = pytest.mark.timeout(30)
 
