@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -28,6 +29,7 @@ def restore_logging() -> Iterator[None]:
     for handler in handlers:
         root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(False)
 
 
 def _lines(text: str) -> list[str]:
@@ -117,6 +119,18 @@ def test_parse_log_level_refuses_other_values(bad: object) -> None:
 def test_configure_logging_refuses_a_bad_level(restore_logging: None) -> None:
     with pytest.raises(ValueError):
         configure_logging("loud", "robot")
+
+
+def test_warnings_are_logged_in_the_format(
+    restore_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging("INFO", "solar")
+    warnings.warn_explicit("old API", DeprecationWarning, "lib.py", 7)
+    lines = _lines(capsys.readouterr().err)
+    assert len(lines) == 1
+    match = LINE_PATTERN.match(lines[0])
+    assert match is not None and match["logger"] == "py.warnings"
+    assert match["message"].startswith('msg="lib.py:7: DeprecationWarning: old API')
 
 
 @pytest.mark.parametrize(
