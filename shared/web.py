@@ -111,34 +111,38 @@ class BodySizeLimitMiddleware:
                     await self._reject(send)
                     return
         received = 0
-        too_large = False
+        exceeded = False
         response_started = False
+        replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal received, too_large
+            nonlocal received, exceeded
+            if exceeded:
+                raise BodyTooLarge
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    too_large = True
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
         async def guarded_send(message: Message) -> None:
-            nonlocal response_started
-            if too_large:
-                # The app caught our exception while parsing the body (FastAPI answers
-                # 400 "error parsing the body"): send the 413 in place of its reply.
-                if message["type"] == "http.response.start" and not response_started:
-                    response_started = True
-                    await self._reject(send)
-                return
+            nonlocal response_started, replaced
+            if replaced:
+                return  # the app's own reply to the cut-off body: already answered 413
             if message["type"] == "http.response.start":
+                if exceeded and not response_started:
+                    # The app caught the error and answers it its own way (FastAPI turns a
+                    # failed body read into a 400): the client still gets the clear 413.
+                    replaced = True
+                    await self._reject(send)
+                    return
                 response_started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
-            if not response_started:
+            if not response_started and not replaced:
                 await self._reject(send)

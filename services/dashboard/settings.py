@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.logs import parse_log_level
+
 __all__ = ["DashboardSettings", "MachineLink"]
 
 
@@ -30,7 +32,7 @@ DEFAULT_MACHINES = [
 class DashboardSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    port: int = Field(8080, ge=1, le=65535)
+    port: int = Field(8000, ge=1, le=65535)
     host: str = "0.0.0.0"
     name: str = Field("dashboard", min_length=1, max_length=64)
     # NoDecode: we parse the JSON ourselves so that bad JSON is a "MACHINES: ..." line too
@@ -42,7 +44,12 @@ class DashboardSettings(BaseSettings):
     public_url: str | None = Field(None, pattern=r"^https?://")
     faucet_token: SecretStr | None = None
     pay_limit: int = Field(10_000, gt=0, description="most a visitor may pay per click")
-    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> str:
+        return parse_log_level(value)
 
     @field_validator("machines", mode="before")
     @classmethod
