@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from services.devnet.api import LIMITS, IriApi
 from services.devnet.coordinator import MilestoneCoordinator
+from services.devnet.explorer import router as explorer_router
 from services.devnet.faucet import Faucet, FaucetError, FaucetUnavailable
 from services.devnet.node import DevnetNode
 from services.devnet.publisher import ZmqPublisher
@@ -63,6 +64,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = TangleStore(settings.effective_database_url())
+        _app.state.tangle_store = store
         tangle = Tangle(store, settings.mwm)
         await anyio.to_thread.run_sync(tangle.open, lambda: _genesis(settings))
         publisher = ZmqPublisher(settings.host, settings.zmq_port)
@@ -212,6 +214,8 @@ def create_app(settings: DevnetSettings) -> FastAPI:
                 "transactions": payment.transactions,
             }
         )
+
+    app.include_router(explorer_router)
 
     @app.get("/faucet")
     async def faucet_info() -> dict[str, Any]:
