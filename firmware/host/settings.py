@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +19,8 @@ class FirmwareSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     mqtt_url: SecretStr = Field(description="mqtt://user:password@host:port; user = device id")
+    # Replaces the password of MQTT_URL; lets the password come from MQTT_PASSWORD_FILE.
+    mqtt_password: SecretStr | None = None
     mqtt_prefix: str = "machine-economy"
     device_id: str
     device_locks: int = Field(default=1, ge=1, le=16)
@@ -60,4 +64,7 @@ class FirmwareSettings(BaseSettings):
 
     @property
     def broker(self) -> MqttUrl:
-        return parse_mqtt_url(self.mqtt_url.get_secret_value())
+        url = parse_mqtt_url(self.mqtt_url.get_secret_value())
+        if self.mqtt_password is not None and self.mqtt_password.get_secret_value():
+            return dataclasses.replace(url, password=self.mqtt_password.get_secret_value())
+        return url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -26,6 +27,8 @@ class LockSettings(BaseSettings):
     data_dir: Path = Path("data/lock")
     database_url: SecretStr | None = None
     mqtt_url: SecretStr
+    # Replaces the password of MQTT_URL; lets the password come from MQTT_PASSWORD_FILE.
+    mqtt_password: SecretStr | None = None
     mqtt_prefix: str = "machine-economy"
     command_timeout: float = Field(default=5.0, gt=0, le=120)
     lock_admin_username: str = Field(default="admin", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
@@ -71,7 +74,10 @@ class LockSettings(BaseSettings):
 
     @property
     def broker(self) -> MqttUrl:
-        return parse_mqtt_url(self.mqtt_url.get_secret_value())
+        url = parse_mqtt_url(self.mqtt_url.get_secret_value())
+        if self.mqtt_password is not None and self.mqtt_password.get_secret_value():
+            return dataclasses.replace(url, password=self.mqtt_password.get_secret_value())
+        return url
 
     def database(self) -> str:
         if self.database_url is not None:
