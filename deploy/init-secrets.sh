@@ -31,6 +31,7 @@ machine_token
 lock_admin_password
 lock_mqtt_password
 lock_device_mqtt_password
+postgres_password
 "
 
 dir="${1:?usage: init-secrets.sh DIR [OWNER]}"
@@ -60,6 +61,11 @@ for name in $SECRETS; do
     made=$((made + 1))
     echo "event=secret_generated name=$name"
 done
+# libpq's password file for docker-compose.postgres.yml, made from the same password.
+if [ ! -s "$dir/postgres_pgpass" ]; then
+    printf '*:*:*:economy:%s\n' "$(cat "$dir/postgres_password")" >"$dir/postgres_pgpass.tmp"
+    mv "$dir/postgres_pgpass.tmp" "$dir/postgres_pgpass"
+fi
 if [ -n "$owner" ]; then
     chown "$owner" "$dir" "$dir"/*
 fi
