@@ -91,6 +91,8 @@ class SwarmStack:
                 "stack",
                 "deploy",
                 "--detach=true",
+                # the image is local (built here); never ask a registry for its digest
+                "--resolve-image=never",
                 "-c",
                 str(COMPOSE_FILE),
                 "-c",
