@@ -43,8 +43,7 @@ def test_mqtt_password_from_a_file_replaces_the_urls(
     monkeypatch.setenv("MQTT_URL", "mqtt://dev-1@broker:1883")
     monkeypatch.setenv("MQTT_PASSWORD_FILE", str(secret))
     monkeypatch.setenv("DEVICE_ID", "dev-1")
-    for cls in (FirmwareSettings, LockSettings):
-        broker = load_settings(cls).broker
+    for broker in (load_settings(FirmwareSettings).broker, load_settings(LockSettings).broker):
         assert (broker.username, broker.password) == ("dev-1", "0123abcd" * 4)
         assert "0123abcd" not in broker.redacted()
     # without one, the URL's own password stays
