@@ -185,6 +185,8 @@ def swarm(docker_ready: None) -> Iterator[bool]:
     if state not in ("inactive", "active"):
         pytest.skip(f"this Docker engine cannot run a swarm (state {state!r})")
     created = state == "inactive"
+    # `swarm init` makes the bridge docker_gwbridge and `swarm leave` keeps it: remove ours.
+    had_bridge = _run(["docker", "network", "inspect", "docker_gwbridge"]).returncode == 0
     if created:
         _checked(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"], timeout=120)
     try:
@@ -192,6 +194,8 @@ def swarm(docker_ready: None) -> Iterator[bool]:
     finally:
         if created:
             _run(["docker", "swarm", "leave", "--force"], timeout=120)
+            if not had_bridge:
+                _run(["docker", "network", "rm", "docker_gwbridge"], timeout=60)
 
 
 @pytest.fixture(scope="module")
