@@ -106,7 +106,7 @@ class DevnetProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 120) -> None:
         """Spawn the devnet; return once getNodeInfo answers with at least one milestone."""
         if self.running:
             raise RuntimeError("devnet already running")
