@@ -27,10 +27,12 @@ A = f"{PREFIX}/lock-a"  # device lock-a's prefix (the default {root}/{device id}
 AD = f"{A}/device/lock-a"  # its device topics
 
 
-def _setup(processes: Processes, observer: Observer) -> tuple[Controller, dict[str, int]]:
+def _setup(
+    processes: Processes, observer: Observer, **controller_env: str
+) -> tuple[Controller, dict[str, int]]:
     processes.device("lock-a", locks=2)
     observer.wait_latest(f"{AD}/online", lambda p: p == b"1")
-    ctl = processes.controller()
+    ctl = processes.controller(None, **controller_env)
     laser = ctl.admin("POST", "/circles", json={"name": "laser", "description": "laser cutter"})
     tool = ctl.admin(
         "POST",
@@ -46,9 +48,9 @@ def _setup(processes: Processes, observer: Observer) -> tuple[Controller, dict[s
 
 
 def test_checkout_unlocks_checkin_locks_and_takeover(
-    processes: Processes, observer: Observer
+    processes: Processes, observer: Observer, database_url: str
 ) -> None:
-    ctl, ids = _setup(processes, observer)
+    ctl, ids = _setup(processes, observer, DATABASE_URL=database_url)
     alice = ctl.member("alice", [ids["circle"]])
     bob = ctl.member("bob", [ids["circle"]])
     # Boots locked, and the controller shows it live from the retained state.
@@ -191,13 +193,15 @@ def test_unknown_device_times_out_and_never_claims_an_unlock(processes: Processe
     assert ctl.http.get("/health").status_code == 200
 
 
-def test_controller_state_survives_sigkill(processes: Processes, observer: Observer) -> None:
-    ctl, ids = _setup(processes, observer)
+def test_controller_state_survives_sigkill(
+    processes: Processes, observer: Observer, database_url: str
+) -> None:
+    ctl, ids = _setup(processes, observer, DATABASE_URL=database_url)
     alice = ctl.member("alice", [ids["circle"]])
     assert ctl.as_user(alice, "POST", f"/tools/{ids['tool']}/checkout").status_code == 200
     os.kill(ctl.proc.pid, signal.SIGKILL)
     ctl.proc.wait(5)
-    again = processes.controller(data_dir=processes.tmp / "lock-data")
+    again = processes.controller(data_dir=processes.tmp / "lock-data", DATABASE_URL=database_url)
     tool = again.wait_tool(ids["tool"], lambda t: t["lock_state"] == "unlocked")
     assert tool["holder"] == "alice"
     assert next(e["kind"] for e in again.admin("GET", "/events")) == "checkout"
