@@ -76,9 +76,9 @@ def test_a_faucet_payment_seen_from_every_side(stack: tuple[DevnetProcess, str])
     assert bundle["confirmed"] is True
     assert {"address": address, "value": 1234} in bundle["outputs"]
     # a value bundle balances: the inputs pay the outputs (ours + the faucet's remainder)
-    assert sum(i["value"] for i in bundle["inputs"]) + sum(
-        o["value"] for o in bundle["outputs"]
-    ) == 0
+    assert (
+        sum(i["value"] for i in bundle["inputs"]) + sum(o["value"] for o in bundle["outputs"]) == 0
+    )
     assert bundle["value"] == sum(o["value"] for o in bundle["outputs"])
     # the faucet's input address is now spent from
     spender = bundle["inputs"][0]["address"]
