@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uvicorn
 
-from services.dashboard.app import create_app
 from services.dashboard.settings import DashboardSettings
 from shared.logs import configure_logging
 from shared.settings import load_settings
@@ -13,6 +12,10 @@ from shared.settings import load_settings
 def main() -> None:
     settings = load_settings(DashboardSettings)
     configure_logging(settings.log_level, "dashboard")
+    # Imported once logging is set up, so a library's import-time warning is logged in the
+    # documented format too (tests/integration/test_log_format.py).
+    from services.dashboard.app import create_app
+
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -6,7 +6,6 @@ import sys
 
 import uvicorn
 
-from services.devnet.app import create_app
 from services.devnet.settings import DevnetSettings
 from services.devnet.tangle import load_snapshot
 from shared.logs import configure_logging
@@ -22,6 +21,10 @@ def main() -> None:
             print(f"invalid settings:\n  DEVNET_SNAPSHOT: {error}", file=sys.stderr)
             raise SystemExit(2) from None
     configure_logging(settings.log_level, "devnet")
+    # Imported once logging is set up, so a library's import-time warning is logged in the
+    # documented format too (tests/integration/test_log_format.py).
+    from services.devnet.app import create_app
+
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from services.wind.app import create_app
 from services.wind.settings import ProviderSettings
+from shared.logs import configure_logging
 from shared.machine.serve import serve
 from shared.settings import load_settings
 
 
 def main() -> None:
     settings = load_settings(ProviderSettings)
-    serve(create_app(settings), settings, "wind")
+    configure_logging(settings.log_level, "wind")
+    # Imported once logging is set up, so a library's import-time warning is logged in the
+    # documented format too (tests/integration/test_log_format.py).
+    from services.wind.app import create_app
+
+    serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Run a machine's ASGI app with uvicorn and key=value logs (used by each service's __main__)."""
+"""Run a machine's ASGI app with uvicorn (used by each machine's __main__, which has set up
+logging with shared/logs.configure_logging first; uvicorn's own lines go through it)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,13 @@ from typing import Any
 
 import uvicorn
 
-from shared.logs import configure_logging
 from shared.machine.settings import MachineSettings
 
 __all__ = ["serve"]
 
 
-def serve(app: Any, settings: MachineSettings, service: str) -> None:
-    """Log as ``service`` (shared/logs) and serve ``app`` until SIGTERM."""
-    configure_logging(settings.log_level, service)
+def serve(app: Any, settings: MachineSettings) -> None:
+    """Serve ``app`` until SIGTERM."""
     uvicorn.run(
         app,
         host=settings.host,

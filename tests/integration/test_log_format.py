@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from shared.logs import LINE_PATTERN
+from shared.mqtt.acl import render_acl
 from tests.integration.robot.machines import ServiceProcess, machine_env
 from tests.support.devnet import DevnetProcess, devnet_fixture
-from tests.support.process import free_port
+from tests.support.mosquitto import MosquittoProcess, mosquitto_available
+from tests.support.process import ManagedProcess, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -85,5 +88,40 @@ def test_service_logs_in_the_documented_format(
     process = services[name]
     messages = _check(process.log_path.read_text(errors="replace"), name)
     # its own key=value event, and uvicorn's free text quoted into one field
+    assert any(m.startswith("event=") for m in messages), messages
+    assert any(m.startswith('msg="Uvicorn running on') for m in messages), messages
+
+
+@pytest.mark.skipif(not mosquitto_available(), reason="Debian's mosquitto is not installed")
+def test_lock_controller_logs_in_the_documented_format(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    tmp_path = tmp_path_factory.mktemp("log-format-lock")
+    users = {"lock-controller": "controller-pw"}
+    port = free_port()
+    with MosquittoProcess(users=users, acl=render_acl("logs")) as broker:
+        env = {
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "DATA_DIR": str(tmp_path / "data"),
+            "MQTT_URL": broker.url("lock-controller", users["lock-controller"]),
+            "MQTT_PREFIX": "logs",
+            "LOCK_ADMIN_USERNAME": "admin",
+            "LOCK_ADMIN_PASSWORD": "admin-password-1",
+            "LOG_LEVEL": "info",
+        }
+        lock = ManagedProcess(
+            "lock", ["-m", "services.lock"], env=env, log_path=tmp_path / "lock.log"
+        )
+
+        def ready() -> str | None:
+            health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).json()
+            return None if health.get("broker_connected") else f"health: {health}"
+
+        try:
+            lock.start(ready)
+        finally:
+            lock.stop()
+    messages = _check(lock.log_text(), "lock")
     assert any(m.startswith("event=") for m in messages), messages
     assert any(m.startswith('msg="Uvicorn running on') for m in messages), messages
