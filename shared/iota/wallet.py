@@ -18,11 +18,23 @@ out and an input is flagged spent *before* its signature leaves the process,
 so a crash (even SIGKILL) can strand funds on an address the wallet no longer
 spends from, but can never make it hand out an address twice or sign with a
 key twice.
+
+Addresses handed out with ``reserve=True`` (an open order's payment address) are
+never chosen as inputs until ``release`` says their purpose is over: a payout can
+never sweep the money of an order still waiting its turn. Claiming inputs is one
+conditional UPDATE per address (``spent = false and reserved = false``), so two
+processes sharing one database (SQLite or PostgreSQL) never claim the same input.
+
+A signed bundle is written to ``wallet_sends`` before anything of it leaves the
+process. If attaching or storing it fails, the next ``send`` (or ``resend_pending``)
+attaches that same bundle again; its inputs are never signed a second time, so no
+key is reused and no funds are stranded by a node outage.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -36,15 +48,20 @@ import numpy as np
 from iota import Address, BadApiResponse, Iota, TransactionHash, TryteString
 from iota.adapter import BaseAdapter, HttpAdapter
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Engine,
     Float,
     Integer,
     String,
+    Text,
     create_engine,
     event,
+    false,
     func,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -131,6 +148,50 @@ class WalletAddress(_Base):
     spent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
     spent_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Held for a purpose (an open order): never an input until released.
+    reserved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class WalletSend(_Base):
+    """A signed bundle, kept from before it leaves the process until it is attached."""
+
+    __tablename__ = "wallet_sends"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    wallet_id: Mapped[str] = mapped_column(String(64), index=True)
+    security: Mapped[int] = mapped_column(Integer)
+    bundle_hash: Mapped[str] = mapped_column(String(81))
+    to_address: Mapped[str] = mapped_column(String(81))
+    value: Mapped[int] = mapped_column(BigInteger)
+    inputs: Mapped[str] = mapped_column(Text)  # JSON list of input addresses
+    remainder_address: Mapped[str | None] = mapped_column(String(81), nullable=True)
+    remainder_value: Mapped[int] = mapped_column(BigInteger, default=0)
+    trytes: Mapped[str] = mapped_column(Text)  # JSON list, tail first, unattached
+    # signed: not attached yet (send again); attached: on the tangle; settled: confirmed
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    tail_hash: Mapped[str | None] = mapped_column(String(81), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+    attached_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+def _upgrade_schema(engine: Engine) -> None:
+    """Add the columns newer versions need to a database an older version created."""
+    columns = {column["name"] for column in inspect(engine).get_columns("wallet_addresses")}
+    if "reserved" not in columns:
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "ALTER TABLE wallet_addresses "
+                        "ADD COLUMN reserved BOOLEAN NOT NULL DEFAULT FALSE"
+                    )
+                )
+        except Exception:
+            # Another process sharing the database added it first.
+            columns = {c["name"] for c in inspect(engine).get_columns("wallet_addresses")}
+            if "reserved" not in columns:
+                raise
 
 
 def seed_fingerprint(seed: str, security: int) -> str:
@@ -229,6 +290,7 @@ class Wallet:
             database_url if isinstance(database_url, Engine) else _make_engine(database_url)
         )
         _Base.metadata.create_all(self._engine)
+        _upgrade_schema(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._lock = threading.RLock()
 
@@ -252,22 +314,66 @@ class Wallet:
 
     # -- addresses -----------------------------------------------------------
 
-    def new_address(self, purpose: str) -> str:
-        """A fresh, never handed-out address (81 trytes); recorded with ``purpose`` first."""
+    def new_address(self, purpose: str, *, reserve: bool = False) -> str:
+        """A fresh, never handed-out address (81 trytes); recorded with ``purpose`` first.
+
+        ``reserve=True`` holds it for its purpose (an open order's payment address):
+        ``send`` never spends from it until ``release(address)``.
+        """
         if not isinstance(purpose, str) or not purpose:
             raise WalletError("purpose must be a non-empty string")
         if len(purpose) > 200:
             raise WalletError(f"purpose is {len(purpose)} characters, at most 200")
         with self._lock:
-            return self._allocate(purpose)
+            return self._allocate(purpose, reserve=reserve)
+
+    def release(self, address: str) -> bool:
+        """End the reservation of ``address``: its funds may be spent from now on.
+
+        Idempotent; True if the address was reserved.
+        """
+        plain = self._validate_address(address)
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(WalletAddress)
+                .where(
+                    self._mine(),
+                    WalletAddress.address == plain,
+                    WalletAddress.reserved.is_(True),
+                )
+                .values(reserved=False)
+            )
+        released = bool(getattr(result, "rowcount", 0))
+        if released:
+            log.info(
+                "event=wallet_address_released wallet=%s address=%s",
+                self.wallet_id[:12],
+                _short(plain),
+            )
+        return released
+
+    def reserved_addresses(self) -> list[str]:
+        """Addresses held for a purpose (never inputs), oldest first."""
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(WalletAddress.address)
+                    .where(self._mine(), WalletAddress.reserved.is_(True))
+                    .order_by(WalletAddress.key_index)
+                )
+            )
 
     def deposit_address(self) -> str:
-        """The newest address not spent from; the first one is created on demand."""
+        """The newest address not spent from nor reserved; the first one is created on demand."""
         with self._lock:
             with self._sessions() as session:
                 row = session.scalars(
                     select(WalletAddress)
-                    .where(self._mine(), WalletAddress.spent.is_(False))
+                    .where(
+                        self._mine(),
+                        WalletAddress.spent.is_(False),
+                        WalletAddress.reserved.is_(False),
+                    )
                     .order_by(WalletAddress.key_index.desc())
                     .limit(1)
                 ).first()
@@ -302,7 +408,7 @@ class Wallet:
         highest = session.scalar(select(func.max(WalletAddress.key_index)).where(self._mine()))
         return 0 if highest is None else highest + 1
 
-    def _allocate(self, purpose: str) -> str:
+    def _allocate(self, purpose: str, *, reserve: bool = False) -> str:
         """Find the next index, skip ones used on the tangle, persist, then return."""
         with self._sessions() as session:
             index = self._next_index(session)
@@ -318,6 +424,7 @@ class Wallet:
                 spent=spent,
                 created_at=time.time(),
                 spent_at=time.time() if spent else None,
+                reserved=reserve and not used,
             )
             try:
                 with self._sessions.begin() as session:
@@ -371,15 +478,70 @@ class Wallet:
     # -- balances ------------------------------------------------------------
 
     def balance(self) -> int:
-        """Confirmed balance over every address of this wallet (spent ones included)."""
-        rows = self.addresses()
-        balances = self._balances([row.address for row in rows])
-        return sum(balances.values())
+        """What the wallet really holds: confirmed balances on addresses not spent from
+        (reserved ones included), plus the remainders of attached sends that are not
+        confirmed yet (their value still sits on the spent inputs until a milestone).
+
+        Funds on a spent address (stranded by a crash, or paid there later) do not
+        count: spending them again would reuse a key.
+        """
+        rows = [row for row in self.addresses() if not row.spent]
+        sends = self._sends_in_flight()
+        inputs = [a for send in sends for a in json.loads(send.inputs)]
+        balances = self._balances([row.address for row in rows] + inputs)
+        total = sum(balances[row.address] for row in rows)
+        confirmed: list[bool] = []
+        if sends:
+            confirmed = self._call(
+                "getInclusionStates",
+                self._api.get_inclusion_states,
+                [TransactionHash(send.tail_hash or "9" * _HASH_LENGTH) for send in sends],
+                None,
+            )["states"]
+        settled: list[int] = []
+        for send, done in zip(sends, confirmed, strict=True):
+            if done or all(balances[a] == 0 for a in json.loads(send.inputs)):
+                settled.append(send.id)  # the milestone moved it: the remainder counts above
+            else:
+                total += send.remainder_value
+        if settled:
+            with self._sessions.begin() as session:
+                session.execute(
+                    update(WalletSend).where(WalletSend.id.in_(settled)).values(state="settled")
+                )
+        return total
 
     def spendable_balance(self) -> int:
-        """Confirmed balance on addresses not yet spent from: what ``send`` can use."""
-        rows = [row for row in self.addresses() if not row.spent]
+        """Confirmed balance on addresses neither spent from nor reserved: what ``send`` can use."""
+        rows = [row for row in self.addresses() if not row.spent and not row.reserved]
         return sum(self._balances([row.address for row in rows]).values())
+
+    def _sends_in_flight(self) -> list[WalletSend]:
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(WalletSend).where(
+                        WalletSend.wallet_id == self.wallet_id,
+                        WalletSend.security == self.security,
+                        WalletSend.state == "attached",
+                    )
+                )
+            )
+
+    def pending_sends(self) -> list[WalletSend]:
+        """Signed bundles not attached yet (a node failure); ``resend_pending`` sends them."""
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(WalletSend)
+                    .where(
+                        WalletSend.wallet_id == self.wallet_id,
+                        WalletSend.security == self.security,
+                        WalletSend.state == "signed",
+                    )
+                    .order_by(WalletSend.id)
+                )
+            )
 
     def address_balance(self, address: str) -> int:
         """Confirmed balance of one address (any address, 81 or 90 trytes)."""
@@ -399,8 +561,12 @@ class Wallet:
     def send(self, value: int, to: str, *, tag: str = "", message: str = "") -> SendResult:
         """Sign and attach a transfer of ``value`` to ``to``; the remainder goes to a new address.
 
-        Raises InsufficientFunds when the confirmed unspent balance is too low,
-        WalletError for bad arguments and NodeError when the node fails.
+        Bundles signed earlier whose attach failed are attached again first; if one of
+        them pays the same ``value`` to ``to``, it is this send (a retry): its result is
+        returned and nothing new is signed.
+
+        Raises InsufficientFunds when the confirmed, unspent, unreserved balance is too
+        low, WalletError for bad arguments and NodeError when the node fails.
         """
         if isinstance(value, bool) or not isinstance(value, int):
             raise WalletError(f"value must be an integer, got {type(value).__name__}")
@@ -415,6 +581,9 @@ class Wallet:
             raise WalletError(str(error)) from None
         message_tr = text_to_trytes(message)
         with self._lock:
+            retried = self._resend_pending(match=(value, recipient))
+            if retried is not None:
+                return retried
             if value > 0 and self.is_spent(recipient):
                 # Funds sent there could only be moved again by reusing the key.
                 raise WalletError(
@@ -422,6 +591,35 @@ class Wallet:
                     "wallet has already spent from"
                 )
             return self._send(value, recipient, tag_tr, message_tr)
+
+    def resend_pending(self) -> list[SendResult]:
+        """Attach again every signed bundle whose attach failed; NodeError if one fails."""
+        with self._lock:
+            results: list[SendResult] = []
+            for row in self.pending_sends():
+                results.append(self._deliver(row))
+            return results
+
+    def _resend_pending(self, *, match: tuple[int, str]) -> SendResult | None:
+        """Deliver pending bundles; the result of the one paying ``match`` (value, to)."""
+        found: SendResult | None = None
+        for row in self.pending_sends():
+            same = (row.value, row.to_address) == match
+            try:
+                result = self._deliver(row)
+            except NodeError as error:
+                if same:
+                    raise  # this very transfer still cannot be sent: never sign another
+                log.warning(
+                    "event=wallet_resend_failed wallet=%s bundle=%s error=%s",
+                    self.wallet_id[:12],
+                    row.bundle_hash,
+                    str(error)[:200],
+                )
+                continue
+            if same and found is None:
+                found = result
+        return found
 
     def _send(self, value: int, to: str, tag: str, message: str) -> SendResult:
         started = time.perf_counter()
@@ -436,15 +634,57 @@ class Wallet:
                 remainder = self._allocate("remainder")
             signing = time.perf_counter()
             trytes = self._build_bundle(value, to, tag, message, inputs, balances, remainder)
-            signed = time.perf_counter()
             approve = self._call(
                 "getTransactionsToApprove", self._api.get_transactions_to_approve, self.depth
             )
+            # Durable before any signature leaves the process: a failed attach sends
+            # exactly these trytes again, never a second signature of these keys.
+            row = WalletSend(
+                wallet_id=self.wallet_id,
+                security=self.security,
+                bundle_hash=trytes[0][_BUNDLE_SLICE],
+                to_address=to,
+                value=value,
+                inputs=json.dumps([r.address for r in inputs]),
+                remainder_address=remainder,
+                remainder_value=total - value if remainder else 0,
+                trytes=json.dumps(trytes),
+                state="signed",
+                attempts=0,
+                created_at=time.time(),
+            )
+            with self._sessions.begin() as session:
+                session.add(row)
         except BaseException:
             # Nothing signed has left the process yet: the inputs may be used again.
             self._release(inputs)
             raise
-        # From here on the node has seen the signatures, so the inputs stay spent.
+        log.info(
+            "event=wallet_signed wallet=%s bundle=%s value=%d inputs=%d prepare_ms=%.0f"
+            " sign_ms=%.0f",
+            self.wallet_id[:12],
+            row.bundle_hash,
+            value,
+            len(inputs),
+            (signing - started) * 1000,
+            (time.perf_counter() - signing) * 1000,
+        )
+        return self._deliver(row, approve)
+
+    def _deliver(self, row: WalletSend, approve: dict[str, Any] | None = None) -> SendResult:
+        """Attach and store a recorded bundle (again, after a failure); mark it attached."""
+        trytes: list[str] = json.loads(row.trytes)
+        with self._sessions.begin() as session:
+            session.execute(
+                update(WalletSend)
+                .where(WalletSend.id == row.id)
+                .values(attempts=WalletSend.attempts + 1)
+            )
+        started = time.perf_counter()
+        if approve is None:
+            approve = self._call(
+                "getTransactionsToApprove", self._api.get_transactions_to_approve, self.depth
+            )
         approved = time.perf_counter()
         attached = self._call(
             "attachToTangle",
@@ -458,27 +698,33 @@ class Wallet:
         pow_done = time.perf_counter()
         self._store(attached)
         stored = time.perf_counter()
+        tail = _tail_hash([str(t) for t in attached])
+        with self._sessions.begin() as session:
+            session.execute(
+                update(WalletSend)
+                .where(WalletSend.id == row.id)
+                .values(state="attached", tail_hash=tail, attached_at=time.time())
+            )
         result = SendResult(
-            bundle_hash=trytes[0][_BUNDLE_SLICE],
-            tail_hash=_tail_hash([str(t) for t in attached]),
-            value=value,
-            to=to,
-            inputs=[row.address for row in inputs],
-            remainder_address=remainder,
+            bundle_hash=row.bundle_hash,
+            tail_hash=tail,
+            value=row.value,
+            to=row.to_address,
+            inputs=list(json.loads(row.inputs)),
+            remainder_address=row.remainder_address,
         )
         log.info(
             "event=wallet_send wallet=%s value=%d to=%s bundle=%s tail=%s inputs=%d remainder=%s"
-            " prepare_ms=%.0f sign_ms=%.0f approve_ms=%.0f attach_ms=%.0f store_ms=%.0f",
+            " attempt=%d approve_ms=%.0f attach_ms=%.0f store_ms=%.0f",
             self.wallet_id[:12],
-            value,
-            _short(to),
+            row.value,
+            _short(row.to_address),
             result.bundle_hash,
             result.tail_hash,
-            len(inputs),
-            _short(remainder) if remainder else "-",
-            (signing - started) * 1000,
-            (signed - signing) * 1000,
-            (approved - signed) * 1000,
+            len(result.inputs),
+            _short(row.remainder_address) if row.remainder_address else "-",
+            row.attempts + 1,
+            (approved - started) * 1000,
             (pow_done - approved) * 1000,
             (stored - pow_done) * 1000,
         )
@@ -532,8 +778,31 @@ class Wallet:
     def _claim_inputs(
         self, value: int, *, exclude: str
     ) -> tuple[list[WalletAddress], dict[str, int]]:
-        """Pick and flag spent (atomically, in the database) inputs worth at least ``value``."""
-        candidates = [row for row in self.addresses() if not row.spent and row.address != exclude]
+        """Pick and flag spent (atomically, in the database) inputs worth at least ``value``.
+
+        Reserved addresses are never candidates. Each claim is a conditional UPDATE
+        (``spent = false and reserved = false``): if another process sharing the
+        database claimed or reserved one meanwhile, the claim is undone and the
+        choice made again from fresh rows.
+        """
+        for _attempt in range(5):
+            chosen, balances = self._choose_inputs(value, exclude=exclude)
+            claimed = self._mark_spent(chosen, only_available=True)
+            if len(claimed) == len(chosen):
+                return chosen, balances
+            # Another process spent one of them meanwhile: undo ours and choose again.
+            self._release(claimed)
+            log.info("event=wallet_claim_contended wallet=%s", self.wallet_id[:12])
+        raise WalletError("inputs were spent concurrently by another wallet; try again")
+
+    def _choose_inputs(
+        self, value: int, *, exclude: str
+    ) -> tuple[list[WalletAddress], dict[str, int]]:
+        candidates = [
+            row
+            for row in self.addresses()
+            if not row.spent and not row.reserved and row.address != exclude
+        ]
         balances = self._balances([row.address for row in candidates])
         funded = [row for row in candidates if balances[row.address] > 0]
         if funded:
@@ -559,15 +828,10 @@ class Wallet:
                 break
             chosen.append(row)
             total += balances[row.address]
-        claimed = self._mark_spent(chosen, only_unspent=True)
-        if len(claimed) != len(chosen):
-            # Another process sharing the database spent one of them meanwhile.
-            self._release(claimed)
-            raise WalletError("inputs were spent concurrently by another wallet; try again")
         return chosen, balances
 
     def _mark_spent(
-        self, rows: Sequence[WalletAddress], *, only_unspent: bool = False
+        self, rows: Sequence[WalletAddress], *, only_available: bool = False
     ) -> list[WalletAddress]:
         claimed: list[WalletAddress] = []
         now = time.time()
@@ -576,8 +840,10 @@ class Wallet:
                 statement = update(WalletAddress).where(
                     self._mine(), WalletAddress.key_index == row.key_index
                 )
-                if only_unspent:
-                    statement = statement.where(WalletAddress.spent.is_(False))
+                if only_available:
+                    statement = statement.where(
+                        WalletAddress.spent.is_(False), WalletAddress.reserved.is_(False)
+                    )
                 result = session.execute(statement.values(spent=True, spent_at=now))
                 if getattr(result, "rowcount", 1):
                     claimed.append(row)
