@@ -98,6 +98,9 @@ _CURRENT_INDEX_SLICE = slice(2331, 2340)
 _BUNDLE_SLICE = slice(2349, 2430)
 # A purpose is caller text: keep it from breaking the one-event-per-line key=value format.
 _LOG_UNSAFE = re.compile(r"[\s=\"]")
+# A bundle being delivered for longer than this (its process died) may be taken over.
+_DELIVERY_LEASE = 300.0
+_UNDELIVERED = ("signed", "sending", "failed")
 
 
 class WalletError(Exception):
@@ -167,8 +170,10 @@ class WalletSend(_Base):
     remainder_address: Mapped[str | None] = mapped_column(String(81), nullable=True)
     remainder_value: Mapped[int] = mapped_column(BigInteger, default=0)
     trytes: Mapped[str] = mapped_column(Text)  # JSON list, tail first, unattached
-    # signed: not attached yet (send again); attached: on the tangle; settled: confirmed
+    # signed -> attached (on the tangle) -> settled (confirmed); a failed attach leaves
+    # it "failed" until a later send claims it ("sending") and attaches it again.
     state: Mapped[str] = mapped_column(String(16), index=True)
+    touched_at: Mapped[float] = mapped_column(Float, default=0.0)
     tail_hash: Mapped[str | None] = mapped_column(String(81), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float)
@@ -537,11 +542,32 @@ class Wallet:
                     .where(
                         WalletSend.wallet_id == self.wallet_id,
                         WalletSend.security == self.security,
-                        WalletSend.state == "signed",
+                        WalletSend.state.in_(_UNDELIVERED),
                     )
                     .order_by(WalletSend.id)
                 )
             )
+
+    def _claim_pending(self) -> list[WalletSend]:
+        """Undelivered bundles no other process is delivering now, claimed atomically."""
+        now = time.time()
+        claimed: list[WalletSend] = []
+        for row in self.pending_sends():
+            if row.state != "failed" and row.touched_at > now - _DELIVERY_LEASE:
+                continue  # another thread or process is attaching it right now
+            with self._sessions.begin() as session:
+                result = session.execute(
+                    update(WalletSend)
+                    .where(
+                        WalletSend.id == row.id,
+                        WalletSend.state == row.state,
+                        WalletSend.touched_at == row.touched_at,
+                    )
+                    .values(state="sending", touched_at=now)
+                )
+            if getattr(result, "rowcount", 0):
+                claimed.append(row)
+        return claimed
 
     def address_balance(self, address: str) -> int:
         """Confirmed balance of one address (any address, 81 or 90 trytes)."""
@@ -596,14 +622,14 @@ class Wallet:
         """Attach again every signed bundle whose attach failed; NodeError if one fails."""
         with self._lock:
             results: list[SendResult] = []
-            for row in self.pending_sends():
+            for row in self._claim_pending():
                 results.append(self._deliver(row))
             return results
 
     def _resend_pending(self, *, match: tuple[int, str]) -> SendResult | None:
         """Deliver pending bundles; the result of the one paying ``match`` (value, to)."""
         found: SendResult | None = None
-        for row in self.pending_sends():
+        for row in self._claim_pending():
             same = (row.value, row.to_address) == match
             try:
                 result = self._deliver(row)
@@ -650,6 +676,7 @@ class Wallet:
                 remainder_value=total - value if remainder else 0,
                 trytes=json.dumps(trytes),
                 state="signed",
+                touched_at=time.time(),
                 attempts=0,
                 created_at=time.time(),
             )
@@ -673,6 +700,18 @@ class Wallet:
 
     def _deliver(self, row: WalletSend, approve: dict[str, Any] | None = None) -> SendResult:
         """Attach and store a recorded bundle (again, after a failure); mark it attached."""
+        try:
+            return self._attach_recorded(row, approve)
+        except BaseException:
+            with self._sessions.begin() as session:
+                session.execute(
+                    update(WalletSend)
+                    .where(WalletSend.id == row.id)
+                    .values(state="failed", touched_at=time.time())
+                )
+            raise
+
+    def _attach_recorded(self, row: WalletSend, approve: dict[str, Any] | None) -> SendResult:
         trytes: list[str] = json.loads(row.trytes)
         with self._sessions.begin() as session:
             session.execute(
@@ -699,11 +738,12 @@ class Wallet:
         self._store(attached)
         stored = time.perf_counter()
         tail = _tail_hash([str(t) for t in attached])
+        now = time.time()
         with self._sessions.begin() as session:
             session.execute(
                 update(WalletSend)
                 .where(WalletSend.id == row.id)
-                .values(state="attached", tail_hash=tail, attached_at=time.time())
+                .values(state="attached", tail_hash=tail, attached_at=now, touched_at=now)
             )
         result = SendResult(
             bundle_hash=row.bundle_hash,
