@@ -160,7 +160,7 @@ def _claims_never_overlap(url: str) -> None:
         for n in range(6):
             try:
                 wallet.send(10, pyota_address(SEED_B, offset + n))
-            except BaseException as error:  # noqa: BLE001 - collected and asserted below
+            except BaseException as error:
                 errors.append(error)
 
     threads = [
