@@ -48,13 +48,26 @@ class FakeWallet:
         self.sent: list[FakeSendResult] = []
         self.handed_out: list[str] = []
         self.fail_sends = 0
+        self.reserved: set[str] = set()
         self._lock = threading.Lock()
 
-    def new_address(self, purpose: str) -> str:
+    def new_address(self, purpose: str, *, reserve: bool = False) -> str:
         with self._lock:
             address = fake_address("W")
             self.handed_out.append(address)
+            if reserve:
+                self.reserved.add(address)
             return address
+
+    def release(self, address: str) -> bool:
+        with self._lock:
+            held = address in self.reserved
+            self.reserved.discard(address)
+            return held
+
+    def reserved_addresses(self) -> list[str]:
+        with self._lock:
+            return [a for a in self.handed_out if a in self.reserved]
 
     def address_balance(self, address: str) -> int:
         return self.balances.get(address, 0)

@@ -36,6 +36,10 @@ class SilentFeed:
         yield None  # pragma: no cover
 
 
+async def node_ok() -> str | None:
+    return None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -61,6 +65,7 @@ def robot(tmp_path: Path) -> Iterator[tuple[str, FakeWallet]]:
         provider=FakeProvider(),
         wallet_factory=lambda _s, _u: wallet,
         feed_factory=SilentFeed,
+        node_check=node_ok,
     )
     server = uvicorn.Server(
         uvicorn.Config(
