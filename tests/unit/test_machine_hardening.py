@@ -163,7 +163,7 @@ def test_health_names_the_node_and_zmq(tmp_path: Path) -> None:
         feed_factory=SilentFeed,
         node_check=node_down,
     )
-    with TestClient(app.other_asgi_app) as client:  # type: ignore[attr-defined]
+    with TestClient(app.other_asgi_app) as client:
         reply = client.get("/health")
         assert reply.status_code == 503
         assert reply.json()["node"] == "node unreachable (ConnectError)"
