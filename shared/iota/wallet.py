@@ -465,12 +465,16 @@ class Wallet:
         return address_of(self._seed, index, self.security)
 
     def _used_on_tangle(self, address: str) -> tuple[bool, bool]:
-        """(has transactions or is spent, is spent) as the node sees it; best effort."""
+        """(has transactions, a balance or is spent; is spent) as the node sees it; best effort."""
         if not self.check_node_for_reuse:
             return False, False
         try:
             spent = bool(self._api.were_addresses_spent_from([Address(address)])["states"][0])
             hashes = self._api.find_transactions(addresses=[Address(address)])["hashes"]
+            if not spent and not hashes:
+                # A node with local snapshots forgets old transactions but keeps balances.
+                balance = self._api.get_balances([Address(address)])["balances"][0]
+                hashes = ["(balance)"] if int(balance) else []
         except Exception as error:  # node down: the database alone still prevents reuse
             log.warning(
                 "event=wallet_node_check_failed address=%s error=%s",

@@ -137,6 +137,7 @@ def test_a_crowd_at_the_faucet_never_stalls_the_api(devnet: DevnetProcess) -> No
                 return reply.status_code
 
             async def probe() -> list[float]:
+                await asyncio.sleep(0.5)  # the crowd has connected and is waiting now
                 latencies = []
                 for _ in range(20):
                     started = time.monotonic()

@@ -29,7 +29,9 @@ def transaction_rows(data_dir: Path) -> int:
 
 
 def snapshot_index(devnet: DevnetProcess) -> int:
-    return int(httpx.get(devnet.api_url + "/health", timeout=5).json()["lastSnapshottedMilestoneIndex"])
+    return int(
+        httpx.get(devnet.api_url + "/health", timeout=5).json()["lastSnapshottedMilestoneIndex"]
+    )
 
 
 def wait_for(check: object, timeout: float = 60) -> None:
@@ -74,7 +76,9 @@ def test_pruned_devnet_restarts_with_balances_and_spent_addresses(tmp_path: Path
         assert deposit in (data_dir / "spent-addresses.txt").read_text().split()
         devnet.stop()
         devnet.start()
-        balances = devnet.command("getBalances", addresses=[deposit, target, sent.remainder_address])
+        balances = devnet.command(
+            "getBalances", addresses=[deposit, target, sent.remainder_address]
+        )
         assert balances["balances"] == ["0", "300", "700"]
         spent = devnet.command("wereAddressesSpentFrom", addresses=[deposit, target])["states"]
         assert spent == [True, False]
