@@ -623,23 +623,33 @@ class Wallet:
             return self._send(value, recipient, tag_tr, message_tr)
 
     def resend_pending(self) -> list[SendResult]:
-        """Attach again every signed bundle whose attach failed; NodeError if one fails."""
+        """Attach again every signed bundle whose attach failed; NodeError if one fails
+        (after trying all of them)."""
         with self._lock:
             results: list[SendResult] = []
+            failure: NodeError | None = None
             for row in self._claim_pending():
-                results.append(self._deliver(row))
+                try:
+                    results.append(self._deliver(row))
+                except NodeError as error:
+                    failure = failure or error
+            if failure is not None:
+                raise failure
             return results
 
     def _resend_pending(self, *, match: tuple[int, str]) -> SendResult | None:
         """Deliver pending bundles; the result of the one paying ``match`` (value, to)."""
         found: SendResult | None = None
-        for row in self._claim_pending():
+        failure: NodeError | None = None
+        claimed = self._claim_pending()
+        for row in claimed:
             same = (row.value, row.to_address) == match
             try:
                 result = self._deliver(row)
             except NodeError as error:
                 if same:
-                    raise  # this very transfer still cannot be sent: never sign another
+                    failure = error  # this very transfer still cannot be sent
+                    continue
                 log.warning(
                     "event=wallet_resend_failed wallet=%s bundle=%s error=%s",
                     self.wallet_id[:12],
@@ -649,7 +659,19 @@ class Wallet:
                 continue
             if same and found is None:
                 found = result
-        return found
+        if found is not None:
+            return found
+        if failure is not None:
+            raise failure  # never sign a second bundle for it
+        ids = {row.id for row in claimed}
+        for row in self.pending_sends():
+            if row.id not in ids and (row.value, row.to_address) == match:
+                # Another process is attaching this very transfer right now.
+                raise NodeError(
+                    f"a transfer of {row.value} to {_short(row.to_address)}... is being "
+                    "attached by another process; try again shortly"
+                )
+        return None
 
     def _send(self, value: int, to: str, tag: str, message: str) -> SendResult:
         started = time.perf_counter()
