@@ -172,6 +172,7 @@ def main() -> None:
     parser.add_argument("--prune-interval", type=float, default=15)
     parser.add_argument("--sample", type=float, default=10, help="seconds between samples")
     parser.add_argument("--warm-up", type=float, default=60, help="seconds not fitted")
+    parser.add_argument("--start-timeout", type=float, default=300, help="per process")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -184,7 +185,7 @@ def main() -> None:
                 "DEVNET_PRUNE_INTERVAL": str(args.prune_interval),
             },
         )
-        devnet.start()
+        devnet.start(timeout=args.start_timeout)
         processes: list[ServiceProcess] = []
         try:
             token = secrets.token_hex(16)
@@ -197,8 +198,7 @@ def main() -> None:
                     work_seconds=0.5,
                     machine_token=token,
                 )
-                provider = ServiceProcess("wind", provider_env, root / f"provider{n}").start()
-                processes.append(provider)
+                provider = ServiceProcess("wind", provider_env, root / f"provider{n}")
                 robot_env = machine_env(
                     devnet,
                     f"robot {n}",
@@ -207,9 +207,25 @@ def main() -> None:
                     work_seconds=1,
                     machine_token=token,
                 )
-                robot = ServiceProcess("robot", robot_env, root / f"robot{n}").start()
-                processes.append(robot)
+                robot = ServiceProcess("robot", robot_env, root / f"robot{n}")
+                processes += [provider, robot]
                 robots.append(robot)
+            # Started side by side (a busy machine needs a while to import and warm up).
+            failures: list[BaseException] = []
+
+            def start(process: ServiceProcess) -> None:
+                try:
+                    process.start(timeout=args.start_timeout)
+                except BaseException as error:
+                    failures.append(error)
+
+            starters = [threading.Thread(target=start, args=(p,)) for p in processes]
+            for thread in starters:
+                thread.start()
+            for thread in starters:
+                thread.join()
+            if failures:
+                raise failures[0]
             names = ["devnet"] + [p.env["NAME"] for p in processes]
             pids = [devnet.pid] + [getattr(p, "_process").pid for p in processes]  # noqa: B009
             databases = {"devnet": root / "devnet" / "tangle.sqlite"}
