@@ -58,7 +58,7 @@ class ServiceProcess:
         self._process: subprocess.Popen[bytes] | None = None
         self._log: Any = None
 
-    def start(self, timeout: float = 60) -> ServiceProcess:
+    def start(self, timeout: float = 180) -> ServiceProcess:
         full_env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap
         self._process = subprocess.Popen(
