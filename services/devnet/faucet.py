@@ -69,6 +69,8 @@ class Faucet:
 
     def address(self, index: int) -> str:
         if index not in self._addresses:
+            if len(self._addresses) > 16:
+                self._addresses.clear()  # only the current and the next index are used
             self._addresses[index] = address_of(self._seed, index, 2)
         return self._addresses[index]
 
