@@ -51,16 +51,26 @@ def attach(devnet: DevnetProcess, mwm: int, count: int = 1) -> httpx.Response:
     )
 
 
-def milestone_rate(devnet: DevnetProcess, seconds: float) -> float:
-    start_index = devnet.command("getNodeInfo")["latestMilestoneIndex"]
-    started = time.monotonic()
-    time.sleep(seconds)
-    end_index = devnet.command("getNodeInfo")["latestMilestoneIndex"]
-    return (end_index - start_index) / (time.monotonic() - started)
+def milestone_rate(devnet: DevnetProcess, count: int) -> float:
+    """Milestones per second, timed from one milestone to the ``count``-th after it (no
+    rounding to whole milestones in a fixed window)."""
+    with httpx.Client(headers=HEADERS, timeout=10) as client:
+
+        def index() -> int:
+            reply = client.post(devnet.api_url, json={"command": "getNodeInfo"})
+            return int(reply.json()["latestMilestoneIndex"])
+
+        start = index()
+        while index() == start:
+            time.sleep(0.01)
+        started = time.monotonic()
+        while index() < start + 1 + count:
+            time.sleep(0.01)
+        return count / (time.monotonic() - started)
 
 
 def test_interrupt_spam_keeps_the_milestone_rate(devnet: DevnetProcess) -> None:
-    baseline = milestone_rate(devnet, 8)
+    baseline = milestone_rate(devnet, 16)
     stop = threading.Event()
     sent = [0]
 
@@ -76,7 +86,7 @@ def test_interrupt_spam_keeps_the_milestone_rate(devnet: DevnetProcess) -> None:
         thread.start()
     try:
         time.sleep(0.5)
-        under_spam = milestone_rate(devnet, 8)
+        under_spam = milestone_rate(devnet, 16)
     finally:
         stop.set()
         for thread in spammers:
