@@ -36,7 +36,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -98,8 +101,37 @@ _CURRENT_INDEX_SLICE = slice(2331, 2340)
 _BUNDLE_SLICE = slice(2349, 2430)
 # A purpose is caller text: keep it from breaking the one-event-per-line key=value format.
 _LOG_UNSAFE = re.compile(r"[\s=\"]")
-# A bundle being delivered for longer than this (its process died) may be taken over.
+# A bundle being delivered for longer than this (its process died) may be taken over;
+# sooner when its owner is known to be dead (see _owner_is_dead).
 _DELIVERY_LEASE = 300.0
+# Who is delivering a bundle: host, pid and a token of this process's life.
+_PROCESS_TOKEN = secrets.token_hex(4)
+
+
+def _this_process() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{_PROCESS_TOKEN}"
+
+
+def _owner_is_dead(owner: str | None) -> bool:
+    """True when ``owner`` ran on this host and that process is gone (a crash, SIGKILL)."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid_text, _, token = rest.partition(":")
+    if host != socket.gethostname()[:40] or not pid_text.isdigit():
+        return False  # another host (container): only the lease tells
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return token != _PROCESS_TOKEN  # an earlier life of this pid (a restarted container)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 _UNDELIVERED = ("signed", "sending", "failed")
 
 
@@ -174,6 +206,7 @@ class WalletSend(_Base):
     # it "failed" until a later send claims it ("sending") and attaches it again.
     state: Mapped[str] = mapped_column(String(16), index=True)
     touched_at: Mapped[float] = mapped_column(Float, default=0.0)
+    owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
     tail_hash: Mapped[str | None] = mapped_column(String(81), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float)
@@ -560,7 +593,11 @@ class Wallet:
         now = time.time()
         claimed: list[WalletSend] = []
         for row in self.pending_sends():
-            if row.state != "failed" and row.touched_at > now - _DELIVERY_LEASE:
+            if (
+                row.state != "failed"
+                and row.touched_at > now - _DELIVERY_LEASE
+                and not _owner_is_dead(row.owner)
+            ):
                 continue  # another thread or process is attaching it right now
             with self._sessions.begin() as session:
                 result = session.execute(
@@ -570,7 +607,7 @@ class Wallet:
                         WalletSend.state == row.state,
                         WalletSend.touched_at == row.touched_at,
                     )
-                    .values(state="sending", touched_at=now)
+                    .values(state="sending", touched_at=now, owner=_this_process())
                 )
             if getattr(result, "rowcount", 0):
                 claimed.append(row)
@@ -706,6 +743,7 @@ class Wallet:
                 trytes=json.dumps(trytes),
                 state="signed",
                 touched_at=time.time(),
+                owner=_this_process(),
                 attempts=0,
                 created_at=time.time(),
             )

@@ -8,6 +8,11 @@ milestone confirms a bundle and marks inputs spent when a bundle is stored.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,7 +21,7 @@ import pytest
 from iota import Transaction
 
 from shared.iota.wallet import InsufficientFunds, NodeError, Wallet
-from tests.unit.test_wallet import SEED_A, SEED_B, FakeNode, make_wallet, pyota_address
+from tests.unit.test_wallet import ROOT, SEED_A, SEED_B, FakeNode, make_wallet, pyota_address
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -187,3 +192,43 @@ def test_two_processes_on_postgresql_never_claim_the_same_input(postgres_url: st
 
 def test_two_processes_on_sqlite_never_claim_the_same_input(db_url: str) -> None:
     _claims_never_overlap(db_url)
+
+
+def test_sigkill_while_attaching_then_the_same_bundle_is_sent_once(tmp_path: Path) -> None:
+    """The risky moment: signed, recorded, handed to attachToTangle, then SIGKILL. The
+    restarted wallet sends that very bundle at once (its owner is dead) and signs nothing."""
+    db = f"sqlite:///{tmp_path / 'wallet.db'}"
+    target = pyota_address(SEED_B, 0)
+    script = (
+        "import time\n"
+        "from tests.unit.test_wallet import FakeNode, SEED_A, make_wallet\n"
+        "class Hanging(FakeNode):\n"
+        "    def _attachToTangle(self, payload):\n"
+        "        print('attaching', flush=True)\n"
+        "        time.sleep(120)\n"
+        "node = Hanging()\n"
+        f"wallet = make_wallet(SEED_A, node, {db!r})\n"
+        "node.fund(wallet.deposit_address(), 100)\n"
+        f"wallet.send(30, {target!r})\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "attaching"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    node = FakeNode()
+    wallet = make_wallet(SEED_A, node, db)
+    [pending] = wallet.pending_sends()
+    deposit = json.loads(pending.inputs)[0]
+    assert wallet.is_spent(deposit)
+    node.fund(deposit, 100)  # what the real node holds
+    result = wallet.send(30, target)  # the caller retries after the crash
+    assert result.bundle_hash == pending.bundle_hash
+    assert len(node.stored) == 1
+    node.milestone()
+    assert node.balances[target] == 30
+    assert wallet.balance() == 70
