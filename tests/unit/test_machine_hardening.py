@@ -76,6 +76,10 @@ def robot(tmp_path: Path) -> Iterator[Robot]:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)
     url = f"http://127.0.0.1:{settings.port}"
+    # the processor announces it is ready a moment after the server is up
+    while httpx.get(url + "/health", timeout=5).json()["machine_status"] == "booting":
+        assert time.monotonic() < deadline + 10, "machine did not finish booting"
+        time.sleep(0.02)
     runtime: MachineRuntime = app.other_asgi_app.state.runtime  # type: ignore[attr-defined]
     try:
         yield Robot(url, wallet, runtime)

@@ -72,6 +72,11 @@ def robot(tmp_path: Path) -> Iterator[tuple[str, FakeWallet]]:
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)
+    url = f"http://127.0.0.1:{settings.port}"
+    # the processor announces it is ready a moment after the server is up
+    while httpx.get(url + "/health", timeout=5).json()["machine_status"] == "booting":
+        assert time.monotonic() < deadline + 10, "machine did not finish booting"
+        time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{settings.port}", wallet
     finally:
