@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +25,7 @@ from services.dashboard.explorer import router as explorer_router
 from services.dashboard.series import SeriesStore
 from services.dashboard.settings import DashboardSettings
 from shared.tasks import Supervisor
+from shared.web import BodySizeLimitMiddleware
 
 __all__ = ["create_app"]
 
@@ -32,6 +35,43 @@ STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # Live overview streams at once; more get 503 so no client can pin the server.
 MAX_STREAMS = 100
+
+
+# The dashboard takes small JSON bodies only (a payment is ~150 bytes).
+MAX_BODY_BYTES = 16 * 1024
+# Clients remembered by the pay limiter at most (the oldest are forgotten first).
+_MAX_TRACKED_CLIENTS = 10_000
+
+
+class PayLimiter:
+    """Per-client (IP address) limits of the faucet proxy: payments per minute and value
+    per hour, over sliding windows."""
+
+    def __init__(self, per_minute: int, value_per_hour: int) -> None:
+        self.per_minute = per_minute
+        self.value_per_hour = value_per_hour
+        self._history: dict[str, deque[tuple[float, int]]] = {}
+
+    def check(self, client: str, value: int, now: float | None = None) -> str | None:
+        """None and the payment is recorded, or why it is refused."""
+        now = time.monotonic() if now is None else now
+        history = self._history.pop(client, deque())
+        while history and history[0][0] < now - 3600:
+            history.popleft()
+        self._history[client] = history  # most recently used last
+        if len(self._history) > _MAX_TRACKED_CLIENTS:
+            del self._history[next(iter(self._history))]
+        recent = sum(1 for at, _ in history if at >= now - 60)
+        if recent >= self.per_minute:
+            return f"at most {self.per_minute} payments per minute per client; wait a moment"
+        spent = sum(v for _, v in history)
+        if spent + value > self.value_per_hour:
+            return (
+                f"at most {self.value_per_hour}i per hour per client "
+                f"({spent}i paid in the last hour)"
+            )
+        history.append((now, value))
+        return None
 
 
 class PayRequest(BaseModel):
@@ -62,6 +102,8 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         description="Watch and drive the seed 000 machines from a browser.",
         lifespan=lifespan,
     )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    limiter = PayLimiter(settings.pay_per_minute, settings.pay_value_per_hour)
     app.state.settings = settings
     app.state.streams = 0
 
@@ -146,6 +188,11 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         """Pay `value` to `address` from the devnet faucet (the demo's one-click payment)."""
         if body.value > settings.pay_limit:
             raise HTTPException(422, f"value is capped at {settings.pay_limit}i per payment")
+        client_address = request.client.host if request.client else "unknown"
+        refused = limiter.check(client_address, body.value)
+        if refused is not None:
+            log.info("event=pay_limited client=%s", client_address)
+            raise HTTPException(429, refused, headers={"Retry-After": "60"})
         headers = {}
         if settings.faucet_token is not None:
             headers["Authorization"] = f"Bearer {settings.faucet_token.get_secret_value()}"

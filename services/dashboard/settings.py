@@ -56,6 +56,10 @@ class DashboardSettings(BaseSettings):
     public_url: str | None = Field(None, pattern=r"^https?://")
     faucet_token: SecretStr | None = None
     pay_limit: int = Field(10_000, gt=0, description="most a visitor may pay per click")
+    pay_per_minute: int = Field(10, gt=0, description="payments per client address per minute")
+    pay_value_per_hour: int = Field(
+        100_000, gt=0, description="value one client address may pay per hour"
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
 
     @field_validator("log_level", mode="before")

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from services.devnet.node import DevnetNode
+from services.devnet.node import AttachBusy, AttachTimedOut, DevnetNode
 from services.devnet.tangle import TangleError
 from shared.iota.pow import PowInterrupted
 from shared.iota.transaction import TRANSACTION_TRYTES
@@ -109,9 +109,18 @@ def _int(body: dict[str, Any], key: str, message: str) -> int:
 class IriApi:
     """The IRI command set over one DevnetNode."""
 
-    def __init__(self, node: DevnetNode, coordinator_address: str) -> None:
+    def __init__(
+        self,
+        node: DevnetNode,
+        coordinator_address: str,
+        *,
+        max_attach_mwm: int = 14,
+        max_attach_transactions: int = 100,
+    ) -> None:
         self.node = node
         self.coordinator_address = coordinator_address
+        self.max_attach_mwm = max_attach_mwm
+        self.max_attach_transactions = max_attach_transactions
         self.commands: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "getNodeInfo": self.get_node_info,
             "getNodeAPIConfiguration": self.get_node_api_configuration,
@@ -148,6 +157,10 @@ class IriApi:
             return 500, {"exception": str(error)}
         except PowInterrupted:
             return 500, {"exception": "attachToTangle was interrupted"}
+        except AttachTimedOut as error:
+            return 500, {"exception": str(error)}
+        except AttachBusy as error:
+            return 503, {"exception": str(error)}
 
     def _require_synced(self) -> None:
         if self.node.tangle.latest_milestone_index < 1:
@@ -170,7 +183,7 @@ class IriApi:
             "latestSolidSubtangleMilestone": tangle.latest_milestone_hash,
             "latestSolidSubtangleMilestoneIndex": tangle.latest_milestone_index,
             "milestoneStartIndex": tangle.milestone_start_index,
-            "lastSnapshottedMilestoneIndex": tangle.milestone_start_index,
+            "lastSnapshottedMilestoneIndex": tangle.snapshot_index,
             "neighbors": 0,
             "packetsQueueSize": 0,
             "time": int(time.time() * 1000),
@@ -275,14 +288,27 @@ class IriApi:
         mwm = _int(body, "minWeightMagnitude", "Invalid minWeightMagnitude input")
         if not 1 <= mwm <= 243:
             raise _bad("Invalid minWeightMagnitude input")
+        if mwm > self.max_attach_mwm:
+            raise _bad(
+                f"Invalid minWeightMagnitude input: at most {self.max_attach_mwm} on this "
+                "node (DEVNET_ATTACH_MAX_MWM)"
+            )
+        raw = body.get("trytes")
+        if isinstance(raw, list) and len(raw) > self.max_attach_transactions:
+            raise _bad(
+                f"Too many transactions to attach: {len(raw)}, at most "
+                f"{self.max_attach_transactions} per call (DEVNET_ATTACH_MAX_TRANSACTIONS)"
+            )
         trytes = _trytes_list(body)
         if not trytes:
             raise _invalid("Invalid trytes input")
         assert isinstance(trunk, str) and isinstance(branch, str)
-        return {"trytes": self.node.attach(trytes, trunk, branch, mwm)}
+        return {"trytes": self.node.attach_for_client(trytes, trunk, branch, mwm)}
 
     def interrupt_attaching(self, _body: dict[str, Any]) -> dict[str, Any]:
-        self.node.interrupt.set()
+        # Only clients' attachToTangle calls: the coordinator's proof of work is the
+        # node's own and never stops for anyone (issue 14).
+        self.node.interrupt_client_attaches()
         return {}
 
     def store_transactions(self, body: dict[str, Any]) -> dict[str, Any]:

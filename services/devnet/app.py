@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -29,7 +31,8 @@ from services.devnet.store import TangleStore
 from services.devnet.tangle import Tangle, TangleError, load_snapshot
 from shared.iota.bundle import TOTAL_SUPPLY
 from shared.iota.signing import address_of
-from shared.web import AsciiJSONResponse, install_error_handlers
+from shared.tasks import Supervisor
+from shared.web import AsciiJSONResponse, BodySizeLimitMiddleware, install_error_handlers
 
 __all__ = ["create_app"]
 
@@ -56,6 +59,26 @@ def _genesis(settings: DevnetSettings) -> dict[str, int]:
     return {address_of(settings.faucet_seed.get_secret_value(), 0, 2): TOTAL_SUPPLY}
 
 
+# Bodies are refused (413) past this before they are read; between IRI's maxBodyLength
+# and this the route still answers IRI's own 400 "Request too long".
+MAX_BODY_BYTES = 2 * LIMITS["maxBodyLength"]
+
+
+def write_local_snapshot(tangle: Tangle, data_dir: Path) -> None:
+    """DATA_DIR/local-snapshot.txt (IRI's ADDRESS;balance, usable as DEVNET_SNAPSHOT) and
+    DATA_DIR/spent-addresses.txt, each written whole and renamed into place."""
+    index, balances, spent = tangle.snapshot_state()
+    lines = [f"# local snapshot at milestone {index}"]
+    lines += [f"{address};{balance}" for address, balance in sorted(balances.items())]
+    for name, text in (
+        ("local-snapshot.txt", "\n".join(lines) + "\n"),
+        ("spent-addresses.txt", "".join(f"{a}\n" for a in spent)),
+    ):
+        partial = data_dir / f".{name}.partial"
+        partial.write_text(text)
+        os.replace(partial, data_dir / name)
+
+
 def create_app(settings: DevnetSettings) -> FastAPI:
     """Build the devnet app; nothing starts until the lifespan runs."""
     state: dict[str, Any] = {}
@@ -68,7 +91,13 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         tangle = Tangle(store, settings.mwm)
         await anyio.to_thread.run_sync(tangle.open, lambda: _genesis(settings))
         publisher = ZmqPublisher(settings.host, settings.zmq_port)
-        node = DevnetNode(tangle, publisher, settings.mwm)
+        node = DevnetNode(
+            tangle,
+            publisher,
+            settings.mwm,
+            attach_timeout=settings.attach_timeout,
+            attach_concurrency=settings.attach_concurrency,
+        )
         coordinator = MilestoneCoordinator(
             node, settings.coordinator_seed.get_secret_value(), max_merges=settings.max_merges
         )
@@ -78,10 +107,35 @@ def create_app(settings: DevnetSettings) -> FastAPI:
             settings.faucet_max,
             wait=max(30.0, 10 * settings.milestone_interval),
         )
-        state.update(
-            node=node, api=IriApi(node, coordinator.address), faucet=faucet, started=time.time()
+        api = IriApi(
+            node,
+            coordinator.address,
+            max_attach_mwm=settings.attach_max_mwm,
+            max_attach_transactions=settings.attach_max_transactions,
         )
-        task = asyncio.create_task(coordinator.run(settings.milestone_interval))
+        supervisor = Supervisor("devnet")
+        state.update(
+            node=node,
+            api=api,
+            faucet=faucet,
+            started=time.time(),
+            supervisor=supervisor,
+            faucet_waiting=0,
+        )
+        supervisor.start("coordinator", lambda: coordinator.run(settings.milestone_interval))
+        if settings.prune_depth:
+
+            async def prune_forever() -> None:
+                while True:
+                    await asyncio.sleep(settings.prune_interval)
+                    before = tangle.snapshot_index
+                    index = await anyio.to_thread.run_sync(tangle.prune, settings.prune_depth)
+                    if index != before:
+                        await anyio.to_thread.run_sync(
+                            write_local_snapshot, tangle, settings.data_dir
+                        )
+
+            supervisor.start("pruner", prune_forever)
         log.info(
             "event=devnet_started port=%d zmq_port=%d mwm=%d milestone_interval=%s "
             "coordinator=%s data=%s",
@@ -95,9 +149,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await supervisor.stop()
             publisher.close()
             store.close()
             log.info("event=devnet_stopped")
@@ -110,6 +162,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
     # FastAPI's {"detail": [...]} 422, ASCII-escaped: its default rendering raised (a bare
     # 500) when the JSON held a lone surrogate such as "\ud800".
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -137,13 +190,21 @@ def create_app(settings: DevnetSettings) -> FastAPI:
 
     @app.get("/health")
     async def health() -> JSONResponse:
-        """200 once the node has a milestone, 503 before."""
+        """200 once the node has a milestone and every background task runs; 503 naming
+        what is down (``coordinator``, ``pruner``) otherwise."""
         node: DevnetNode | None = state.get("node")
+        supervisor: Supervisor | None = state.get("supervisor")
         index = node.tangle.latest_milestone_index if node else 0
-        ok = index >= 1
+        down = supervisor.down() if supervisor else {}
+        status = "starting" if index < 1 else ("unhealthy" if down else "ok")
         return JSONResponse(
-            {"status": "ok" if ok else "starting", "latestMilestoneIndex": index},
-            status_code=200 if ok else 503,
+            {
+                "status": status,
+                "latestMilestoneIndex": index,
+                "lastSnapshottedMilestoneIndex": node.tangle.snapshot_index if node else 0,
+                "down": down,
+            },
+            status_code=200 if status == "ok" else 503,
         )
 
     @app.post("/", include_in_schema=True, summary="IRI 1.8 API command")
@@ -199,11 +260,36 @@ def create_app(settings: DevnetSettings) -> FastAPI:
                 )
         faucet: Faucet = state["faucet"]
         try:
-            payment = await anyio.to_thread.run_sync(faucet.pay, payload.address, payload.value)
+            target = faucet.check(payload.address, payload.value)
+        except FaucetError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        assert isinstance(payload.value, int)
+        if state["faucet_waiting"] >= settings.faucet_max_waiting:
+            return JSONResponse(
+                {
+                    "error": f"the faucet is busy ({settings.faucet_max_waiting} requests "
+                    "waiting, DEVNET_FAUCET_MAX_WAITING); try again shortly"
+                },
+                status_code=503,
+            )
+        state["faucet_waiting"] += 1
+        try:
+            # Waits for the previous payment's confirmation here, on the event loop:
+            # no worker thread (nor the faucet's lock) is held while waiting.
+            deadline = time.monotonic() + faucet.wait
+            while True:
+                payment = await anyio.to_thread.run_sync(faucet.try_pay, target, payload.value)
+                if payment is not None:
+                    break
+                if time.monotonic() > deadline:
+                    raise FaucetUnavailable("the faucet's last payment is not confirmed yet")
+                await asyncio.sleep(0.05)
         except FaucetError as error:
             return JSONResponse({"error": str(error)}, status_code=400)
         except (FaucetUnavailable, TangleError) as error:
             return JSONResponse({"error": str(error)}, status_code=503)
+        finally:
+            state["faucet_waiting"] -= 1
         log.info("event=faucet_paid address=%s value=%d", payment.address, payment.value)
         return JSONResponse(
             {
@@ -221,10 +307,10 @@ def create_app(settings: DevnetSettings) -> FastAPI:
     async def faucet_info() -> dict[str, Any]:
         """The faucet's current address, confirmed balance and cap."""
         faucet: Faucet = state["faucet"]
-        index = faucet.key_index()
+        index = await anyio.to_thread.run_sync(faucet.key_index)
         return {
             "address": faucet.address(index),
-            "balance": faucet.balance(),
+            "balance": faucet.node.tangle.confirmed_balance(faucet.address(index)),
             "max": faucet.max_value,
             "tokenRequired": bool(settings.faucet_token),
         }

@@ -4,7 +4,8 @@ The faucet spends its whole current address and sends the remainder to its next
 key index, which is persisted in the same database transaction as the bundle,
 so a restart never reuses an address it has spent from. Requests are served one
 at a time; while the previous remainder is unconfirmed the next request waits
-for the coordinator (about one milestone interval).
+for the coordinator (about one milestone interval), polling ``try_pay`` without
+holding the faucet's lock while it waits.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class Faucet:
 
     def address(self, index: int) -> str:
         if index not in self._addresses:
+            if len(self._addresses) > 16:
+                self._addresses.clear()  # only the current and the next index are used
             self._addresses[index] = address_of(self._seed, index, 2)
         return self._addresses[index]
 
@@ -78,24 +81,42 @@ class Faucet:
     def balance(self) -> int:
         return self.node.tangle.confirmed_balance(self.address(self.key_index()))
 
-    def pay(self, address: object, value: object) -> FaucetPayment:
+    def check(self, address: object, value: object) -> str:
+        """The target address of a valid request; FaucetError says what is wrong."""
         target = checked_address(address)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise FaucetError("value must be a positive integer")
         if value > self.max_value:
             raise FaucetError(f"value is capped at {self.max_value} (DEVNET_FAUCET_MAX)")
+        return target
+
+    def pay(self, address: object, value: object) -> FaucetPayment:
+        """Pay, waiting up to ``wait`` seconds for the previous payment's confirmation.
+
+        The waiting happens outside the lock, so nothing else ever queues behind a sleep.
+        """
+        target = self.check(address, value)
+        assert isinstance(value, int)
+        deadline = time.monotonic() + self.wait
+        while True:
+            payment = self.try_pay(target, value)
+            if payment is not None:
+                return payment
+            if time.monotonic() > deadline:
+                raise FaucetUnavailable("the faucet's last payment is not confirmed yet")
+            time.sleep(0.05)
+
+    def try_pay(self, target: str, value: int) -> FaucetPayment | None:
+        """Pay now, or None while the previous remainder is not confirmed (try again soon)."""
         with self._lock:
             index = self.key_index()
             source = self.address(index)
             tangle = self.node.tangle
-            deadline = time.monotonic() + self.wait
             # Wait until the previous remainder is confirmed (nothing reserved on it).
-            while tangle.confirmed_balance(source) == 0 or tangle.reserved.get(source):
+            if tangle.confirmed_balance(source) == 0 or tangle.reserved.get(source):
                 if tangle.confirmed_balance(source) == 0 and not tangle.pending_bundles:
                     raise FaucetUnavailable("the faucet has no funds")
-                if time.monotonic() > deadline:
-                    raise FaucetUnavailable("the faucet's last payment is not confirmed yet")
-                time.sleep(0.05)
+                return None
             balance = tangle.confirmed_balance(source)
             if balance < value:
                 raise FaucetUnavailable(f"the faucet holds only {balance}")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from services.devnet.publisher import ZmqPublisher
 from services.devnet.tangle import Milestone, StoreResult, Tangle, TangleError
-from shared.iota.pow import attach_bundle
+from shared.iota.pow import PowInterrupted, attach_bundle
 from shared.iota.zmq_lines import (
     AddressConfirmation,
     LatestMilestoneHash,
@@ -20,17 +20,59 @@ from shared.iota.zmq_lines import (
     ZmqEvent,
 )
 
-__all__ = ["DevnetNode", "TangleError"]
+__all__ = ["AttachBusy", "AttachTimedOut", "DevnetNode", "TangleError"]
+
+
+class AttachBusy(RuntimeError):
+    """Every proof-of-work slot stayed taken until the attach deadline."""
+
+
+class AttachTimedOut(RuntimeError):
+    """A client's proof of work ran past the attach deadline."""
+
+
+class _AttachGuard:
+    """What ``find_nonce`` polls between slices: an interrupt, or the deadline passing."""
+
+    def __init__(self, deadline: float) -> None:
+        self.event = threading.Event()
+        self.deadline = deadline
+        self.timed_out = False
+
+    def is_set(self) -> bool:
+        if self.event.is_set():
+            return True
+        if time.monotonic() > self.deadline:
+            self.timed_out = True
+            return True
+        return False
 
 
 class DevnetNode:
-    """Glue between the ledger, the proof of work and the ZMQ feed."""
+    """Glue between the ledger, the proof of work and the ZMQ feed.
 
-    def __init__(self, tangle: Tangle, publisher: ZmqPublisher | None, mwm: int) -> None:
+    Clients' attachToTangle calls (``attach_for_client``) run at most
+    ``attach_concurrency`` at a time, each within ``attach_timeout`` seconds, and only
+    they can be interrupted by interruptAttachingToTangle. The node's own proof of work
+    (coordinator milestones, faucet payments) uses ``attach`` and is never interrupted.
+    """
+
+    def __init__(
+        self,
+        tangle: Tangle,
+        publisher: ZmqPublisher | None,
+        mwm: int,
+        *,
+        attach_timeout: float = 60.0,
+        attach_concurrency: int = 2,
+    ) -> None:
         self.tangle = tangle
         self.publisher = publisher
         self.mwm = mwm
-        self.interrupt = threading.Event()
+        self.attach_timeout = attach_timeout
+        self._attach_slots = threading.BoundedSemaphore(attach_concurrency)
+        self._attaching: set[_AttachGuard] = set()
+        self._attaching_lock = threading.Lock()
         self.started = time.time()
 
     def store(
@@ -46,8 +88,44 @@ class DevnetNode:
         return self.tangle.store_transactions(trytes, persist=False)
 
     def attach(self, trytes: Sequence[str], trunk: str, branch: str, mwm: int) -> list[str]:
-        self.interrupt.clear()
-        return attach_bundle(trytes, trunk, branch, max(mwm, self.mwm), interrupted=self.interrupt)
+        """The node's own proof of work (coordinator, faucet): nothing interrupts it."""
+        return attach_bundle(trytes, trunk, branch, max(mwm, self.mwm))
+
+    def attach_for_client(
+        self, trytes: Sequence[str], trunk: str, branch: str, mwm: int
+    ) -> list[str]:
+        """A client's attachToTangle: bounded in concurrency and time, interruptible."""
+        guard = _AttachGuard(time.monotonic() + self.attach_timeout)
+        if not self._attach_slots.acquire(timeout=self.attach_timeout):
+            raise AttachBusy(
+                f"attachToTangle is busy: no proof-of-work slot was free within "
+                f"{self.attach_timeout:g}s; try again"
+            )
+        try:
+            with self._attaching_lock:
+                self._attaching.add(guard)
+            try:
+                return attach_bundle(trytes, trunk, branch, max(mwm, self.mwm), interrupted=guard)
+            except PowInterrupted:
+                if guard.timed_out:
+                    raise AttachTimedOut(
+                        f"attachToTangle took longer than {self.attach_timeout:g}s "
+                        "(DEVNET_ATTACH_TIMEOUT)"
+                    ) from None
+                raise
+            finally:
+                with self._attaching_lock:
+                    self._attaching.discard(guard)
+        finally:
+            self._attach_slots.release()
+
+    def interrupt_client_attaches(self) -> int:
+        """interruptAttachingToTangle: stop the clients' proofs of work running now."""
+        with self._attaching_lock:
+            guards = list(self._attaching)
+        for guard in guards:
+            guard.event.set()
+        return len(guards)
 
     def attach_and_store(
         self, trytes: Sequence[str], *, meta_updates: dict[str, str] | None = None

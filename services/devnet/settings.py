@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.iota.trinary import is_trytes
@@ -44,6 +44,16 @@ class DevnetSettings(BaseSettings):
     data_dir: Path = Path("data/devnet")
     database_url: str | None = None
     max_merges: int = Field(16, ge=0, le=1000)
+    # Clients' attachToTangle: proof-of-work bounds (the coordinator's own is not bounded).
+    attach_max_mwm: int = Field(14, ge=1, le=243)
+    attach_max_transactions: int = Field(100, ge=1, le=10_000)
+    attach_timeout: float = Field(60.0, gt=0, le=3600)
+    attach_concurrency: int = Field(2, ge=1, le=64)
+    # Faucet requests that may wait for the previous payment at once; more get 503.
+    faucet_max_waiting: int = Field(16, ge=1, le=10_000)
+    # Local snapshots: keep this many milestones of history (0 = keep everything).
+    prune_depth: int = Field(0, ge=0)
+    prune_interval: float = Field(60.0, gt=0, le=86400)
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
 
     @field_validator("faucet_seed", "coordinator_seed")
@@ -57,6 +67,22 @@ class DevnetSettings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"snapshot file {value} does not exist")
         return value
+
+    @field_validator("prune_depth")
+    @classmethod
+    def _depth(cls, value: int) -> int:
+        if 0 < value < 10:
+            raise ValueError("must be 0 (no pruning) or at least 10 milestones")
+        return value
+
+    @model_validator(mode="after")
+    def _attach_cap_allows_the_node(self) -> DevnetSettings:
+        if self.attach_max_mwm < self.mwm:
+            raise ValueError(
+                f"DEVNET_ATTACH_MAX_MWM ({self.attach_max_mwm}) is below DEVNET_MWM ({self.mwm}):"
+                " no client could attach"
+            )
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -24,6 +24,8 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    delete,
+    func,
     insert,
     select,
     update,
@@ -269,3 +271,36 @@ class TangleStore:
             conn.execute(
                 insert(milestones).values(idx=index, hash=milestone_hash, timestamp=timestamp)
             )
+
+    def prune(self, cutoff: int, extra_meta: dict[str, str]) -> tuple[list[str], list[str]]:
+        """Delete what milestones up to ``cutoff`` confirmed (a local snapshot), atomically.
+
+        Kept: balances (zero ones dropped), spent addresses, unconfirmed transactions and
+        newer milestones. Returns (pruned transaction hashes, pruned value bundles).
+        """
+        tx_old = transactions.c.milestone.is_not(None) & (transactions.c.milestone <= cutoff)
+        bundle_old = value_bundles.c.milestone.is_not(None) & (value_bundles.c.milestone <= cutoff)
+        with self.engine.begin() as conn:
+            hashes = [row[0] for row in conn.execute(select(transactions.c.hash).where(tx_old))]
+            bundles = [
+                row[0] for row in conn.execute(select(value_bundles.c.bundle).where(bundle_old))
+            ]
+            conn.execute(delete(transactions).where(tx_old))
+            conn.execute(delete(value_bundles).where(bundle_old))
+            conn.execute(delete(milestones).where(milestones.c.idx <= cutoff))
+            conn.execute(delete(balances).where(balances.c.balance == 0))
+            for key, value in extra_meta.items():
+                done = conn.execute(update(meta).where(meta.c.key == key).values(value=value))
+                if done.rowcount == 0:
+                    conn.execute(insert(meta).values(key=key, value=value))
+        return hashes, bundles
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table (for operators and the soak benchmark)."""
+        result: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for table in (transactions, milestones, value_bundles, balances, spent_addresses):
+                result[table.name] = int(
+                    conn.execute(select(func.count()).select_from(table)).scalar() or 0
+                )
+        return result

@@ -106,6 +106,7 @@ class Tangle:
         self.latest_milestone_hash = NULL_HASH
         self.latest_milestone_time = 0
         self.milestone_start_index = 0
+        self.snapshot_index = 0  # the latest local snapshot: history up to here is pruned
         self.stored_count = 0
         self._rng = random.Random()
 
@@ -138,6 +139,7 @@ class Tangle:
             self.latest_milestone_hash = hash_
             self.latest_milestone_time = stamp
         self.milestone_start_index = 0
+        self.snapshot_index = int(self.store.get_meta("snapshot_index") or 0)
         log.info(
             "event=tangle_loaded transactions=%d unconfirmed=%d milestone=%d",
             self.stored_count,
@@ -383,6 +385,42 @@ class Tangle:
             self.latest_milestone_hash = milestone_hash
             self.latest_milestone_time = timestamp
             return Milestone(index, milestone_hash, timestamp, confirmed)
+
+    # -- local snapshots -----------------------------------------------------
+
+    def prune(self, depth: int) -> int:
+        """Take a local snapshot ``depth`` milestones back: delete the transactions, milestones
+        and value bundles confirmed up to there, keeping balances and spent addresses.
+
+        Returns the new snapshot index (unchanged when there was nothing to prune).
+        """
+        with self.lock:
+            cutoff = self.latest_milestone_index - depth
+            if cutoff <= self.snapshot_index:
+                return self.snapshot_index
+            hashes, bundles = self.store.prune(
+                cutoff, {"snapshot_index": str(cutoff), "snapshot_time": str(int(time.time()))}
+            )
+            for hash_ in hashes:
+                self.status.pop(hash_, None)
+            self.confirmed_bundles.difference_update(bundles)
+            for address in [a for a, b in self.balances.items() if b == 0]:
+                del self.balances[address]
+            self.stored_count -= len(hashes)
+            self.snapshot_index = cutoff
+        log.info(
+            "event=local_snapshot index=%d pruned_transactions=%d pruned_bundles=%d",
+            cutoff,
+            len(hashes),
+            len(bundles),
+        )
+        return cutoff
+
+    def snapshot_state(self) -> tuple[int, dict[str, int], list[str]]:
+        """(latest milestone, non-zero balances, spent addresses), consistent with each other."""
+        with self.lock:
+            balances = {a: b for a, b in self.balances.items() if b}
+            return self.latest_milestone_index, balances, sorted(self.spent)
 
     def supply_check(self) -> int:
         """Sum of confirmed balances (always the total supply)."""

@@ -18,13 +18,28 @@ out and an input is flagged spent *before* its signature leaves the process,
 so a crash (even SIGKILL) can strand funds on an address the wallet no longer
 spends from, but can never make it hand out an address twice or sign with a
 key twice.
+
+Addresses handed out with ``reserve=True`` (an open order's payment address) are
+never chosen as inputs until ``release`` says their purpose is over: a payout can
+never sweep the money of an order still waiting its turn. Claiming inputs is one
+conditional UPDATE per address (``spent = false and reserved = false``), so two
+processes sharing one database (SQLite or PostgreSQL) never claim the same input.
+
+A signed bundle is written to ``wallet_sends`` before anything of it leaves the
+process. If attaching or storing it fails, the next ``send`` (or ``resend_pending``)
+attaches that same bundle again; its inputs are never signed a second time, so no
+key is reused and no funds are stranded by a node outage.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
 import re
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -35,13 +50,18 @@ import numpy as np
 from iota import Address, BadApiResponse, Iota, TransactionHash, TryteString
 from iota.adapter import BaseAdapter, HttpAdapter
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Engine,
     Float,
     Integer,
     String,
+    Text,
+    false,
     func,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -79,6 +99,38 @@ _CURRENT_INDEX_SLICE = slice(2331, 2340)
 _BUNDLE_SLICE = slice(2349, 2430)
 # A purpose is caller text: keep it from breaking the one-event-per-line key=value format.
 _LOG_UNSAFE = re.compile(r"[\s=\"]")
+# A bundle being delivered for longer than this (its process died) may be taken over;
+# sooner when its owner is known to be dead (see _owner_is_dead).
+_DELIVERY_LEASE = 300.0
+# Who is delivering a bundle: host, pid and a token of this process's life.
+_PROCESS_TOKEN = secrets.token_hex(4)
+
+
+def _this_process() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{_PROCESS_TOKEN}"
+
+
+def _owner_is_dead(owner: str | None) -> bool:
+    """True when ``owner`` ran on this host and that process is gone (a crash, SIGKILL)."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid_text, _, token = rest.partition(":")
+    if host != socket.gethostname()[:40] or not pid_text.isdigit():
+        return False  # another host (container): only the lease tells
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return token != _PROCESS_TOKEN  # an earlier life of this pid (a restarted container)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+_UNDELIVERED = ("signed", "sending", "failed")
 
 
 class WalletError(Exception):
@@ -129,6 +181,53 @@ class WalletAddress(_Base):
     spent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
     spent_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Held for a purpose (an open order): never an input until released.
+    reserved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class WalletSend(_Base):
+    """A signed bundle, kept from before it leaves the process until it is attached."""
+
+    __tablename__ = "wallet_sends"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    wallet_id: Mapped[str] = mapped_column(String(64), index=True)
+    security: Mapped[int] = mapped_column(Integer)
+    bundle_hash: Mapped[str] = mapped_column(String(81))
+    to_address: Mapped[str] = mapped_column(String(81))
+    value: Mapped[int] = mapped_column(BigInteger)
+    inputs: Mapped[str] = mapped_column(Text)  # JSON list of input addresses
+    remainder_address: Mapped[str | None] = mapped_column(String(81), nullable=True)
+    remainder_value: Mapped[int] = mapped_column(BigInteger, default=0)
+    trytes: Mapped[str] = mapped_column(Text)  # JSON list, tail first, unattached
+    # signed -> attached (on the tangle) -> settled (confirmed); a failed attach leaves
+    # it "failed" until a later send claims it ("sending") and attaches it again.
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    touched_at: Mapped[float] = mapped_column(Float, default=0.0)
+    owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    tail_hash: Mapped[str | None] = mapped_column(String(81), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+    attached_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+def _upgrade_schema(engine: Engine) -> None:
+    """Add the columns newer versions need to a database an older version created."""
+    columns = {column["name"] for column in inspect(engine).get_columns("wallet_addresses")}
+    if "reserved" not in columns:
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "ALTER TABLE wallet_addresses "
+                        "ADD COLUMN reserved BOOLEAN NOT NULL DEFAULT FALSE"
+                    )
+                )
+        except Exception:
+            # Another process sharing the database added it first.
+            columns = {c["name"] for c in inspect(engine).get_columns("wallet_addresses")}
+            if "reserved" not in columns:
+                raise
 
 
 def seed_fingerprint(seed: str, security: int) -> str:
@@ -198,6 +297,7 @@ class Wallet:
             database_url if isinstance(database_url, Engine) else make_engine(database_url)
         )
         _Base.metadata.create_all(self._engine)
+        _upgrade_schema(self._engine)
         self._sessions = make_sessionmaker(self._engine)
         self._lock = threading.RLock()
 
@@ -221,22 +321,66 @@ class Wallet:
 
     # -- addresses -----------------------------------------------------------
 
-    def new_address(self, purpose: str) -> str:
-        """A fresh, never handed-out address (81 trytes); recorded with ``purpose`` first."""
+    def new_address(self, purpose: str, *, reserve: bool = False) -> str:
+        """A fresh, never handed-out address (81 trytes); recorded with ``purpose`` first.
+
+        ``reserve=True`` holds it for its purpose (an open order's payment address):
+        ``send`` never spends from it until ``release(address)``.
+        """
         if not isinstance(purpose, str) or not purpose:
             raise WalletError("purpose must be a non-empty string")
         if len(purpose) > 200:
             raise WalletError(f"purpose is {len(purpose)} characters, at most 200")
         with self._lock:
-            return self._allocate(purpose)
+            return self._allocate(purpose, reserve=reserve)
+
+    def release(self, address: str) -> bool:
+        """End the reservation of ``address``: its funds may be spent from now on.
+
+        Idempotent; True if the address was reserved.
+        """
+        plain = self._validate_address(address)
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(WalletAddress)
+                .where(
+                    self._mine(),
+                    WalletAddress.address == plain,
+                    WalletAddress.reserved.is_(True),
+                )
+                .values(reserved=False)
+            )
+        released = bool(getattr(result, "rowcount", 0))
+        if released:
+            log.info(
+                "event=wallet_address_released wallet=%s address=%s",
+                self.wallet_id[:12],
+                _short(plain),
+            )
+        return released
+
+    def reserved_addresses(self) -> list[str]:
+        """Addresses held for a purpose (never inputs), oldest first."""
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(WalletAddress.address)
+                    .where(self._mine(), WalletAddress.reserved.is_(True))
+                    .order_by(WalletAddress.key_index)
+                )
+            )
 
     def deposit_address(self) -> str:
-        """The newest address not spent from; the first one is created on demand."""
+        """The newest address not spent from nor reserved; the first one is created on demand."""
         with self._lock:
             with self._sessions() as session:
                 row = session.scalars(
                     select(WalletAddress)
-                    .where(self._mine(), WalletAddress.spent.is_(False))
+                    .where(
+                        self._mine(),
+                        WalletAddress.spent.is_(False),
+                        WalletAddress.reserved.is_(False),
+                    )
                     .order_by(WalletAddress.key_index.desc())
                     .limit(1)
                 ).first()
@@ -271,7 +415,7 @@ class Wallet:
         highest = session.scalar(select(func.max(WalletAddress.key_index)).where(self._mine()))
         return 0 if highest is None else highest + 1
 
-    def _allocate(self, purpose: str) -> str:
+    def _allocate(self, purpose: str, *, reserve: bool = False) -> str:
         """Find the next index, skip ones used on the tangle, persist, then return."""
         with self._sessions() as session:
             index = self._next_index(session)
@@ -287,6 +431,7 @@ class Wallet:
                 spent=spent,
                 created_at=time.time(),
                 spent_at=time.time() if spent else None,
+                reserved=reserve and not used,
             )
             try:
                 with self._sessions.begin() as session:
@@ -322,12 +467,16 @@ class Wallet:
         return address_of(self._seed, index, self.security)
 
     def _used_on_tangle(self, address: str) -> tuple[bool, bool]:
-        """(has transactions or is spent, is spent) as the node sees it; best effort."""
+        """(has transactions, a balance or is spent; is spent) as the node sees it; best effort."""
         if not self.check_node_for_reuse:
             return False, False
         try:
             spent = bool(self._api.were_addresses_spent_from([Address(address)])["states"][0])
             hashes = self._api.find_transactions(addresses=[Address(address)])["hashes"]
+            if not spent and not hashes:
+                # A node with local snapshots forgets old transactions but keeps balances.
+                balance = self._api.get_balances([Address(address)])["balances"][0]
+                hashes = ["(balance)"] if int(balance) else []
         except Exception as error:  # node down: the database alone still prevents reuse
             log.warning(
                 "event=wallet_node_check_failed address=%s error=%s",
@@ -340,15 +489,98 @@ class Wallet:
     # -- balances ------------------------------------------------------------
 
     def balance(self) -> int:
-        """Confirmed balance over every address of this wallet (spent ones included)."""
-        rows = self.addresses()
-        balances = self._balances([row.address for row in rows])
-        return sum(balances.values())
+        """What the wallet really holds: confirmed balances on addresses not spent from
+        (reserved ones included), plus the remainders of attached sends that are not
+        confirmed yet (their value still sits on the spent inputs until a milestone).
+
+        Funds on a spent address (stranded by a crash, or paid there later) do not
+        count: spending them again would reuse a key.
+        """
+        rows = [row for row in self.addresses() if not row.spent]
+        sends = self._sends_in_flight()
+        inputs = [a for send in sends for a in json.loads(send.inputs)]
+        balances = self._balances([row.address for row in rows] + inputs)
+        total = sum(balances[row.address] for row in rows)
+        confirmed: list[bool] = []
+        if sends:
+            confirmed = self._call(
+                "getInclusionStates",
+                self._api.get_inclusion_states,
+                [TransactionHash(send.tail_hash or "9" * _HASH_LENGTH) for send in sends],
+                None,
+            )["states"]
+        settled: list[int] = []
+        for send, done in zip(sends, confirmed, strict=True):
+            if done or all(balances[a] == 0 for a in json.loads(send.inputs)):
+                settled.append(send.id)  # the milestone moved it: the remainder counts above
+            else:
+                total += send.remainder_value
+        if settled:
+            with self._sessions.begin() as session:
+                # Confirmed: the signed trytes are never needed again (~3 KB a transaction).
+                session.execute(
+                    update(WalletSend)
+                    .where(WalletSend.id.in_(settled))
+                    .values(state="settled", trytes="[]")
+                )
+        return total
 
     def spendable_balance(self) -> int:
-        """Confirmed balance on addresses not yet spent from: what ``send`` can use."""
-        rows = [row for row in self.addresses() if not row.spent]
+        """Confirmed balance on addresses neither spent from nor reserved: what ``send`` can use."""
+        rows = [row for row in self.addresses() if not row.spent and not row.reserved]
         return sum(self._balances([row.address for row in rows]).values())
+
+    def _sends_in_flight(self) -> list[WalletSend]:
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(WalletSend).where(
+                        WalletSend.wallet_id == self.wallet_id,
+                        WalletSend.security == self.security,
+                        WalletSend.state == "attached",
+                    )
+                )
+            )
+
+    def pending_sends(self) -> list[WalletSend]:
+        """Signed bundles not attached yet (a node failure); ``resend_pending`` sends them."""
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(WalletSend)
+                    .where(
+                        WalletSend.wallet_id == self.wallet_id,
+                        WalletSend.security == self.security,
+                        WalletSend.state.in_(_UNDELIVERED),
+                    )
+                    .order_by(WalletSend.id)
+                )
+            )
+
+    def _claim_pending(self) -> list[WalletSend]:
+        """Undelivered bundles no other process is delivering now, claimed atomically."""
+        now = time.time()
+        claimed: list[WalletSend] = []
+        for row in self.pending_sends():
+            if (
+                row.state != "failed"
+                and row.touched_at > now - _DELIVERY_LEASE
+                and not _owner_is_dead(row.owner)
+            ):
+                continue  # another thread or process is attaching it right now
+            with self._sessions.begin() as session:
+                result = session.execute(
+                    update(WalletSend)
+                    .where(
+                        WalletSend.id == row.id,
+                        WalletSend.state == row.state,
+                        WalletSend.touched_at == row.touched_at,
+                    )
+                    .values(state="sending", touched_at=now, owner=_this_process())
+                )
+            if getattr(result, "rowcount", 0):
+                claimed.append(row)
+        return claimed
 
     def address_balance(self, address: str) -> int:
         """Confirmed balance of one address (any address, 81 or 90 trytes)."""
@@ -368,8 +600,12 @@ class Wallet:
     def send(self, value: int, to: str, *, tag: str = "", message: str = "") -> SendResult:
         """Sign and attach a transfer of ``value`` to ``to``; the remainder goes to a new address.
 
-        Raises InsufficientFunds when the confirmed unspent balance is too low,
-        WalletError for bad arguments and NodeError when the node fails.
+        Bundles signed earlier whose attach failed are attached again first; if one of
+        them pays the same ``value`` to ``to``, it is this send (a retry): its result is
+        returned and nothing new is signed.
+
+        Raises InsufficientFunds when the confirmed, unspent, unreserved balance is too
+        low, WalletError for bad arguments and NodeError when the node fails.
         """
         if isinstance(value, bool) or not isinstance(value, int):
             raise WalletError(f"value must be an integer, got {type(value).__name__}")
@@ -384,6 +620,9 @@ class Wallet:
             raise WalletError(str(error)) from None
         message_tr = text_to_trytes(message)
         with self._lock:
+            retried = self._resend_pending(match=(value, recipient))
+            if retried is not None:
+                return retried
             if value > 0 and self.is_spent(recipient):
                 # Funds sent there could only be moved again by reusing the key.
                 raise WalletError(
@@ -391,6 +630,57 @@ class Wallet:
                     "wallet has already spent from"
                 )
             return self._send(value, recipient, tag_tr, message_tr)
+
+    def resend_pending(self) -> list[SendResult]:
+        """Attach again every signed bundle whose attach failed; NodeError if one fails
+        (after trying all of them)."""
+        with self._lock:
+            results: list[SendResult] = []
+            failure: NodeError | None = None
+            for row in self._claim_pending():
+                try:
+                    results.append(self._deliver(row))
+                except NodeError as error:
+                    failure = failure or error
+            if failure is not None:
+                raise failure
+            return results
+
+    def _resend_pending(self, *, match: tuple[int, str]) -> SendResult | None:
+        """Deliver pending bundles; the result of the one paying ``match`` (value, to)."""
+        found: SendResult | None = None
+        failure: NodeError | None = None
+        claimed = self._claim_pending()
+        for row in claimed:
+            same = (row.value, row.to_address) == match
+            try:
+                result = self._deliver(row)
+            except NodeError as error:
+                if same:
+                    failure = error  # this very transfer still cannot be sent
+                    continue
+                log.warning(
+                    "event=wallet_resend_failed wallet=%s bundle=%s error=%s",
+                    self.wallet_id[:12],
+                    row.bundle_hash,
+                    str(error)[:200],
+                )
+                continue
+            if same and found is None:
+                found = result
+        if found is not None:
+            return found
+        if failure is not None:
+            raise failure  # never sign a second bundle for it
+        ids = {row.id for row in claimed}
+        for row in self.pending_sends():
+            if row.id not in ids and (row.value, row.to_address) == match:
+                # Another process is attaching this very transfer right now.
+                raise NodeError(
+                    f"a transfer of {row.value} to {_short(row.to_address)}... is being "
+                    "attached by another process; try again shortly"
+                )
+        return None
 
     def _send(self, value: int, to: str, tag: str, message: str) -> SendResult:
         started = time.perf_counter()
@@ -405,15 +695,71 @@ class Wallet:
                 remainder = self._allocate("remainder")
             signing = time.perf_counter()
             trytes = self._build_bundle(value, to, tag, message, inputs, balances, remainder)
-            signed = time.perf_counter()
             approve = self._call(
                 "getTransactionsToApprove", self._api.get_transactions_to_approve, self.depth
             )
+            # Durable before any signature leaves the process: a failed attach sends
+            # exactly these trytes again, never a second signature of these keys.
+            row = WalletSend(
+                wallet_id=self.wallet_id,
+                security=self.security,
+                bundle_hash=trytes[0][_BUNDLE_SLICE],
+                to_address=to,
+                value=value,
+                inputs=json.dumps([r.address for r in inputs]),
+                remainder_address=remainder,
+                remainder_value=total - value if remainder else 0,
+                trytes=json.dumps(trytes),
+                state="signed",
+                touched_at=time.time(),
+                owner=_this_process(),
+                attempts=0,
+                created_at=time.time(),
+            )
+            with self._sessions.begin() as session:
+                session.add(row)
         except BaseException:
             # Nothing signed has left the process yet: the inputs may be used again.
             self._release(inputs)
             raise
-        # From here on the node has seen the signatures, so the inputs stay spent.
+        log.info(
+            "event=wallet_signed wallet=%s bundle=%s value=%d inputs=%d prepare_ms=%.0f"
+            " sign_ms=%.0f",
+            self.wallet_id[:12],
+            row.bundle_hash,
+            value,
+            len(inputs),
+            (signing - started) * 1000,
+            (time.perf_counter() - signing) * 1000,
+        )
+        return self._deliver(row, approve)
+
+    def _deliver(self, row: WalletSend, approve: dict[str, Any] | None = None) -> SendResult:
+        """Attach and store a recorded bundle (again, after a failure); mark it attached."""
+        try:
+            return self._attach_recorded(row, approve)
+        except BaseException:
+            with self._sessions.begin() as session:
+                session.execute(
+                    update(WalletSend)
+                    .where(WalletSend.id == row.id)
+                    .values(state="failed", touched_at=time.time())
+                )
+            raise
+
+    def _attach_recorded(self, row: WalletSend, approve: dict[str, Any] | None) -> SendResult:
+        trytes: list[str] = json.loads(row.trytes)
+        with self._sessions.begin() as session:
+            session.execute(
+                update(WalletSend)
+                .where(WalletSend.id == row.id)
+                .values(attempts=WalletSend.attempts + 1)
+            )
+        started = time.perf_counter()
+        if approve is None:
+            approve = self._call(
+                "getTransactionsToApprove", self._api.get_transactions_to_approve, self.depth
+            )
         approved = time.perf_counter()
         attached = self._call(
             "attachToTangle",
@@ -427,27 +773,34 @@ class Wallet:
         pow_done = time.perf_counter()
         self._store(attached)
         stored = time.perf_counter()
+        tail = _tail_hash([str(t) for t in attached])
+        now = time.time()
+        with self._sessions.begin() as session:
+            session.execute(
+                update(WalletSend)
+                .where(WalletSend.id == row.id)
+                .values(state="attached", tail_hash=tail, attached_at=now, touched_at=now)
+            )
         result = SendResult(
-            bundle_hash=trytes[0][_BUNDLE_SLICE],
-            tail_hash=_tail_hash([str(t) for t in attached]),
-            value=value,
-            to=to,
-            inputs=[row.address for row in inputs],
-            remainder_address=remainder,
+            bundle_hash=row.bundle_hash,
+            tail_hash=tail,
+            value=row.value,
+            to=row.to_address,
+            inputs=list(json.loads(row.inputs)),
+            remainder_address=row.remainder_address,
         )
         log.info(
             "event=wallet_send wallet=%s value=%d to=%s bundle=%s tail=%s inputs=%d remainder=%s"
-            " prepare_ms=%.0f sign_ms=%.0f approve_ms=%.0f attach_ms=%.0f store_ms=%.0f",
+            " attempt=%d approve_ms=%.0f attach_ms=%.0f store_ms=%.0f",
             self.wallet_id[:12],
-            value,
-            _short(to),
+            row.value,
+            _short(row.to_address),
             result.bundle_hash,
             result.tail_hash,
-            len(inputs),
-            _short(remainder) if remainder else "-",
-            (signing - started) * 1000,
-            (signed - signing) * 1000,
-            (approved - signed) * 1000,
+            len(result.inputs),
+            _short(row.remainder_address) if row.remainder_address else "-",
+            row.attempts + 1,
+            (approved - started) * 1000,
             (pow_done - approved) * 1000,
             (stored - pow_done) * 1000,
         )
@@ -502,8 +855,31 @@ class Wallet:
     def _claim_inputs(
         self, value: int, *, exclude: str
     ) -> tuple[list[WalletAddress], dict[str, int]]:
-        """Pick and flag spent (atomically, in the database) inputs worth at least ``value``."""
-        candidates = [row for row in self.addresses() if not row.spent and row.address != exclude]
+        """Pick and flag spent (atomically, in the database) inputs worth at least ``value``.
+
+        Reserved addresses are never candidates. Each claim is a conditional UPDATE
+        (``spent = false and reserved = false``): if another process sharing the
+        database claimed or reserved one meanwhile, the claim is undone and the
+        choice made again from fresh rows.
+        """
+        for _attempt in range(5):
+            chosen, balances = self._choose_inputs(value, exclude=exclude)
+            claimed = self._mark_spent(chosen, only_available=True)
+            if len(claimed) == len(chosen):
+                return chosen, balances
+            # Another process spent one of them meanwhile: undo ours and choose again.
+            self._release(claimed)
+            log.info("event=wallet_claim_contended wallet=%s", self.wallet_id[:12])
+        raise WalletError("inputs were spent concurrently by another wallet; try again")
+
+    def _choose_inputs(
+        self, value: int, *, exclude: str
+    ) -> tuple[list[WalletAddress], dict[str, int]]:
+        candidates = [
+            row
+            for row in self.addresses()
+            if not row.spent and not row.reserved and row.address != exclude
+        ]
         balances = self._balances([row.address for row in candidates])
         funded = [row for row in candidates if balances[row.address] > 0]
         if funded:
@@ -529,15 +905,10 @@ class Wallet:
                 break
             chosen.append(row)
             total += balances[row.address]
-        claimed = self._mark_spent(chosen, only_unspent=True)
-        if len(claimed) != len(chosen):
-            # Another process sharing the database spent one of them meanwhile.
-            self._release(claimed)
-            raise WalletError("inputs were spent concurrently by another wallet; try again")
         return chosen, balances
 
     def _mark_spent(
-        self, rows: Sequence[WalletAddress], *, only_unspent: bool = False
+        self, rows: Sequence[WalletAddress], *, only_available: bool = False
     ) -> list[WalletAddress]:
         claimed: list[WalletAddress] = []
         now = time.time()
@@ -546,8 +917,10 @@ class Wallet:
                 statement = update(WalletAddress).where(
                     self._mine(), WalletAddress.key_index == row.key_index
                 )
-                if only_unspent:
-                    statement = statement.where(WalletAddress.spent.is_(False))
+                if only_available:
+                    statement = statement.where(
+                        WalletAddress.spent.is_(False), WalletAddress.reserved.is_(False)
+                    )
                 result = session.execute(statement.values(spent=True, spent_at=now))
                 if getattr(result, "rowcount", 1):
                     claimed.append(row)

@@ -7,19 +7,23 @@ role, so the two kinds of machine behave the same way wherever they overlap.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import httpx
 import socketio
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.db import run_db
 from shared.machine.broadcaster import StatusBroadcaster
 from shared.machine.processor import MachineConfig, OrderProcessor, ProviderLink, WalletLike
 from shared.machine.requests import EnergyOrderRequest, OrderRejected, parse_order
@@ -27,12 +31,46 @@ from shared.machine.settings import MachineSettings
 from shared.machine.status import MachineStatus
 from shared.machine.store import OrderStore
 from shared.machine.watcher import FeedFactory, PaymentWatcher
+from shared.tasks import Supervisor
+from shared.web import BodySizeLimitMiddleware
 
 __all__ = ["MachineRuntime", "create_machine_app"]
 
 log = logging.getLogger("machine.app")
 
 WalletFactory = Callable[[MachineSettings, str], WalletLike]
+NodeCheck = Callable[[], Awaitable[str | None]]
+
+# Machines take small JSON bodies only (an energy order is ~200 bytes).
+MAX_BODY_BYTES = 64 * 1024
+# /health asks the node at most this often (a load balancer may poll every second).
+_NODE_CHECK_EVERY = 5.0
+
+
+def default_node_check(settings: MachineSettings) -> NodeCheck:
+    """getNodeInfo on IOTA_NODE_URL: None when it answers with a milestone, else why not."""
+    cache: dict[str, Any] = {"at": 0.0, "problem": "not checked yet"}
+
+    async def check() -> str | None:
+        if time.monotonic() - cache["at"] < _NODE_CHECK_EVERY:
+            return cache["problem"]
+        problem: str | None
+        try:
+            async with httpx.AsyncClient(timeout=2.0) as client:
+                reply = await client.post(
+                    settings.iota_node_url,
+                    json={"command": "getNodeInfo"},
+                    headers={"X-IOTA-API-Version": "1"},
+                )
+            reply.raise_for_status()
+            index = int(reply.json().get("latestMilestoneIndex", 0))
+            problem = None if index >= 1 else "node has no milestone yet"
+        except Exception as error:
+            problem = f"node unreachable ({type(error).__name__})"
+        cache.update(at=time.monotonic(), problem=problem)
+        return problem
+
+    return check
 
 
 def default_wallet(settings: MachineSettings, database_url: str) -> WalletLike:
@@ -52,6 +90,16 @@ def default_feed(settings: MachineSettings) -> FeedFactory:
     from shared.iota.zmq_feed import ZmqFeed
 
     return lambda: ZmqFeed(settings.iota_zmq_url, topics=("tx", "sn"))
+
+
+def _client_address(environ: dict[str, Any]) -> str | None:
+    """The peer's IP as the ASGI server saw it (X-Forwarded-For is not trusted)."""
+    scope = environ.get("asgi.scope") or {}
+    client = scope.get("client")
+    if client:
+        return str(client[0])
+    remote = environ.get("REMOTE_ADDR")
+    return str(remote) if remote else None
 
 
 def _processor(request: Request) -> OrderProcessor:
@@ -79,6 +127,7 @@ class MachineRuntime:
     watcher: PaymentWatcher
     processor: OrderProcessor | None = None
     store: OrderStore | None = None
+    supervisor: Supervisor | None = None
 
 
 def create_machine_app(
@@ -89,13 +138,25 @@ def create_machine_app(
     provider: ProviderLink | None = None,
     wallet_factory: WalletFactory = default_wallet,
     feed_factory: FeedFactory | None = None,
+    node_check: NodeCheck | None = None,
     description: str = "",
 ) -> socketio.ASGIApp:
     """Build the machine. ``role`` is "robot" (takes `order`) or "provider" (energy orders)."""
     cors = settings.cors_origin_list()
-    # always_connect: the CONNECT ack goes out before `welcome`, the order clients expect
+    config = dataclasses.replace(
+        config,
+        max_orders_per_connection=settings.max_orders_per_connection,
+        max_orders_per_address=settings.max_orders_per_address,
+    )
+    check_node = node_check or default_node_check(settings)
+    # always_connect: the CONNECT ack goes out before `welcome`, the order clients expect;
+    # a Socket.IO message is an order or less, so long-polling bodies stay small too.
     sio = socketio.AsyncServer(
-        async_mode="asgi", cors_allowed_origins=cors, logger=False, always_connect=True
+        async_mode="asgi",
+        cors_allowed_origins=cors,
+        logger=False,
+        always_connect=True,
+        max_http_buffer_size=MAX_BODY_BYTES,
     )
     broadcaster = StatusBroadcaster(sio, settings.name)
     runtime = MachineRuntime(settings, sio, broadcaster, PaymentWatcher())
@@ -104,7 +165,7 @@ def create_machine_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         database_url = settings.resolved_database_url()
-        store = OrderStore.from_url(database_url)
+        store = await run_db(OrderStore.from_url, database_url)
         wallet = await asyncio.to_thread(wallet_factory, settings, database_url)
         # Load the hashing kernels now, so the first order does not pay for it.
         warm_up = getattr(wallet, "warm_up", None)
@@ -116,25 +177,23 @@ def create_machine_app(
         if refresh is not None:
             await refresh()
         feed = feed_factory or default_feed(settings)
-        tasks = [
-            asyncio.create_task(runtime.watcher.run(feed), name="zmq-watcher"),
-            asyncio.create_task(processor.run(), name="order-processor"),
-        ]
+        # Supervised: a crash is logged and the part restarts with backoff, while
+        # /health answers 503 naming it.
+        supervisor = Supervisor(settings.name.replace(" ", "_"))
+        supervisor.start("zmq-watcher", lambda: runtime.watcher.run(feed))
+        supervisor.start("order-processor", processor.run)
+        runtime.supervisor = supervisor
         log.info(
             "event=started name=%s role=%s port=%d unfinished_orders=%d",
             settings.name.replace(" ", "_"),
             role,
             settings.port,
-            store.count_unfinished(),
+            await run_db(store.count_unfinished),
         )
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await supervisor.stop()
             aclose = getattr(provider, "aclose", None)
             if aclose is not None:
                 await aclose()
@@ -155,6 +214,7 @@ def create_machine_app(
         allow_methods=["GET"],
         allow_headers=["*"],
     )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.state.runtime = runtime
 
     @app.get("/")
@@ -163,28 +223,41 @@ def create_machine_app(
         return {"name": settings.name, "status": broadcaster.status.value}
 
     @app.get("/health")
-    async def health() -> dict[str, Any]:
-        """Liveness plus what an operator wants at a glance."""
+    async def health() -> JSONResponse:
+        """200 when every part works; 503 naming what is down (a crashed background task,
+        the IOTA node, the ZMQ feed) otherwise."""
         processor = runtime.processor
-        return {
-            "status": "ok" if processor is not None else "starting",
+        supervisor = runtime.supervisor
+        down: dict[str, str] = dict(supervisor.down()) if supervisor else {}
+        node_problem = await check_node()
+        if node_problem:
+            down["node"] = node_problem
+        if processor is not None and not runtime.watcher.connected:
+            down.setdefault("zmq", "not connected to the node's ZMQ feed")
+        status = "starting" if processor is None else "ok" if not down else "unhealthy"
+        body = {
+            "status": status,
             "name": settings.name,
             "role": role,
             "machine_status": broadcaster.status.value,
+            "node": "ok" if node_problem is None else node_problem,
             "zmq_connected": runtime.watcher.connected,
+            "down": down,
             "current_order": processor.current_order_id if processor else None,
             "balance": broadcaster.balance,
         }
+        return JSONResponse(body, status_code=200 if status == "ok" else 503)
 
     @app.get("/orders")
     async def list_orders(processor: Processor, limit: int = 50) -> list[dict[str, Any]]:
         """The most recent orders, newest first."""
-        return [o.public() for o in processor.store.recent(max(1, min(limit, 500)))]
+        recent = await run_db(processor.store.recent, max(1, min(limit, 500)))
+        return [o.public() for o in recent]
 
     @app.get("/orders/{order_id}")
     async def get_order(order_id: str, processor: Processor) -> dict[str, Any]:
         """One order."""
-        order = processor.store.get(order_id)
+        order = await run_db(processor.store.get, order_id)
         if order is None:
             raise HTTPException(404, f"no order {order_id}")
         return order.public()
@@ -200,7 +273,10 @@ def create_machine_app(
             request = parse_order(data)
             if processor is None or broadcaster.status == MachineStatus.BOOTING:
                 raise OrderRejected(f"{settings.name} is still booting; try again in a moment")
-            reply = await processor.submit_order(request)
+            environ = sio.get_environ(sid) or {}
+            reply = await processor.submit_order(
+                request, connection=sid, client_address=_client_address(environ)
+            )
         except OrderRejected as rejected:
             await sio.emit("error", {"reason": rejected.reason}, to=sid)
             return {"error": rejected.reason}
@@ -250,7 +326,7 @@ def create_machine_app(
         @app.get("/energy-orders/{order_id}")
         async def get_energy_order(order_id: str, processor: Processor) -> dict[str, Any]:
             """One energy order."""
-            order = processor.store.get(order_id)
+            order = await run_db(processor.store.get, order_id)
             if order is None:
                 raise HTTPException(404, f"no energy order {order_id}")
             return order.public()

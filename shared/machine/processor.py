@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shared.db import run_db
 from shared.machine.broadcaster import StatusBroadcaster
 from shared.machine.requests import EnergyOrderRequest, OrderRejected, OrderRequest
 from shared.machine.status import MachineStatus, OrderState
@@ -34,7 +35,9 @@ class SendResultLike(Protocol):
 class WalletLike(Protocol):
     """The part of shared.iota.wallet.Wallet a machine uses (all blocking calls)."""
 
-    def new_address(self, purpose: str) -> str: ...
+    def new_address(self, purpose: str, *, reserve: bool = False) -> str: ...
+    def release(self, address: str) -> bool: ...
+    def reserved_addresses(self) -> list[str]: ...
     def address_balance(self, address: str) -> int: ...
     def balance(self) -> int: ...
     def send(self, value: int, to: str, *, tag: str = "", message: str = "") -> Any: ...
@@ -66,6 +69,9 @@ class MachineConfig:
     provider_share: float = 0.1
     payout_timeout: float = 120.0
     tag: str = "MACHINE9ECONOMY"
+    # Open orders one Socket.IO connection / one client address may have (0: no limit).
+    max_orders_per_connection: int = 2
+    max_orders_per_address: int = 5
 
     def payout_for(self, price: int) -> int:
         return max(1, round(price * self.provider_share))
@@ -95,26 +101,60 @@ class OrderProcessor:
         self.current_order_id: str | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._energy_requests: dict[str, asyncio.Task[tuple[str, int]]] = {}
+        # Who placed each open order: (connection id, client address), for the limits.
+        self._owners: dict[str, tuple[str | None, str | None]] = {}
 
     # ---- taking orders -------------------------------------------------------------------
 
-    async def submit_order(self, request: OrderRequest) -> dict[str, Any]:
-        """A customer's order: a fresh address and the price, served in turn (or refused)."""
+    def _check_client_limits(self, connection: str | None, client_address: str | None) -> None:
+        """Refuse a client that already has as many open orders as it may have."""
+        limits = (
+            (0, connection, self.config.max_orders_per_connection, "connection"),
+            (1, client_address, self.config.max_orders_per_address, "client address"),
+        )
+        for position, who, limit, what in limits:
+            if who is None or limit <= 0:
+                continue
+            mine = sum(1 for owner in self._owners.values() if owner[position] == who)
+            if mine >= limit:
+                raise OrderRejected(
+                    f"{self.config.name} takes at most {limit} open orders per {what}, and "
+                    f"you have {mine}; pay for them or let them expire, then order again"
+                )
+
+    async def submit_order(
+        self,
+        request: OrderRequest,
+        *,
+        connection: str | None = None,
+        client_address: str | None = None,
+    ) -> dict[str, Any]:
+        """A customer's order: a fresh address and the price, served in turn (or refused).
+
+        ``connection`` (the Socket.IO session) and ``client_address`` (its IP) count
+        against the per-client limits; the order's deadline runs from now, queued or not.
+        """
         async with self._submit_lock:
-            waiting = self.store.count_unfinished()
+            self._check_client_limits(connection, client_address)
+            waiting = await run_db(self.store.count_unfinished)
             if waiting > self.config.max_queue:
                 raise OrderRejected(
                     f"{self.config.name} is busy and its queue is full "
                     f"({self.config.max_queue} waiting); try again later"
                 )
-            address = await asyncio.to_thread(self.wallet.new_address, "order")
-            order = self.store.create(
+            # Reserved: no payout spends it while the order is open (issue 14).
+            address = await asyncio.to_thread(self.wallet.new_address, "order", reserve=True)
+            order = await run_db(
+                self.store.create,
                 kind="product",
                 product=request.product,
                 customer=request.customer,
                 price=self.config.price,
                 address=address,
+                deadline=time.time() + self.config.order_timeout,
             )
+            if connection is not None or client_address is not None:
+                self._owners[order.id] = (connection, client_address)
         log.info("event=order_accepted order_id=%s position=%d", order.id, waiting)
         self._wakeup.set()
         if waiting:
@@ -136,7 +176,7 @@ class OrderProcessor:
     async def submit_energy_order(self, request: EnergyOrderRequest) -> Order:
         """A robot's energy order; idempotent on order_id so a robot may safely retry."""
         async with self._submit_lock:
-            existing = self.store.get(request.order_id)
+            existing = await run_db(self.store.get, request.order_id)
             if existing is not None:
                 if existing.customer != request.robot or existing.price != request.amount:
                     raise OrderRejected(
@@ -148,16 +188,18 @@ class OrderProcessor:
                     f"{self.config.name} sells energy for at least {self.config.price}i, "
                     f"offered {request.amount}i"
                 )
-            if self.store.count_unfinished() > self.config.max_queue:
+            if await run_db(self.store.count_unfinished) > self.config.max_queue:
                 raise OrderRejected(f"{self.config.name} is busy and its queue is full")
-            address = await asyncio.to_thread(self.wallet.new_address, "energy")
-            order = self.store.create(
+            address = await asyncio.to_thread(self.wallet.new_address, "energy", reserve=True)
+            order = await run_db(
+                self.store.create,
                 kind="energy",
                 product="energy",
                 customer=request.robot,
                 price=request.amount,
                 address=address,
                 order_id=request.order_id,
+                deadline=time.time() + self.config.order_timeout,
             )
         log.info("event=energy_order_accepted order_id=%s amount=%d", order.id, order.price)
         self._wakeup.set()
@@ -174,11 +216,12 @@ class OrderProcessor:
                 task.cancel()
 
     async def _run(self) -> None:
+        await self._release_settled_reservations()
         await self.refresh_balance()
         # After a failed order: a poll interval at first, longer while the failures go on.
         backoff = Backoff(self.config.poll_interval, 5 * self.config.poll_interval)
         while True:
-            pending = self.store.unfinished()
+            pending = await run_db(self.store.unfinished)
             if not pending:
                 self.current_order_id = None
                 if self.broadcaster.status != MachineStatus.WAITING_FOR_ORDER:
@@ -186,7 +229,7 @@ class OrderProcessor:
                         MachineStatus.WAITING_FOR_ORDER, self._idle_message
                     )
                 self._wakeup.clear()
-                if self.store.count_unfinished() == 0:
+                if await run_db(self.store.count_unfinished) == 0:
                     await self._wakeup.wait()
                 continue
             order = pending[0]
@@ -209,19 +252,25 @@ class OrderProcessor:
     async def _serve(self, order: Order) -> None:
         with self.watcher.watch(order.address) as watch:
             if order.state == OrderState.QUEUED:
-                order = self.store.update(
+                # The deadline runs from the order's creation: a queue of unpaid orders
+                # drains in one ORDER_TIMEOUT, not one per order ahead.
+                order = await run_db(
+                    self.store.update,
                     order.id,
                     state=OrderState.WAITING_FOR_TX,
-                    deadline=time.time() + self.config.order_timeout,
+                    deadline=order.deadline or order.created_at + self.config.order_timeout,
                 )
             if order.state == OrderState.WAITING_FOR_TX:
                 await self._announce(
                     MachineStatus.WAITING_FOR_TX, order, f"send {order.price}i to {order.address}"
                 )
                 if not await self._wait_for_payment(order, watch):
-                    self._finish(order, OrderState.EXPIRED, f"order {order.id} expired unpaid")
+                    await self._finish(
+                        order, OrderState.EXPIRED, f"order {order.id} expired unpaid"
+                    )
                     return
-                order = self.store.update(
+                order = await run_db(
+                    self.store.update,
                     order.id,
                     state=OrderState.WAITING_FOR_TX_CONFIRM,
                     deadline=max(order.deadline or 0.0, time.time() + self.config.order_timeout),
@@ -237,16 +286,20 @@ class OrderProcessor:
                     early = self._energy_requests.pop(order.id, None)
                     if early is not None:
                         early.cancel()
-                    self._finish(
+                    await self._finish(
                         order, OrderState.EXPIRED, f"payment for {order.id} was not confirmed"
                     )
                     return
                 next_state = OrderState.PAYOUT_PROVIDER if self.provider else OrderState.WORKING
-                order = self.store.update(order.id, state=next_state, paid_at=time.time())
+                order = await run_db(
+                    self.store.update, order.id, state=next_state, paid_at=time.time()
+                )
+                # Paid and confirmed: the money is the machine's now (and pays the payout).
+                await asyncio.to_thread(self.wallet.release, order.address)
                 await self.refresh_balance()
         if order.state == OrderState.PAYOUT_PROVIDER:
             if self.provider is None:  # a provider never has one; only a config change gets here
-                order = self.store.update(order.id, state=OrderState.WORKING)
+                order = await run_db(self.store.update, order.id, state=OrderState.WORKING)
             else:
                 value = order.payout_value or self.config.payout_for(order.price)
                 await self._announce(
@@ -255,9 +308,11 @@ class OrderProcessor:
                     f"paying {value}i to {self.provider.name}",
                 )
                 if not await self._pay_provider(order, value):
-                    self._finish(order, OrderState.FAILED, f"could not pay {self.provider.name}")
+                    await self._finish(
+                        order, OrderState.FAILED, f"could not pay {self.provider.name}"
+                    )
                     return
-                order = self.store.update(order.id, state=OrderState.WORKING)
+                order = await run_db(self.store.update, order.id, state=OrderState.WORKING)
                 await self.refresh_balance()
         if order.state == OrderState.WORKING:
             what = "delivering energy to " + (order.customer or "?")
@@ -265,17 +320,31 @@ class OrderProcessor:
                 what = f"making {order.product}"
             await self._announce(MachineStatus.WORKING, order, what)
             await asyncio.sleep(self.config.work_seconds)
-            self._finish(order, OrderState.DONE, f"order {order.id} finished")
+            await self._finish(order, OrderState.DONE, f"order {order.id} finished")
 
     async def _announce(self, status: MachineStatus, order: Order, message: str) -> None:
         await self.broadcaster.announce(
             status, message, address=order.address, price=order.price, order_id=order.id
         )
 
-    def _finish(self, order: Order, state: OrderState, message: str) -> None:
-        self.store.update(order.id, state=state, finished_at=time.time(), message=message)
+    async def _finish(self, order: Order, state: OrderState, message: str) -> None:
+        await run_db(
+            self.store.update, order.id, state=state, finished_at=time.time(), message=message
+        )
+        # Whatever reached the address (a late or partial payment) is the machine's now.
+        await asyncio.to_thread(self.wallet.release, order.address)
+        self._owners.pop(order.id, None)
         self._idle_message = message
         log.info("event=order_%s order_id=%s", state.value, order.id)
+
+    async def _release_settled_reservations(self) -> None:
+        """After a restart: release the addresses of orders no longer waiting for money
+        (a crash between storing an order's new state and releasing its address)."""
+        unpaid = {OrderState.QUEUED, OrderState.WAITING_FOR_TX, OrderState.WAITING_FOR_TX_CONFIRM}
+        waiting = {o.address for o in await run_db(self.store.unfinished) if o.state in unpaid}
+        for address in await asyncio.to_thread(self.wallet.reserved_addresses):
+            if address not in waiting:
+                await asyncio.to_thread(self.wallet.release, address)
 
     async def _confirmed(self, order: Order) -> bool:
         balance = await asyncio.to_thread(self.wallet.address_balance, order.address)
@@ -312,16 +381,18 @@ class OrderProcessor:
                 started = time.perf_counter()
                 if order.payout_address is None:
                     address, asked = await self._energy_request(order, value)
-                    order = self.store.update(order.id, payout_address=address, payout_value=asked)
+                    order = await run_db(
+                        self.store.update, order.id, payout_address=address, payout_value=asked
+                    )
                 payout_address = order.payout_address
                 assert payout_address is not None
                 if order.payout_tail:
                     return True
                 if order.payout_started and await self.provider.transfer_exists(payout_address):
                     # we died after broadcasting the transfer: it is on the tangle already
-                    self.store.update(order.id, payout_tail="(sent before restart)")
+                    await run_db(self.store.update, order.id, payout_tail="(sent before restart)")
                     return True
-                order = self.store.update(order.id, payout_started=True)
+                order = await run_db(self.store.update, order.id, payout_started=True)
                 asked_at = time.perf_counter()
                 result = await asyncio.to_thread(
                     self.wallet.send,
@@ -330,7 +401,7 @@ class OrderProcessor:
                     tag=self.config.tag,
                     message=f"energy for order {order.id}",
                 )
-                self.store.update(order.id, payout_tail=str(result.tail_hash))
+                await run_db(self.store.update, order.id, payout_tail=str(result.tail_hash))
                 self._settle_later(str(result.tail_hash))
                 log.info(
                     "event=provider_paid order_id=%s value=%d tail=%s ask_ms=%d send_ms=%d",

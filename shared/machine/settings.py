@@ -38,6 +38,12 @@ class MachineSettings(BaseSettings):
     work_seconds: float = Field(5.0, ge=0, le=3600)
     order_timeout: float = Field(300.0, gt=0, le=86400)
     max_queue: int = Field(10, ge=0, le=1000, description="orders waiting behind the current")
+    max_orders_per_connection: int = Field(
+        2, ge=0, le=1000, description="open orders one Socket.IO connection may have (0: no limit)"
+    )
+    max_orders_per_address: int = Field(
+        5, ge=0, le=1000, description="open orders one client IP address may have (0: no limit)"
+    )
     poll_interval: float = Field(1.0, gt=0, le=60, description="fallback balance poll")
     data_dir: Path = Field(Path("data"))
     database_url: str | None = Field(None, description="default: sqlite under DATA_DIR")

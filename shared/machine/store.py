@@ -143,6 +143,7 @@ class OrderStore:
         address: str,
         order_id: str | None = None,
         message: str = "",
+        deadline: float | None = None,
     ) -> Order:
         row = _OrderRow(
             id=order_id or secrets.token_hex(8),
@@ -154,6 +155,7 @@ class OrderStore:
             state=OrderState.QUEUED.value,
             message=message,
             created_at=time.time(),
+            deadline=deadline,
             payout_started=False,
         )
         with self._sessions.begin() as session:

@@ -48,13 +48,26 @@ class FakeWallet:
         self.sent: list[FakeSendResult] = []
         self.handed_out: list[str] = []
         self.fail_sends = 0
+        self.reserved: set[str] = set()
         self._lock = threading.Lock()
 
-    def new_address(self, purpose: str) -> str:
+    def new_address(self, purpose: str, *, reserve: bool = False) -> str:
         with self._lock:
             address = fake_address("W")
             self.handed_out.append(address)
+            if reserve:
+                self.reserved.add(address)
             return address
+
+    def release(self, address: str) -> bool:
+        with self._lock:
+            held = address in self.reserved
+            self.reserved.discard(address)
+            return held
+
+    def reserved_addresses(self) -> list[str]:
+        with self._lock:
+            return [a for a in self.handed_out if a in self.reserved]
 
     def address_balance(self, address: str) -> int:
         return self.balances.get(address, 0)
@@ -237,9 +250,9 @@ async def test_second_order_is_queued_and_served_after_the_first(tmp_path: Path)
     for reply in (first, second):
         await wait_for(lambda r=reply: m.store.get(r["order_id"]).state == OrderState.DONE)  # type: ignore[misc]
     assert len(m.wallet.sent) == 2
-    statuses = m.sio.statuses()
-    assert statuses.count("working") == 2
-    assert statuses[-1] == "waiting_for_order"
+    # the store says done a moment before the machine announces it is free again
+    await wait_for(lambda: m.sio.last() == "waiting_for_order")
+    assert m.sio.statuses().count("working") == 2
     await m.stop()
 
 

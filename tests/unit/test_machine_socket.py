@@ -36,6 +36,10 @@ class SilentFeed:
         yield None  # pragma: no cover
 
 
+async def node_ok() -> str | None:
+    return None
+
+
 @pytest.fixture
 def robot(tmp_path: Path) -> Iterator[tuple[str, FakeWallet]]:
     settings = RobotSettings(seed="A" * 81, name="robot 1", data_dir=tmp_path, port=free_port())
@@ -55,6 +59,7 @@ def robot(tmp_path: Path) -> Iterator[tuple[str, FakeWallet]]:
         provider=FakeProvider(),
         wallet_factory=lambda _s, _u: wallet,
         feed_factory=SilentFeed,
+        node_check=node_ok,
     )
     server = uvicorn.Server(
         uvicorn.Config(
@@ -66,6 +71,11 @@ def robot(tmp_path: Path) -> Iterator[tuple[str, FakeWallet]]:
     deadline = time.monotonic() + 10
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    url = f"http://127.0.0.1:{settings.port}"
+    # the processor announces it is ready a moment after the server is up
+    while httpx.get(url + "/health", timeout=5).json()["machine_status"] == "booting":
+        assert time.monotonic() < deadline + 10, "machine did not finish booting"
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{settings.port}", wallet

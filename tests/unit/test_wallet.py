@@ -353,9 +353,10 @@ def test_second_send_uses_the_remainder_not_the_spent_input(node: FakeNode, db_u
     target = pyota_address(SEED_B, 0)
     first = wallet.send(40, target)
     node.milestone()
-    # Someone pays to the already-spent address: balance() shows it, send() will not use it.
+    # Someone pays to the already-spent address: send() will not use it, and balance()
+    # does not count it either (spending it would reuse a key).
     node.fund(first_input, 5)
-    assert wallet.balance() == 65
+    assert wallet.balance() == 60
     assert wallet.spendable_balance() == 60
     second = wallet.send(60, target)
     assert second.inputs == [first.remainder_address]
