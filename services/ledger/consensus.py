@@ -121,6 +121,10 @@ class ConsensusError(Exception):
         self.explain = explain
 
 
+class Unconfirmed(ConsensusError):
+    """Committed, but not every participant confirmed in time (they finish on recovery)."""
+
+
 class ProtocolError(ValueError):
     """A peer's message that is not what the protocol says (answered with 400)."""
 
@@ -180,6 +184,7 @@ class Consensus:
                     "create", name, entries, request.time_to_live, progress, stages, metadata
                 )
             except ConsensusError as error:
+                await self._report_abort(progress, stages, error)
                 raise ConsensusError(stages.failed.format(explain=error.explain)) from None
         await progress(None, "Ledger creation terminated successfully")
         ledger = await run_db(self.store.ledger_by_name, name)
@@ -240,6 +245,7 @@ class Consensus:
                 ttl = min(item.ttl for item in batch)
                 await self._round("commit", name, entries, ttl, progress, stages, None)
             except ConsensusError as error:
+                await self._report_abort(progress, stages, error)
                 raise ConsensusError(stages.failed.format(explain=error.explain)) from None
             return ledger.id
 
@@ -310,7 +316,6 @@ class Consensus:
         try:
             own = await run_db(self.store.prepare, proposal)
         except Refused as error:
-            await self._report_abort(progress, stages)
             raise ConsensusError(str(error)) from None
         # Stage 1: propose; every participant checks and signs.
         await progress(20, stages.propose)
@@ -332,7 +337,6 @@ class Consensus:
             problems.append(f"time_to_live of {proposal['deadline'] - started:.1f} s exceeded")
         if problems:
             await self._abort(rid, name)
-            await self._report_abort(progress, stages)
             log.info("event=round_aborted round=%s ledger=%s why=%r", rid, name, problems)
             raise ConsensusError("; ".join(problems))
         # The decision: with every signature stored, the round is committed for good.
@@ -346,7 +350,7 @@ class Consensus:
         await progress(80, stages.validate_commit)
         if missing:
             log.warning("event=commit_unconfirmed round=%s missing=%s", rid, ",".join(missing))
-            raise ConsensusError(
+            raise Unconfirmed(
                 f"the transactions are committed (root {proposal['new_root']}) but "
                 f"{', '.join(missing)} did not confirm in time; they finish the round when "
                 "they recover"
@@ -366,8 +370,11 @@ class Consensus:
         )
         await progress(100, stages.accepted)
 
-    async def _report_abort(self, progress: Progress, stages: Stages) -> None:
-        await progress(None, stages.reset)
+    async def _report_abort(
+        self, progress: Progress, stages: Stages, error: ConsensusError
+    ) -> None:
+        if not isinstance(error, Unconfirmed):
+            await progress(None, stages.reset)
         await progress(100, "Terminated with error")
 
     async def _deliver(

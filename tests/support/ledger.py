@@ -145,7 +145,7 @@ class LedgerCluster:
         if wait:
             self.wait_ready(name)
 
-    def wait_ready(self, name: str, timeout: float = 30) -> None:
+    def wait_ready(self, name: str, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             proc = self.procs[name]
