@@ -222,14 +222,21 @@ class LedgerCluster:
             while True:
                 try:
                     frame = ws.recv()
-                except websocket.WebSocketConnectionClosedException:
-                    break
+                except (websocket.WebSocketConnectionClosedException, OSError):
+                    break  # closed by the server, or the server died
                 if not frame:
                     break
                 replies.append(json.loads(frame))
             return replies
         finally:
             ws.close()
+
+    def wait_log(self, name: str, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log(name):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{text!r} not in {name}'s log:\n{self.log(name)[-2000:]}")
+            time.sleep(0.05)
 
     def ledger_by_name(self, name: str, ledger: str) -> dict[str, Any] | None:
         listing = self.get(name, "/ledgers/").json()
