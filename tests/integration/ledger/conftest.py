@@ -18,9 +18,15 @@ from tests.support.ledger import LedgerCluster
 NAMES = ["a", "b", "c"]
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[LedgerCluster]:
-    with LedgerCluster(tmp_path, NAMES) as started:
+#: Tokens of the shared cluster live this long, so expiry is tested without waiting.
+TOKEN_TTL = 3
+
+
+@pytest.fixture(scope="session")
+def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerCluster]:
+    """Three participants for the tests that do not stop any of them."""
+    tmp: Path = tmp_path_factory.mktemp("ledger")
+    with LedgerCluster(tmp, NAMES, env={"LEDGER_TOKEN_TTL_SECONDS": str(TOKEN_TTL)}) as started:
         yield started
 
 

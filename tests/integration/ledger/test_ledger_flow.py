@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import websocket
 
-from tests.integration.ledger.conftest import NAMES, audit, verify_proof
+from tests.integration.ledger.conftest import NAMES, TOKEN_TTL, audit, verify_proof
 from tests.support.ledger import (
     PASSWORD,
     USER,
@@ -32,7 +30,6 @@ pytestmark = pytest.mark.integration
 
 PROGRESS = "https://github.com/Sirius-social/TMTM/tree/master/transactions/1.0/progress"
 PROBLEM = "https://github.com/Sirius-social/TMTM/tree/master/transactions/1.0/problem_report"
-TOKEN_TTL = 3
 
 CREATE_SEQUENCE = [
     (0, "Create ledger [{name}]"),
@@ -59,11 +56,9 @@ ISSUE_SEQUENCE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerCluster]:
-    tmp: Path = tmp_path_factory.mktemp("ledger-flow")
-    with LedgerCluster(tmp, NAMES, env={"LEDGER_TOKEN_TTL_SECONDS": str(TOKEN_TTL)}) as started:
-        yield started
+@pytest.fixture
+def cluster(shared_cluster: LedgerCluster) -> LedgerCluster:
+    return shared_cluster
 
 
 def steps(replies: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
