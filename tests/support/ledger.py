@@ -217,11 +217,16 @@ class LedgerCluster:
             self.ws_url(name, token or self.token(name)), timeout=timeout
         )
         try:
-            ws.send(message if isinstance(message, str | bytes) else json.dumps(message))
+            if isinstance(message, bytes):
+                ws.send_binary(message)  # (websocket-client's send() would make it a text frame)
+            else:
+                ws.send(message if isinstance(message, str) else json.dumps(message))
             replies = []
             while True:
                 try:
                     frame = ws.recv()
+                except (TimeoutError, websocket.WebSocketTimeoutException):
+                    raise TimeoutError(f"no reply from {name} in {timeout} s: {replies}") from None
                 except (websocket.WebSocketConnectionClosedException, OSError):
                     break  # closed by the server, or the server died
                 if not frame:
