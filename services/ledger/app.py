@@ -9,9 +9,11 @@ participants only: every request there is signed with a participant's key.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -44,6 +46,7 @@ __all__ = ["create_app", "load_identity"]
 log = logging.getLogger("ledger")
 
 PAGE_SIZE = 100
+CREDENTIALS_CACHE_SECONDS = 60.0
 #: How long an accepted websocket may stay silent before its request arrives.
 REQUEST_WAIT = 30.0
 
@@ -80,6 +83,7 @@ class Service:
             self.users[settings.ledger_admin_username] = hash_password(
                 settings.ledger_admin_password.get_secret_value()
             )
+        self.verified: dict[bytes, float] = {}
         if not self.users:
             log.warning("event=no_users hint=set LEDGER_USERS or LEDGER_ADMIN_PASSWORD")
 
@@ -109,10 +113,21 @@ async def _user(
     if credentials is None:
         raise _unauthorized("Authentication credentials were not provided.")
     stored = service.users.get(credentials.username)
-    # scrypt takes tens of ms: off the event loop, and as long for unknown names.
+    # A pair verified a moment ago is not hashed again (scrypt costs ~50 ms and 16 MiB);
+    # only a SHA-256 of it is kept, in memory, for CREDENTIALS_CACHE_SECONDS.
+    key = hashlib.sha256(
+        f"{credentials.username}\0{credentials.password}".encode("utf-8", "surrogatepass")
+    ).digest()
+    now = time.monotonic()
+    if stored is not None and service.verified.get(key, 0.0) > now:
+        return credentials.username
+    # scrypt off the event loop, and as long for unknown names.
     ok = await asyncio.to_thread(verify_password, credentials.password, stored or DUMMY_HASH)
     if stored is None or not ok:
         raise _unauthorized("Invalid username/password.")
+    if len(service.verified) >= 1024:
+        service.verified.clear()
+    service.verified[key] = now + CREDENTIALS_CACHE_SECONDS
     return credentials.username
 
 
@@ -160,6 +175,7 @@ def create_app(settings: LedgerSettings) -> FastAPI:
             yield
         finally:
             await service.supervisor.stop()
+            await service.consensus.close()
             await service.peers.close()
             service.engine.dispose()
 

@@ -7,11 +7,12 @@ The participant that receives a websocket request is the *actor* of its round:
    ledger (same base root, same new root, valid transactions and actor signature), records
    the round as *prepared* (its ledger is now locked) and answers with its signature over
    the new state.
-2. **commit** - with every signature (the *certificate*) the actor records its decision,
-   then sends the certificate; each participant verifies it, writes the transactions and
-   answers with a signed receipt.
-3. **post-commit** - the actor sends all receipts; each participant closes the round.
-4. **flush** - the actor closes its own round and answers the client.
+2. **commit** - with every signature (the *certificate*) the actor commits itself (its
+   decision, durable before anyone else hears of it), then sends the certificate; each
+   participant verifies it, writes the transactions and answers with a signed receipt.
+3. **post-commit** - with every receipt the actor answers the client; in the background it
+   sends the receipts and each participant closes the round.
+4. **flush** - the actor closes its own round.
 
 Any refusal, bad signature or timeout (the request's ``time_to_live``) before the decision
 aborts the round everywhere: nothing is written anywhere. After the decision the round is
@@ -38,7 +39,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -156,6 +157,7 @@ class Consensus:
         self._queues: dict[str, list[_Pending]] = {}
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._active: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._started = time.time()
 
     def _lock(self, name: str) -> asyncio.Lock:
@@ -313,18 +315,20 @@ class Consensus:
     ) -> None:
         rid, name, deadline = proposal["round"], proposal["ledger"], proposal["deadline"]
         started = time.monotonic()
-        try:
-            own = await run_db(self.store.prepare, proposal)
-        except Refused as error:
-            raise ConsensusError(str(error)) from None
-        # Stage 1: propose; every participant checks and signs.
+        # Stage 1: propose; every participant checks and signs (we too, at the same time).
         await progress(20, stages.propose)
+        own_task = asyncio.ensure_future(self._prepare_here(proposal))
         answers = await self._broadcast("/participant/propose", proposal, deadline)
+        own = await own_task
         await progress(30, stages.proposed)
         await progress(stages.validate_propose[0], stages.validate_propose[1])
         statement = state_statement(name, rid, proposal["new_size"], proposal["new_root"])
-        signatures = {self.me.name: own}
+        signatures: dict[str, str] = {}
         problems = []
+        if isinstance(own, Refused):
+            problems.append(str(own))
+        else:
+            signatures[self.me.name] = own
         for peer in self.peer_names:
             answer = answers[peer]
             if isinstance(answer, PeerError):
@@ -334,17 +338,16 @@ class Consensus:
             else:
                 signatures[peer] = answer["signature"]
         if not problems and time.time() > deadline:
-            problems.append(f"time_to_live of {proposal['deadline'] - started:.1f} s exceeded")
+            problems.append("time_to_live exceeded before every participant answered")
         if problems:
             await self._abort(rid, name)
             log.info("event=round_aborted round=%s ledger=%s why=%r", rid, name, problems)
             raise ConsensusError("; ".join(problems))
-        # The decision: with every signature stored, the round is committed for good.
-        await run_db(self.store.decide, rid, signatures)
+        # The decision: our own commit, with every signature stored, before anyone is told.
+        receipts = {self.me.name: await run_db(self.store.apply, rid, signatures)}
         await self._pause("after_decision")
         # Stage 2: commit with all signatures.
         await progress(60, stages.commit)
-        receipts = {self.me.name: await run_db(self.store.apply, rid, signatures)}
         missing = await self._deliver(rid, signatures, proposal["new_root"], receipts, deadline)
         await progress(70, stages.committed)
         await progress(80, stages.validate_commit)
@@ -355,12 +358,10 @@ class Consensus:
                 f"{', '.join(missing)} did not confirm in time; they finish the round when "
                 "they recover"
             )
-        # Stage 3: post-commit; stage 4: flush.
+        # Stage 3: post-commit; stage 4: flush. Everyone has committed (the receipts say
+        # so); closing the round is bookkeeping, so the client need not wait for it.
         await progress(90, stages.post_commit)
-        await self._broadcast(
-            "/participant/post-commit", {"round": rid, "receipts": receipts}, deadline
-        )
-        await run_db(self.store.finish, rid, receipts)
+        self._background(self._post_commit(rid, receipts, deadline))
         log.info(
             "event=round_committed round=%s ledger=%s size=%s ms=%.1f",
             rid,
@@ -369,6 +370,33 @@ class Consensus:
             (time.monotonic() - started) * 1000,
         )
         await progress(100, stages.accepted)
+
+    async def _prepare_here(self, proposal: dict[str, Any]) -> str | Refused:
+        try:
+            return await run_db(self.store.prepare, proposal)
+        except Refused as error:
+            return error
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post_commit(self, rid: str, receipts: dict[str, str], deadline: float) -> None:
+        try:
+            await self._broadcast(
+                "/participant/post-commit",
+                {"round": rid, "receipts": receipts},
+                max(deadline, time.time() + 1.0),
+            )
+            await run_db(self.store.finish, rid, receipts)
+        except Exception:  # pragma: no cover - recovery closes the round later
+            log.exception("event=post_commit_failed round=%s", rid)
+
+    async def close(self) -> None:
+        """Let the post-commits in flight finish (bounded), at shutdown."""
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=2.0)
 
     async def _report_abort(
         self, progress: Progress, stages: Stages, error: ConsensusError
@@ -568,7 +596,7 @@ class Consensus:
         if row.actor == self.me.name:
             if row.status == "prepared":
                 await self._abort(row.id, row.ledger_name)
-            elif row.status in ("accepted", "committed"):
+            elif row.status == "committed":
                 await self._redrive(row)
             return
         if row.status == "committed":

@@ -2,15 +2,16 @@
 
 A round is the unit of consensus and of recovery. Its ``status`` moves
 
-    prepared --(all signatures: the certificate)--> accepted --> committed --> finished
+    prepared --(all signatures: the certificate)--> committed --(post-commit)--> finished
         \\--(a refusal, a timeout, or an abort learned from a peer)--> aborted
 
 and is written to the database before the participant answers, so a SIGKILL at any point
 leaves a record the recovery (services/ledger/consensus.py) resolves with the peers. A
-ledger with a ``prepared`` or ``accepted`` round is locked: no other round is prepared
-for it. Transactions are written only by :meth:`Store.apply`, and only with a certificate
-that carries every participant's signature over the new root, so no participant can hold
-a transaction the others did not sign for.
+ledger with a ``prepared`` round is locked: no other round is prepared for it. The
+actor's own commit is its decision: it is durable before any peer is told to commit.
+Transactions are written only by :meth:`Store.apply`, and only with a certificate that
+carries every participant's signature over the new root, so no participant can hold a
+transaction the others did not sign for.
 
 All methods are blocking (call them through ``shared.db.run_db``); one lock serialises the
 ones that change state, so the in-memory Merkle trees always match the database.
@@ -51,7 +52,7 @@ from shared.auth import token_digest
 
 __all__ = ["Base", "Identity", "Refused", "Store", "commit_statement", "state_statement"]
 
-OPEN = ("prepared", "accepted")
+OPEN = ("prepared",)
 HASHING = "RFC 6962: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || left || right)"
 
 
@@ -292,18 +293,6 @@ class Store:
         if bad:
             raise Refused(f"the signatures of {', '.join(bad)} do not verify")
 
-    def decide(self, rid: str, signatures: dict[str, str]) -> None:
-        """The actor's decision to commit: the certificate is stored before anyone applies."""
-        with self.lock, self.sessions() as session:
-            row = session.get(RoundRow, rid)
-            if row is None or row.status != "prepared":
-                raise Refused(f"round {rid} is not prepared here")
-            self.verify_certificate(row, signatures)
-            row.status = "accepted"
-            row.certificate_json = json.dumps(signatures)
-            row.updated_at = time.time()
-            session.commit()
-
     def apply(self, rid: str, signatures: Any) -> str:
         """Write the round's transactions (with the certificate); returns our commit receipt."""
         with self.lock, self.sessions() as session:
@@ -432,7 +421,7 @@ class Store:
                 status = row.status
                 certificate = (
                     json.loads(row.certificate_json)
-                    if row.certificate_json and status in ("accepted", "committed", "finished")
+                    if row.certificate_json and status in ("committed", "finished")
                     else None
                 )
             answer = {"round": rid, "participant": self.me.name, "status": status}

@@ -83,7 +83,6 @@ def proposal(
 
 def commit_everywhere(stores: dict[str, Store], body: dict[str, Any]) -> dict[str, str]:
     signatures = {n: s.prepare(body) for n, s in stores.items()}
-    stores[body["actor"]].decide(body["round"], signatures)
     for store in stores.values():
         store.apply(body["round"], signatures)
     return signatures
