@@ -42,7 +42,10 @@ SECRET_VARIABLES = (
     "LOCK_ADMIN_PASSWORD",
     "LOCK_MQTT_PASSWORD",
     "LOCK_DEVICE_MQTT_PASSWORD",
+    "LEDGER_ADMIN_PASSWORD",
 )
+#: The ledger participants of docker-compose.yml; each gets a fresh Ed25519 key pair.
+LEDGER_PARTICIPANTS = ("GRID", "PRODUCER", "CONSUMER")
 PORT_VARIABLES = (
     "DASHBOARD_HOST_PORT",
     "DEVNET_HOST_PORT",
@@ -52,6 +55,7 @@ PORT_VARIABLES = (
     "WIND_HOST_PORT",
     "ROBOT2_HOST_PORT",
     "SOLAR_HOST_PORT",
+    "LEDGER_HOST_PORT",
 )
 
 
@@ -89,6 +93,16 @@ def random_seed() -> str:
     return "".join(secrets.choice(_TRYTES) for _ in range(81))
 
 
+def ledger_key_pair() -> tuple[str, str]:
+    """(LEDGER_PRIVATE_KEY, public key) as `python -m services.ledger keygen` prints them."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from services.ledger.crypto import encode_public_key, seed_of
+
+    key = Ed25519PrivateKey.generate()
+    return seed_of(key), encode_public_key(key.public_key())
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -100,6 +114,10 @@ def stack_env(**overrides: str) -> dict[str, str]:
     env = {name: random_seed() for name in SEED_VARIABLES}
     env.update({name: secrets.token_hex(16) for name in SECRET_VARIABLES})
     env.update({name: str(free_port()) for name in PORT_VARIABLES})
+    for participant in LEDGER_PARTICIPANTS:
+        private, public = ledger_key_pair()
+        env[f"LEDGER_{participant}_PRIVATE_KEY"] = private
+        env[f"LEDGER_{participant}_PUBLIC_KEY"] = public
     env.update(
         IMAGE=E2E_IMAGE,
         PUBLISH_ADDRESS="127.0.0.1",
