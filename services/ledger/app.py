@@ -187,7 +187,9 @@ def create_app(settings: LedgerSettings) -> FastAPI:
         default_response_class=AsciiJSONResponse,
     )
     app.state.service = service
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.ledger_max_message_bytes)
+    # Proposals between participants carry up to two requests' worth of transactions
+    # (services/ledger/consensus.py batches within that) plus signatures.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=4 * settings.ledger_max_message_bytes)
     install_error_handlers(app)
 
     @app.get("/")

@@ -135,6 +135,7 @@ class _Pending:
     txn: dict[str, Any]
     ttl: float
     progress: Progress
+    size: int
     future: asyncio.Future[int] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -195,7 +196,8 @@ class Consensus:
 
     async def issue(self, request: IssueTransaction, progress: Progress) -> int:
         """Queue one transaction for the next round of its ledger; the ledger's id when done."""
-        pending = _Pending(request.txn, request.time_to_live, progress)
+        size = len(json.dumps(request.txn)) + 512
+        pending = _Pending(request.txn, request.time_to_live, progress, size)
         name = request.ledger
         self._queues.setdefault(name, []).append(pending)
         if name not in self._drains:
@@ -207,8 +209,7 @@ class Consensus:
         try:
             while self._queues.get(name):
                 queue = self._queues[name]
-                batch = queue[: self.settings.ledger_max_batch]
-                del queue[: len(batch)]
+                batch = self._take_batch(queue)
                 try:
                     ledger_id = await self._commit_batch(name, batch)
                 except ConsensusError as error:
@@ -230,6 +231,20 @@ class Consensus:
             self._drains.pop(name, None)
             if not self._queues.get(name):
                 self._queues.pop(name, None)
+
+    def _take_batch(self, queue: list[_Pending]) -> list[_Pending]:
+        """The next round's requests: at most LEDGER_MAX_BATCH, and a proposal that stays
+        well inside the peers' body limit (one request always goes, whatever its size)."""
+        budget = 2 * self.settings.ledger_max_message_bytes
+        count, used = 0, 0
+        for item in queue[: self.settings.ledger_max_batch]:
+            if count and used + item.size > budget:
+                break
+            count += 1
+            used += item.size
+        batch = queue[:count]
+        del queue[:count]
+        return batch
 
     async def _commit_batch(self, name: str, batch: list[_Pending]) -> int:
         stages = ISSUE_STAGES
