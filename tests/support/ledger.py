@@ -112,7 +112,7 @@ class LedgerCluster:
             return ""
 
     # -- processes ---------------------------------------------------------------------------
-    def start(self, name: str, wait: bool = True, **env: str) -> None:
+    def start(self, name: str, *, wait: bool = True, **env: str) -> None:
         full = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
         full.update(
             {
@@ -221,7 +221,7 @@ class LedgerCluster:
                 ws.send_binary(message)  # (websocket-client's send() would make it a text frame)
             else:
                 ws.send(message if isinstance(message, str) else json.dumps(message))
-            replies = []
+            replies: list[dict[str, Any]] = []
             while True:
                 try:
                     frame = ws.recv()

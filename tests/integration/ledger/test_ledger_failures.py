@@ -61,9 +61,9 @@ def in_background(cluster: LedgerCluster, name: str, message: dict[str, Any]) ->
     return thread, box
 
 
-def restart_with(cluster: LedgerCluster, name: str, **env: str) -> None:
+def restart_with(cluster: LedgerCluster, name: str, fault: str) -> None:
     cluster.stop(name)
-    cluster.start(name, **env)
+    cluster.start(name, LEDGER_FAULT_PAUSE=fault)
 
 
 def test_a_stopped_participant_fails_the_request_and_nothing_is_committed(
@@ -97,7 +97,7 @@ def test_a_stopped_participant_fails_the_request_and_nothing_is_committed(
 
 def test_participant_killed_while_prepared_rolls_back_on_recovery(cluster: LedgerCluster) -> None:
     before = audit(cluster, "L")
-    restart_with(cluster, "c", LEDGER_FAULT_PAUSE="after_prepare:60")
+    restart_with(cluster, "c", "after_prepare:60")
     thread, box = in_background(cluster, "a", issue_message("L", "doomed", time_to_live=4))
     cluster.wait_log("c", "event=fault_pause stage=after_prepare")
     cluster.kill("c")  # prepared (durably) and signed, but the actor never got the signature
@@ -114,7 +114,7 @@ def test_participant_killed_while_prepared_rolls_back_on_recovery(cluster: Ledge
 
 def test_participant_killed_mid_commit_catches_up_from_its_peers(cluster: LedgerCluster) -> None:
     before = audit(cluster, "L")
-    restart_with(cluster, "c", LEDGER_FAULT_PAUSE="before_apply:60")
+    restart_with(cluster, "c", "before_apply:60")
     thread, box = in_background(cluster, "a", issue_message("L", "decided", time_to_live=4))
     cluster.wait_log("c", "event=fault_pause stage=before_apply")
     cluster.kill("c")  # it signed, everyone else committed, it did not write yet
@@ -131,7 +131,7 @@ def test_participant_killed_mid_commit_catches_up_from_its_peers(cluster: Ledger
 
 def test_actor_killed_after_deciding_finishes_the_round_when_back(cluster: LedgerCluster) -> None:
     before = audit(cluster, "L")
-    restart_with(cluster, "a", LEDGER_FAULT_PAUSE="after_decision:60")
+    restart_with(cluster, "a", "after_decision:60")
     thread, box = in_background(cluster, "a", issue_message("L", "orphan", time_to_live=4))
     cluster.wait_log("a", "event=fault_pause stage=after_decision")
     cluster.kill("a")  # every signature collected and stored, nobody told to commit
@@ -153,7 +153,7 @@ def test_actor_killed_after_deciding_finishes_the_round_when_back(cluster: Ledge
 
 def test_actor_killed_mid_commit_peers_finish_without_it(cluster: LedgerCluster) -> None:
     before = audit(cluster, "L")
-    restart_with(cluster, "a", LEDGER_FAULT_PAUSE="after_first_commit:60")
+    restart_with(cluster, "a", "after_first_commit:60")
     thread, _ = in_background(cluster, "a", issue_message("L", "half", time_to_live=3))
     cluster.wait_log("a", "event=fault_pause stage=after_first_commit")
     cluster.kill("a")  # a and b have written the round, c is only prepared
