@@ -159,6 +159,7 @@ class Consensus:
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._active: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closing: set[str] = set()
         self._started = time.time()
 
     def _lock(self, name: str) -> asyncio.Lock:
@@ -376,6 +377,7 @@ class Consensus:
         # Stage 3: post-commit; stage 4: flush. Everyone has committed (the receipts say
         # so); closing the round is bookkeeping, so the client need not wait for it.
         await progress(90, stages.post_commit)
+        self._closing.add(rid)  # recovery leaves it to the post-commit below
         self._background(self._post_commit(rid, receipts, deadline))
         log.info(
             "event=round_committed round=%s ledger=%s size=%s ms=%.1f",
@@ -407,6 +409,8 @@ class Consensus:
             await run_db(self.store.finish, rid, receipts)
         except Exception:  # pragma: no cover - recovery closes the round later
             log.exception("event=post_commit_failed round=%s", rid)
+        finally:
+            self._closing.discard(rid)
 
     async def close(self) -> None:
         """Let the post-commits in flight finish (bounded), at shutdown."""
@@ -599,7 +603,7 @@ class Consensus:
 
     async def recover(self) -> None:
         for row in await run_db(self.store.open_rounds):
-            if row.id in self._active:
+            if row.id in self._active or row.id in self._closing:
                 continue
             try:
                 await self._recover_round(row)
