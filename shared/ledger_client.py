@@ -18,6 +18,7 @@ already be committed).
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -63,17 +64,25 @@ def settled_slice_document(
     producer: str,
     consumer: str,
     settled_at: str,
-    usage_wh: int,
-    price: int,
+    usage: float,
+    price: float,
     amount: int,
+    unit: str = "kWh",
     payment_request: str | None = None,
     payment: str | None = None,
     payouts: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """A settled energy slice as a ledger document (integer tokens and watt-hours)."""
-    for name, value in (("usage_wh", usage_wh), ("price", price), ("amount", amount)):
+    """A settled energy slice as a ledger document: the usage and price as measured, the
+    money (``amount``, ``payouts``) in integer tokens."""
+    for name, number in (("usage", usage), ("price", price)):
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise ValueError(f"{name} must be a number")
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(f"{name} must be finite and not negative")
+    money = {"amount": amount, **{f"payouts[{k}]": v for k, v in (payouts or {}).items()}}
+    for name, value in money.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name} must be a non-negative integer")
+            raise ValueError(f"{name} must be a non-negative integer (tokens)")
     return {
         "no": slice_id,
         "date": settled_at,
@@ -82,7 +91,8 @@ def settled_slice_document(
         "arrival_station": consumer,
         "doc_type": "SettledSlice",
         "slice": {
-            "usage_wh": usage_wh,
+            "usage": usage,
+            "unit": unit,
             "price": price,
             "amount": amount,
             "payment_request": payment_request,

@@ -19,8 +19,8 @@ def slice_doc(n: int) -> dict[str, object]:
         producer="wind",
         consumer="robot 1",
         settled_at="2026-11-29T01:00:00Z",
-        usage_wh=120 + n,
-        price=3,
+        usage=1.5 + n,
+        price=0.25,
         amount=360 + 3 * n,
         payment_request="REQ9" + str(n),
         payment="BUNDLE9" + str(n),
@@ -62,13 +62,18 @@ async def test_errors_are_clear(shared_cluster: LedgerCluster) -> None:
     assert "does not exist" in info.value.explain
     with pytest.raises(ValueError, match="document lacks cargo"):
         await client.record("grid-slices", {**slice_doc(9), "cargo": ""})
-    with pytest.raises(ValueError, match="usage_wh must be a non-negative integer"):
+    with pytest.raises(ValueError, match="usage must be finite and not negative"):
+        settled_slice_document(
+            slice_id="s", producer="p", consumer="c", settled_at="t", usage=-1, price=1, amount=1
+        )
+    with pytest.raises(ValueError, match=r"payouts\[wind\] must be a non-negative integer"):
         settled_slice_document(
             slice_id="s",
             producer="p",
             consumer="c",
             settled_at="t",
-            usage_wh=-1,
+            usage=1,
             price=1,
             amount=1,
+            payouts={"wind": 0.5},  # type: ignore[dict-item]
         )
