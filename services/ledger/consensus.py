@@ -33,13 +33,14 @@ round is in flight the requests that arrive queue up and go into the next round.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -154,7 +155,7 @@ class Consensus:
         self.me = identity
         self.peers = peers
         self.peer_names = [p.name for p in settings.peers]
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._queues: dict[str, list[_Pending]] = {}
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._active: set[str] = set()
@@ -162,8 +163,21 @@ class Consensus:
         self._closing: set[str] = set()
         self._started = time.time()
 
-    def _lock(self, name: str) -> asyncio.Lock:
-        return self._locks.setdefault(name, asyncio.Lock())
+    @contextlib.asynccontextmanager
+    async def _ledger_lock(self, name: str) -> AsyncIterator[None]:
+        """One round per ledger at a time here; entries go when nobody holds or awaits them
+        (names come from clients, so the table must not only grow)."""
+        lock, users = self._locks.get(name) or (asyncio.Lock(), 0)
+        self._locks[name] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[name]
+            if users <= 1:
+                del self._locks[name]
+            else:
+                self._locks[name] = (lock, users - 1)
 
     async def _pause(self, stage: str) -> None:
         seconds = self.settings.fault(stage)
@@ -176,7 +190,7 @@ class Consensus:
         stages = CREATE_STAGES
         name = request.name
         await progress(0, stages.start.format(name=name))
-        async with self._lock(name):
+        async with self._ledger_lock(name):
             try:
                 entries = self._sign_entries(request.genesis, 0)
                 metadata = {
@@ -254,7 +268,7 @@ class Consensus:
             await asyncio.gather(*(item.progress(value, message) for item in batch))
 
         await progress(0, stages.start.format(count=len(batch)))
-        async with self._lock(name):
+        async with self._ledger_lock(name):
             try:
                 ledger, _ = await run_db(self.store.ledger_state, name)
                 if ledger is None:

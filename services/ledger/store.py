@@ -173,17 +173,18 @@ class Store:
 
     # -- trees ---------------------------------------------------------------------------------
     def _tree(self, session: Session, ledger: LedgerRow | None, name: str) -> MerkleTree:
+        """The ledger's tree (cached only for ledgers that exist: names come from clients)."""
+        if ledger is None:
+            return MerkleTree()
         tree = self._trees.get(name)
-        size = ledger.size if ledger is not None else 0
-        if tree is None or tree.size != size:
+        if tree is None or tree.size != ledger.size:
             tree = MerkleTree()
-            if ledger is not None:
-                rows = session.scalars(
-                    select(TransactionRow.leaf_hash)
-                    .where(TransactionRow.ledger_id == ledger.id)
-                    .order_by(TransactionRow.seq_no)
-                )
-                tree.extend(bytes.fromhex(h) for h in rows)
+            rows = session.scalars(
+                select(TransactionRow.leaf_hash)
+                .where(TransactionRow.ledger_id == ledger.id)
+                .order_by(TransactionRow.seq_no)
+            )
+            tree.extend(bytes.fromhex(h) for h in rows)
             self._trees[name] = tree
         return tree
 
@@ -347,6 +348,7 @@ class Store:
             row.updated_at = now
             session.commit()
             tree.extend(leaves)
+            self._trees[name] = tree
             if tree.root().hex() != row.new_root:  # pragma: no cover - checked at prepare
                 self._trees.pop(name, None)
             return self.me.sign(commit_statement(rid, row.new_root))
