@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.ledger.crypto import decode_public_key, private_key_from_seed
@@ -160,22 +160,29 @@ class LedgerSettings(BaseSettings):
         float(seconds)
         return value
 
-    @model_validator(mode="after")
-    def _consortium(self) -> LedgerSettings:
-        names = [p.name for p in self.ledger_participants]
+    @field_validator("ledger_participants")
+    @classmethod
+    def _consortium(cls, value: list[Participant], info: ValidationInfo) -> list[Participant]:
+        # A field error (not a model error): the message must never echo the other settings.
+        names = [p.name for p in value]
         if len(names) < 2:
-            raise ValueError("LEDGER_PARTICIPANTS: at least 2 participants")
+            raise ValueError("at least 2 participants")
         if len(set(names)) != len(names):
-            raise ValueError("LEDGER_PARTICIPANTS: participant names must be unique")
-        if len({p.public_key for p in self.ledger_participants}) != len(names):
-            raise ValueError("LEDGER_PARTICIPANTS: every participant needs its own key")
-        if self.ledger_participant not in names:
-            raise ValueError(
-                f"LEDGER_PARTICIPANT: {self.ledger_participant!r} is not in LEDGER_PARTICIPANTS"
-            )
-        if self.ledger_default_ttl > self.ledger_max_ttl:
-            raise ValueError("LEDGER_DEFAULT_TTL: larger than LEDGER_MAX_TTL")
-        return self
+            raise ValueError("participant names must be unique")
+        if len({p.public_key for p in value}) != len(names):
+            raise ValueError("every participant needs its own key")
+        me = info.data.get("ledger_participant")
+        if me is not None and me not in names:
+            raise ValueError(f"LEDGER_PARTICIPANT {me!r} is not one of them")
+        return value
+
+    @field_validator("ledger_max_ttl")
+    @classmethod
+    def _max_ttl(cls, value: float, info: ValidationInfo) -> float:
+        default = info.data.get("ledger_default_ttl")
+        if default is not None and default > value:
+            raise ValueError("smaller than LEDGER_DEFAULT_TTL")
+        return value
 
     # -- derived -----------------------------------------------------------------------------
     @property
