@@ -70,6 +70,7 @@ def main(argv: list[str]) -> int:
         log_config=None,
         access_log=False,
         ws_max_size=settings.ledger_max_message_bytes,
+        timeout_keep_alive=30,
         ws="websockets-sansio",
     )
     return 0

@@ -91,7 +91,11 @@ class PeerClient:
         self.identity = identity
         self.urls = {p.name: p.url for p in participants}
         self.http = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            # Idle connections are dropped before the peer's keep-alive timeout (uvicorn: 30 s
+            # as run by __main__) so a request rarely meets one the peer is closing.
+            limits=httpx.Limits(
+                max_connections=64, max_keepalive_connections=16, keepalive_expiry=10.0
+            ),
             # Peers are on the local network; the environment's proxy is not for them.
             trust_env=False,
         )
@@ -104,17 +108,23 @@ class PeerClient:
     ) -> dict[str, Any]:
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = signed_headers(self.identity, "POST", path, body)
-        try:
-            response = await self.http.post(
-                self.urls[participant] + path,
-                content=body,
-                headers=headers,
-                timeout=max(timeout, 0.05),
-            )
-        except httpx.TimeoutException:
-            raise PeerError(participant, "timed out") from None
-        except httpx.HTTPError as error:
-            raise PeerError(participant, f"unreachable ({type(error).__name__})") from None
+        started = time.monotonic()
+        for attempt in (1, 2):
+            try:
+                response = await self.http.post(
+                    self.urls[participant] + path,
+                    content=body,
+                    headers=headers,
+                    timeout=max(timeout - (time.monotonic() - started), 0.05),
+                )
+                break
+            except httpx.TimeoutException:
+                raise PeerError(participant, "timed out") from None
+            except httpx.HTTPError as error:
+                # A pooled connection the peer had just closed fails at once; every
+                # participant call is idempotent, so one more try on a fresh one is safe.
+                if attempt == 2 or isinstance(error, httpx.ConnectError):
+                    raise PeerError(participant, f"unreachable ({type(error).__name__})") from None
         try:
             answer = response.json()
         except ValueError:
