@@ -313,12 +313,11 @@ class Consensus:
     ) -> None:
         rid = uuid.uuid4().hex
         deadline = time.time() + ttl
-        ledger, tree = await run_db(self.store.ledger_state, name)
-        base_size = ledger.size if ledger is not None else 0
-        base_root = tree.root().hex()
-        if kind == "commit" and ledger is None:
+        leaves = [leaf_hash(entry_bytes(e)) for e in entries]
+        size, base_root, new_root = await run_db(self.store.plan, name, leaves)
+        if kind == "commit" and size is None:
             raise ConsensusError(f"ledger [{name}] does not exist")
-        new_root = tree.root_with([leaf_hash(entry_bytes(e)) for e in entries]).hex()
+        base_size = size or 0
         proposal: dict[str, Any] = {
             "round": rid,
             "kind": kind,

@@ -169,6 +169,7 @@ class Store:
         self.me = identity
         self.lock = threading.RLock()
         self._trees: dict[str, MerkleTree] = {}
+        self._tokens: dict[str, tuple[str, float]] = {}
         Base.metadata.create_all(engine)
 
     # -- trees ---------------------------------------------------------------------------------
@@ -445,6 +446,15 @@ class Store:
             ledger = session.scalar(select(LedgerRow).where(LedgerRow.name == name))
             return ledger, self._tree(session, ledger, name)
 
+    def plan(self, name: str, leaves: list[bytes]) -> tuple[int | None, str, str]:
+        """(size or None if no such ledger, its root, the root after ``leaves``), read
+        under the lock so a round being applied meanwhile cannot tear the tree."""
+        with self.lock, self.sessions() as session:
+            ledger = session.scalar(select(LedgerRow).where(LedgerRow.name == name))
+            tree = self._tree(session, ledger, name)
+            size = ledger.size if ledger is not None else None
+            return size, tree.root().hex(), tree.root_with(leaves).hex()
+
     def open_round_of(self, name: str) -> RoundRow | None:
         with self.sessions() as session:
             return session.scalar(
@@ -599,16 +609,33 @@ class Store:
                 )
             )
             session.commit()
+        self._tokens = {d: v for d, v in self._tokens.items() if v[1] > now}
+        self._remember_token(token_digest(token), username, now + ttl)
         return now + ttl
 
     def token_user(self, token: str) -> str | None:
+        digest = token_digest(token)
+        cached = self._tokens.get(digest)
+        if cached is not None:
+            user, expires = cached
+            return user if expires > time.time() else None
         with self.sessions() as session:
-            row = session.get(TokenRow, token_digest(token))
+            row = session.get(TokenRow, digest)
             if row is None or row.revoked or row.expires_at <= time.time():
                 return None
+            self._remember_token(digest, row.username, row.expires_at)
             return row.username
 
+    def _remember_token(self, digest: str, username: str, expires: float) -> None:
+        # Live tokens only (revocation removes them); bounded, the database stays the truth.
+        if len(self._tokens) >= 10_000:
+            self._tokens.clear()
+        self._tokens[digest] = (username, expires)
+
     def revoke_token(self, token: str, username: str) -> bool:
+        cached = self._tokens.get(token_digest(token))
+        if cached is not None and cached[0] == username:
+            self._tokens.pop(token_digest(token), None)
         with self.sessions() as session:
             result = session.execute(
                 update(TokenRow)
