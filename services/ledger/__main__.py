@@ -4,6 +4,7 @@ Helpers for setting one up::
 
     python -m services.ledger keygen          # a new key: LEDGER_PRIVATE_KEY and its public key
     python -m services.ledger public-key F    # the public key of a PEM key file
+    python -m services.ledger public-key-of F # the public key of a LEDGER_PRIVATE_KEY in file F
     python -m services.ledger hash-password   # reads a password on stdin, prints its scrypt hash
 """
 
@@ -46,6 +47,15 @@ def main(argv: list[str]) -> int:
         from pathlib import Path
 
         print(encode_public_key(load_or_create_key(Path(argv[1])).public_key()))
+        return 0
+    if argv[:1] == ["public-key-of"] and len(argv) == 2:
+        # deploy/init-secrets.sh: the public key of a generated LEDGER_PRIVATE_KEY secret.
+        from pathlib import Path
+
+        from services.ledger.crypto import private_key_from_seed
+
+        secret = Path(argv[1]).read_text(encoding="ascii")
+        print(encode_public_key(private_key_from_seed(secret).public_key()))
         return 0
     if argv[:1] == ["hash-password"]:
         password = sys.stdin.readline().rstrip("\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -79,11 +80,15 @@ def verify(key: Ed25519PublicKey, value: Any, signature: object) -> bool:
 
 
 def private_key_from_seed(text: str) -> Ed25519PrivateKey:
-    """A key from base64 of its 32-byte seed; ValueError naming the problem otherwise."""
+    """A key from base64 of its 32-byte seed, or from a generated secret of at least 32
+    hex digits (deploy/init-secrets.sh makes those; the seed is its SHA-256)."""
+    text = text.strip()
+    if len(text) >= 32 and all(c in "0123456789abcdef" for c in text.lower()):
+        return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(text.encode()).digest())
     try:
-        raw = unb64(text.strip())
+        raw = unb64(text)
     except (binascii.Error, ValueError, UnicodeEncodeError):
-        raise ValueError("private key is not base64") from None
+        raise ValueError("private key is neither base64 nor 32+ hex digits") from None
     if len(raw) != 32:
         raise ValueError(f"private key must be a 32-byte seed, got {len(raw)} bytes")
     return Ed25519PrivateKey.from_private_bytes(raw)

@@ -10,7 +10,14 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.ledger.crypto import decode_public_key, private_key_from_seed
@@ -26,11 +33,29 @@ FAULT_STAGES = ("after_prepare", "after_decision", "after_first_commit", "before
 
 
 class Participant(BaseModel):
-    """One member of the consortium: its name, base URL and Ed25519 public key (base64)."""
+    """One member of the consortium: its name, base URL and Ed25519 public key (base64),
+    given inline or as ``public_key_file`` (a file holding it, read at start)."""
 
     name: str
     url: str
-    public_key: str
+    public_key: str = ""
+    public_key_file: str | None = None
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> Participant:
+        if self.public_key_file is not None and not self.public_key:
+            try:
+                text = Path(self.public_key_file).read_text(encoding="ascii").strip()
+            except (OSError, UnicodeDecodeError) as error:
+                raise ValueError(
+                    f"{self.name}: cannot read public_key_file {self.public_key_file} "
+                    f"({type(error).__name__})"
+                ) from None
+            decode_public_key(text)
+            self.public_key = text
+        if not self.public_key:
+            raise ValueError(f"{self.name}: give public_key or public_key_file")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -49,7 +74,8 @@ class Participant(BaseModel):
     @field_validator("public_key")
     @classmethod
     def _key(cls, value: str) -> str:
-        decode_public_key(value)
+        if value:
+            decode_public_key(value)
         return value.strip()
 
 
