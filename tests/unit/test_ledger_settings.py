@@ -4,6 +4,7 @@ no secret is echoed."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -78,3 +79,31 @@ def test_mistakes_name_the_variable(
     for secret in ("short", "c2VjcmV0LXNlZWQ=", "mysql://x", seed_of(KEYS[0])):
         if secret in values.values() or secret == seed_of(KEYS[0]):
             assert secret not in str(info.value)
+
+
+def test_keys_from_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The compose way: a generated hex secret as the private key, public keys in files."""
+    from services.ledger.app import load_identity
+    from services.ledger.crypto import private_key_from_seed
+
+    secret = "0123456789abcdef" * 2
+    own = encode_public_key(private_key_from_seed(secret).public_key())
+    (tmp_path / "a.pub").write_text(own + "\n")
+    (tmp_path / "key").write_text(secret)
+    listed = [
+        {"name": "a", "url": "http://a:1", "public_key_file": str(tmp_path / "a.pub")},
+        PARTICIPANTS[1],
+    ]
+    monkeypatch.delenv("LEDGER_PRIVATE_KEY", raising=False)
+    monkeypatch.setenv("LEDGER_PARTICIPANT", "a")
+    monkeypatch.setenv("LEDGER_PARTICIPANTS", json.dumps(listed))
+    monkeypatch.setenv("LEDGER_PRIVATE_KEY_FILE", str(tmp_path / "key"))
+    settings = load_settings(LedgerSettings)
+    assert settings.me.public_key == own
+    assert load_identity(settings).name == "a"
+    listed[0]["public_key_file"] = str(tmp_path / "missing.pub")
+    monkeypatch.setenv("LEDGER_PARTICIPANTS", json.dumps(listed))
+    with pytest.raises(SettingsError) as info:
+        load_settings(LedgerSettings)
+    assert "cannot read public_key_file" in str(info.value)
+    assert secret not in str(info.value)
