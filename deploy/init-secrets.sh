@@ -32,6 +32,10 @@ lock_admin_password
 lock_mqtt_password
 lock_device_mqtt_password
 postgres_password
+ledger_admin_password
+ledger_grid_key
+ledger_producer_key
+ledger_consumer_key
 "
 
 dir="${1:?usage: init-secrets.sh DIR [OWNER]}"
@@ -60,6 +64,16 @@ for name in $SECRETS; do
     mv "$file.tmp" "$file"
     made=$((made + 1))
     echo "event=secret_generated name=$name"
+done
+# The ledger participants' public keys (docs/ledger.md), from their generated private keys:
+# every participant reads the others' public key files, and only its own private key.
+# Needs the app's Python (the `secrets` service runs in the app image).
+for name in ledger_grid ledger_producer ledger_consumer; do
+    if [ ! -s "$dir/${name}_public_key" ]; then
+        (cd /app 2>/dev/null || cd "$(dirname "$0")/.."; python -m services.ledger public-key-of "$dir/${name}_key") >"$dir/${name}_public_key.tmp"
+        mv "$dir/${name}_public_key.tmp" "$dir/${name}_public_key"
+        echo "event=public_key_made name=${name}_public_key"
+    fi
 done
 # libpq's password file for docker-compose.postgres.yml, made from the same password.
 if [ ! -s "$dir/postgres_pgpass" ]; then

@@ -1,0 +1,688 @@
+"""Consensus among the participants: the original's stages, made crash-safe.
+
+The participant that receives a websocket request is the *actor* of its round:
+
+1. **propose** - the actor signs the new transactions, works out the new Merkle root and
+   sends the proposal (with the root) to every participant. Each checks it against its own
+   ledger (same base root, same new root, valid transactions and actor signature), records
+   the round as *prepared* (its ledger is now locked) and answers with its signature over
+   the new state.
+2. **commit** - with every signature (the *certificate*) the actor commits itself (its
+   decision, durable before anyone else hears of it), then sends the certificate; each
+   participant verifies it, writes the transactions and answers with a signed receipt.
+3. **post-commit** - with every receipt the actor answers the client; in the background it
+   sends the receipts and each participant closes the round.
+4. **flush** - the actor closes its own round.
+
+Any refusal, bad signature or timeout (the request's ``time_to_live``) before the decision
+aborts the round everywhere: nothing is written anywhere. After the decision the round is
+committed: a participant that misses the commit (killed, restarted) finishes it when it
+recovers, by asking its peers. Recovery (:meth:`Consensus.recover`) runs at start and then
+periodically:
+
+- an actor's own undecided round (it crashed before deciding) is aborted;
+- an actor's decided round is driven to every participant again;
+- a participant's prepared round whose actor went quiet is resolved by asking the actor
+  and the other participants: a valid certificate from anyone commits it, an abort from
+  anyone (who never signed, so no certificate can exist) aborts it; otherwise it waits.
+
+Concurrent ``issue-transaction`` requests for one ledger are committed together: while a
+round is in flight the requests that arrive queue up and go into the next round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from services.ledger.crypto import encode_public_key
+from services.ledger.merkle import leaf_hash
+from services.ledger.messages import CreateLedger, IssueTransaction
+from services.ledger.peers import PeerClient, PeerError
+from services.ledger.settings import LedgerSettings
+from services.ledger.store import (
+    Identity,
+    Refused,
+    RoundRow,
+    Store,
+    commit_statement,
+    entry_bytes,
+    state_statement,
+    txn_signed_part,
+)
+from shared.db import run_db
+from shared.retry import Backoff
+
+__all__ = ["Consensus", "ConsensusError", "Progress"]
+
+log = logging.getLogger("ledger.consensus")
+
+Progress = Callable[[float | None, str], Awaitable[None]]
+SIGNATURE_TYPE = "ed25519-sha512-canonical-json"
+_ROUND_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class Stages:
+    start: str
+    propose: str
+    proposed: str
+    validate_propose: tuple[int, str]
+    commit: str
+    committed: str
+    validate_commit: str
+    post_commit: str
+    accepted: str
+    reset: str
+    failed: str
+
+
+CREATE_STAGES = Stages(
+    start="Create ledger [{name}]",
+    propose="Send propose",
+    proposed="Received responses from all participants",
+    validate_propose=(40, "Validate responses"),
+    commit="Send commit request",
+    committed="Received commit responses",
+    validate_commit="Validate commit responses from neighbours",
+    post_commit="All checks OK. Send Ack to neighbors",
+    accepted="All participants accepted ledger creation",
+    reset="Reset ledger",
+    failed='Creation of new ledger was terminated with error: \n"{explain}"',
+)
+ISSUE_STAGES = Stages(
+    start="Start committing {count} transactions",
+    propose="Send Propose to participants",
+    proposed="Received Propose from participants",
+    validate_propose=(50, "Validate responses"),
+    commit="Send Commit to participants",
+    committed="Received Commit response from participants",
+    validate_commit="Validate responses",
+    post_commit="Send Post-Commit",
+    accepted="Commit operation was accepted by all participants",
+    reset="Reset uncommitted",
+    failed='Accepting of new transactions was terminated with error: \n"{explain}"',
+)
+
+
+class ConsensusError(Exception):
+    """The request failed; ``explain`` is the problem_report's text."""
+
+    def __init__(self, explain: str) -> None:
+        super().__init__(explain)
+        self.explain = explain
+
+
+class Unconfirmed(ConsensusError):
+    """Committed, but not every participant confirmed in time (they finish on recovery)."""
+
+
+class ProtocolError(ValueError):
+    """A peer's message that is not what the protocol says (answered with 400)."""
+
+
+@dataclass
+class _Pending:
+    txn: dict[str, Any]
+    ttl: float
+    progress: Progress
+    size: int
+    future: asyncio.Future[int] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Consensus:
+    def __init__(
+        self, settings: LedgerSettings, store: Store, identity: Identity, peers: PeerClient
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.me = identity
+        self.peers = peers
+        self.peer_names = [p.name for p in settings.peers]
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._queues: dict[str, list[_Pending]] = {}
+        self._drains: dict[str, asyncio.Task[None]] = {}
+        self._active: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing: set[str] = set()
+        self._started = time.time()
+
+    @contextlib.asynccontextmanager
+    async def _ledger_lock(self, name: str) -> AsyncIterator[None]:
+        """One round per ledger at a time here; entries go when nobody holds or awaits them
+        (names come from clients, so the table must not only grow)."""
+        lock, users = self._locks.get(name) or (asyncio.Lock(), 0)
+        self._locks[name] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[name]
+            if users <= 1:
+                del self._locks[name]
+            else:
+                self._locks[name] = (lock, users - 1)
+
+    async def _pause(self, stage: str) -> None:
+        seconds = self.settings.fault(stage)
+        if seconds:
+            log.warning("event=fault_pause stage=%s seconds=%s", stage, seconds)
+            await asyncio.sleep(seconds)
+
+    # -- requests from the websocket --------------------------------------------------------
+    async def create_ledger(self, request: CreateLedger, progress: Progress) -> int:
+        stages = CREATE_STAGES
+        name = request.name
+        await progress(0, stages.start.format(name=name))
+        async with self._ledger_lock(name):
+            try:
+                entries = self._sign_entries(request.genesis, 0)
+                metadata = {
+                    "actor": {"label": self.me.name, "public_key": self._public_key()},
+                    "local_timestamp_utc": _now_iso(),
+                    "participants": self.me.participants,
+                }
+                await self._round(
+                    "create", name, entries, request.time_to_live, progress, stages, metadata
+                )
+            except ConsensusError as error:
+                await self._report_abort(progress, stages, error)
+                raise ConsensusError(stages.failed.format(explain=error.explain)) from None
+        await progress(None, "Ledger creation terminated successfully")
+        ledger = await run_db(self.store.ledger_by_name, name)
+        assert ledger is not None
+        return int(ledger["id"])
+
+    async def issue(self, request: IssueTransaction, progress: Progress) -> int:
+        """Queue one transaction for the next round of its ledger; the ledger's id when done."""
+        size = len(json.dumps(request.txn)) + 512
+        pending = _Pending(request.txn, request.time_to_live, progress, size)
+        name = request.ledger
+        self._queues.setdefault(name, []).append(pending)
+        if name not in self._drains:
+            self._drains[name] = asyncio.create_task(self._drain(name), name=f"drain-{name}")
+        # A client that goes away does not stop its round: the future outlives it.
+        return await asyncio.shield(pending.future)
+
+    async def _drain(self, name: str) -> None:
+        try:
+            while self._queues.get(name):
+                queue = self._queues[name]
+                batch = self._take_batch(queue)
+                try:
+                    ledger_id = await self._commit_batch(name, batch)
+                except ConsensusError as error:
+                    for item in batch:
+                        if not item.future.done():
+                            item.future.set_exception(ConsensusError(error.explain))
+                except Exception as error:  # pragma: no cover - a defect, reported not hidden
+                    log.exception("event=commit_crashed ledger=%s", name)
+                    for item in batch:
+                        if not item.future.done():
+                            item.future.set_exception(
+                                ConsensusError(f"internal error: {type(error).__name__}")
+                            )
+                else:
+                    for item in batch:
+                        if not item.future.done():
+                            item.future.set_result(ledger_id)
+        finally:
+            self._drains.pop(name, None)
+            if not self._queues.get(name):
+                self._queues.pop(name, None)
+
+    def _take_batch(self, queue: list[_Pending]) -> list[_Pending]:
+        """The next round's requests: at most LEDGER_MAX_BATCH, and a proposal that stays
+        well inside the peers' body limit (one request always goes, whatever its size)."""
+        budget = 2 * self.settings.ledger_max_message_bytes
+        count, used = 0, 0
+        for item in queue[: self.settings.ledger_max_batch]:
+            if count and used + item.size > budget:
+                break
+            count += 1
+            used += item.size
+        batch = queue[:count]
+        del queue[:count]
+        return batch
+
+    async def _commit_batch(self, name: str, batch: list[_Pending]) -> int:
+        stages = ISSUE_STAGES
+
+        async def progress(value: float | None, message: str) -> None:
+            await asyncio.gather(*(item.progress(value, message) for item in batch))
+
+        await progress(0, stages.start.format(count=len(batch)))
+        async with self._ledger_lock(name):
+            try:
+                ledger, _ = await run_db(self.store.ledger_state, name)
+                if ledger is None:
+                    raise ConsensusError(f"ledger [{name}] does not exist")
+                entries = self._sign_entries([item.txn for item in batch], ledger.size)
+                ttl = min(item.ttl for item in batch)
+                await self._round("commit", name, entries, ttl, progress, stages, None)
+            except ConsensusError as error:
+                await self._report_abort(progress, stages, error)
+                raise ConsensusError(stages.failed.format(explain=error.explain)) from None
+            return ledger.id
+
+    def _public_key(self) -> str:
+        return encode_public_key(self.me.key.public_key())
+
+    def _sign_entries(self, txns: list[dict[str, Any]], base_size: int) -> list[dict[str, Any]]:
+        stamp = _now_iso()
+        entries = []
+        for offset, txn in enumerate(txns):
+            body = txn_signed_part(txn)
+            signed = dict(body)
+            signed["msg~sig"] = {
+                "@type": SIGNATURE_TYPE,
+                "signer": self.me.name,
+                "signature": self.me.sign(body),
+            }
+            entries.append(
+                {"txn": signed, "txnMetadata": {"seqNo": base_size + offset + 1, "txnTime": stamp}}
+            )
+        return entries
+
+    # -- one round, as the actor ------------------------------------------------------------
+    async def _round(
+        self,
+        kind: str,
+        name: str,
+        entries: list[dict[str, Any]],
+        ttl: float,
+        progress: Progress,
+        stages: Stages,
+        metadata: dict[str, Any] | None,
+    ) -> None:
+        rid = uuid.uuid4().hex
+        deadline = time.time() + ttl
+        leaves = [leaf_hash(entry_bytes(e)) for e in entries]
+        size, base_root, new_root = await run_db(self.store.plan, name, leaves)
+        if kind == "commit" and size is None:
+            raise ConsensusError(f"ledger [{name}] does not exist")
+        base_size = size or 0
+        proposal: dict[str, Any] = {
+            "round": rid,
+            "kind": kind,
+            "ledger": name,
+            "actor": self.me.name,
+            "participants": self.me.participants,
+            "base_size": base_size,
+            "base_root": base_root,
+            "new_size": base_size + len(entries),
+            "new_root": new_root,
+            "entries": entries,
+            "deadline": deadline,
+        }
+        if metadata is not None:
+            proposal["metadata"] = metadata
+        self._active.add(rid)
+        try:
+            await self._run_round(proposal, progress, stages)
+        finally:
+            self._active.discard(rid)
+
+    async def _run_round(
+        self, proposal: dict[str, Any], progress: Progress, stages: Stages
+    ) -> None:
+        rid, name, deadline = proposal["round"], proposal["ledger"], proposal["deadline"]
+        started = time.monotonic()
+        # Stage 1: propose; every participant checks and signs (we too, at the same time).
+        await progress(20, stages.propose)
+        own_task = asyncio.ensure_future(self._prepare_here(proposal))
+        answers = await self._broadcast("/participant/propose", proposal, deadline)
+        own = await own_task
+        await progress(30, stages.proposed)
+        await progress(stages.validate_propose[0], stages.validate_propose[1])
+        statement = state_statement(name, rid, proposal["new_size"], proposal["new_root"])
+        signatures: dict[str, str] = {}
+        problems = []
+        if isinstance(own, Refused):
+            problems.append(str(own))
+        else:
+            signatures[self.me.name] = own
+        for peer in self.peer_names:
+            answer = answers[peer]
+            if isinstance(answer, PeerError):
+                problems.append(str(answer))
+            elif not self.me.verify(peer, statement, answer.get("signature")):
+                problems.append(f"{peer}: signature does not verify")
+            else:
+                signatures[peer] = answer["signature"]
+        if not problems and time.time() > deadline:
+            problems.append("time_to_live exceeded before every participant answered")
+        if problems:
+            await self._abort(rid, name)
+            log.info("event=round_aborted round=%s ledger=%s why=%r", rid, name, problems)
+            raise ConsensusError("; ".join(problems))
+        # The decision: our own commit, with every signature stored, before anyone is told.
+        receipts = {self.me.name: await run_db(self.store.apply, rid, signatures)}
+        await self._pause("after_decision")
+        # Stage 2: commit with all signatures.
+        await progress(60, stages.commit)
+        missing = await self._deliver(rid, signatures, proposal["new_root"], receipts, deadline)
+        await progress(70, stages.committed)
+        await progress(80, stages.validate_commit)
+        if missing:
+            log.warning("event=commit_unconfirmed round=%s missing=%s", rid, ",".join(missing))
+            raise Unconfirmed(
+                f"the transactions are committed (root {proposal['new_root']}) but "
+                f"{', '.join(missing)} did not confirm in time; they finish the round when "
+                "they recover"
+            )
+        # Stage 3: post-commit; stage 4: flush. Everyone has committed (the receipts say
+        # so); closing the round is bookkeeping, so the client need not wait for it.
+        await progress(90, stages.post_commit)
+        self._closing.add(rid)  # recovery leaves it to the post-commit below
+        self._background(self._post_commit(rid, receipts, deadline))
+        log.info(
+            "event=round_committed round=%s ledger=%s size=%s ms=%.1f",
+            rid,
+            name,
+            proposal["new_size"],
+            (time.monotonic() - started) * 1000,
+        )
+        await progress(100, stages.accepted)
+
+    async def _prepare_here(self, proposal: dict[str, Any]) -> str | Refused:
+        try:
+            return await run_db(self.store.prepare, proposal)
+        except Refused as error:
+            return error
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post_commit(self, rid: str, receipts: dict[str, str], deadline: float) -> None:
+        try:
+            await self._broadcast(
+                "/participant/post-commit",
+                {"round": rid, "receipts": receipts},
+                max(deadline, time.time() + 1.0),
+            )
+            await run_db(self.store.finish, rid, receipts)
+        except Exception:  # pragma: no cover - recovery closes the round later
+            log.exception("event=post_commit_failed round=%s", rid)
+        finally:
+            self._closing.discard(rid)
+
+    async def close(self) -> None:
+        """Let the post-commits in flight finish (bounded), at shutdown."""
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=2.0)
+
+    async def _report_abort(
+        self, progress: Progress, stages: Stages, error: ConsensusError
+    ) -> None:
+        if not isinstance(error, Unconfirmed):
+            await progress(None, stages.reset)
+        await progress(100, "Terminated with error")
+
+    async def _deliver(
+        self,
+        rid: str,
+        signatures: dict[str, str],
+        root: str,
+        receipts: dict[str, str],
+        deadline: float,
+    ) -> list[str]:
+        """Send the certificate to every peer (retrying until ``deadline``); who lacks it."""
+        statement = commit_statement(rid, root)
+        body = {"round": rid, "signatures": signatures}
+        sequential = bool(self.settings.fault("after_first_commit"))
+
+        async def one(peer: str) -> None:
+            backoff = Backoff(0.05, 1.0)
+            while True:
+                try:
+                    answer = await self.peers.call(
+                        peer, "/participant/commit", body, deadline - time.time()
+                    )
+                except PeerError as error:
+                    if error.refused or time.time() + 0.05 >= deadline:
+                        log.warning("event=commit_not_delivered round=%s peer=%s", rid, peer)
+                        return
+                    await asyncio.sleep(min(backoff.next_delay(), max(0.0, deadline - time.time())))
+                    continue
+                if self.me.verify(peer, statement, answer.get("receipt")):
+                    receipts[peer] = answer["receipt"]
+                return
+
+        todo = [p for p in self.peer_names if p not in receipts]
+        if sequential:
+            for index, peer in enumerate(todo):
+                await one(peer)
+                if index == 0:
+                    await self._pause("after_first_commit")
+        else:
+            await asyncio.gather(*(one(peer) for peer in todo))
+        return [p for p in self.peer_names if p not in receipts]
+
+    async def _abort(self, rid: str, name: str) -> None:
+        await run_db(self.store.abort, rid, name, self.me.name)
+        # Best effort: a peer that misses this asks us during its recovery.
+        await self._broadcast(
+            "/participant/abort",
+            {"round": rid},
+            time.time() + min(2.0, self.settings.ledger_ping_timeout),
+        )
+
+    async def _broadcast(
+        self, path: str, payload: dict[str, Any], deadline: float
+    ) -> dict[str, dict[str, Any] | PeerError]:
+        async def one(peer: str) -> dict[str, Any] | PeerError:
+            try:
+                return await self.peers.call(peer, path, payload, deadline - time.time())
+            except PeerError as error:
+                return error
+
+        results = await asyncio.gather(*(one(peer) for peer in self.peer_names))
+        return dict(zip(self.peer_names, results, strict=True))
+
+    # -- what a participant answers ---------------------------------------------------------
+    def check_proposal(self, caller: str, body: Any) -> dict[str, Any]:
+        """The structure of a proposal (its content is checked by Store.prepare)."""
+        if not isinstance(body, dict):
+            raise ProtocolError("the proposal must be a JSON object")
+        types: dict[str, type | tuple[type, ...]] = {
+            "round": str,
+            "kind": str,
+            "ledger": str,
+            "actor": str,
+            "participants": list,
+            "base_size": int,
+            "base_root": str,
+            "new_size": int,
+            "new_root": str,
+            "entries": list,
+            "deadline": (int, float),
+        }
+        for key, kind in types.items():
+            if not isinstance(body.get(key), kind) or isinstance(body.get(key), bool):
+                raise ProtocolError(f"proposal field [{key}] is missing or of the wrong type")
+        if not _ROUND_ID.match(body["round"]):
+            raise ProtocolError("proposal field [round] must be 32 hex digits")
+        if body["kind"] not in ("create", "commit"):
+            raise ProtocolError("proposal field [kind] must be create or commit")
+        if body["actor"] != caller:
+            raise ProtocolError("only the actor may propose its round")
+        if body["participants"] != self.me.participants:
+            raise ProtocolError("the proposal's participants are not ours")
+        if body["kind"] == "create" and not isinstance(body.get("metadata"), dict):
+            raise ProtocolError("a create proposal needs [metadata]")
+        if not 0 < len(body["entries"]) <= self.settings.ledger_max_batch:
+            raise ProtocolError(f"a round has 1..{self.settings.ledger_max_batch} entries")
+        if len(body["ledger"]) > 128 or not body["ledger"]:
+            raise ProtocolError("proposal field [ledger] must be 1..128 characters")
+        return body
+
+    async def on_propose(self, caller: str, body: Any) -> dict[str, Any]:
+        proposal = self.check_proposal(caller, body)
+        if proposal["deadline"] < time.time():
+            raise Refused("the proposal's time_to_live has passed")
+        signature = await run_db(self.store.prepare, proposal)
+        await self._pause("after_prepare")
+        return {"participant": self.me.name, "signature": signature}
+
+    async def on_commit(self, caller: str, body: Any) -> dict[str, Any]:
+        rid = _round_of(body)
+        await self._pause("before_apply")
+        receipt = await run_db(self.store.apply, rid, body.get("signatures"))
+        return {"participant": self.me.name, "receipt": receipt}
+
+    async def on_post_commit(self, caller: str, body: Any) -> dict[str, Any]:
+        rid = _round_of(body)
+        await run_db(self.store.finish, rid, body.get("receipts"))
+        return {"participant": self.me.name, "status": "finished"}
+
+    async def on_abort(self, caller: str, body: Any) -> dict[str, Any]:
+        rid = _round_of(body)
+        row = await run_db(self.store.round, rid)
+        if row is not None and row.actor != caller:
+            raise Refused("only the round's actor may abort it")
+        status = await run_db(self.store.abort, rid, "", caller)
+        return {"participant": self.me.name, "status": status}
+
+    async def on_status(self, caller: str, body: Any) -> dict[str, Any]:
+        rid = _round_of(body)
+        if rid in self._active:
+            answer = {"round": rid, "participant": self.me.name, "status": "prepared"}
+            return {**answer, "certificate": None, "signature": self.me.sign(answer)}
+        return await run_db(self.store.round_status, rid, presume_abort=True)
+
+    def pong(self, body: Any) -> dict[str, Any]:
+        nonce = body.get("nonce") if isinstance(body, dict) else None
+        if not isinstance(nonce, str) or len(nonce) > 64:
+            raise ProtocolError("ping needs a [nonce] string")
+        answer = {"pong": nonce, "participant": self.me.name}
+        return {**answer, "signature": self.me.sign(answer)}
+
+    # -- health -----------------------------------------------------------------------------
+    async def ping_all(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Ping every peer and wait for the signed pongs: (answered, missing)."""
+        timeout = self.settings.ledger_ping_timeout
+
+        async def one(peer: str) -> dict[str, Any]:
+            nonce = secrets.token_hex(8)
+            started = time.monotonic()
+            try:
+                answer = await self.peers.call(peer, "/participant/ping", {"nonce": nonce}, timeout)
+            except PeerError as error:
+                return {"participant": peer, "error": str(error).split(": ", 1)[-1]}
+            ms = round((time.monotonic() - started) * 1000, 2)
+            expected = {"pong": nonce, "participant": peer}
+            if not self.me.verify(peer, expected, answer.get("signature")):
+                return {"participant": peer, "error": "pong signature does not verify"}
+            return {"participant": peer, "ms": ms}
+
+        results = await asyncio.gather(*(one(peer) for peer in self.peer_names))
+        answered = [r for r in results if "ms" in r]
+        missing = [r for r in results if "error" in r]
+        return answered, missing
+
+    # -- recovery ---------------------------------------------------------------------------
+    async def recover_at_start(self) -> None:
+        """Before serving: our own rounds that were undecided when we stopped are aborted."""
+        for row in await run_db(self.store.open_rounds):
+            if row.actor == self.me.name and row.status == "prepared":
+                await run_db(self.store.abort, row.id)
+                log.warning(
+                    "event=round_aborted_at_start round=%s ledger=%s", row.id, row.ledger_name
+                )
+
+    async def recovery_loop(self) -> None:
+        while True:
+            await self.recover()
+            await asyncio.sleep(self.settings.ledger_recovery_interval)
+
+    async def recover(self) -> None:
+        for row in await run_db(self.store.open_rounds):
+            if row.id in self._active or row.id in self._closing:
+                continue
+            try:
+                await self._recover_round(row)
+            except Refused as error:
+                log.warning("event=recovery_refused round=%s why=%r", row.id, str(error))
+
+    async def _recover_round(self, row: RoundRow) -> None:
+        now = time.time()
+        if row.actor == self.me.name:
+            if row.status == "prepared":
+                await self._abort(row.id, row.ledger_name)
+            elif row.status == "committed":
+                await self._redrive(row)
+            return
+        if row.status == "committed":
+            # The actor's post-commit never came; the round is written, just close it.
+            if now > row.deadline + 5:
+                await run_db(self.store.finish, row.id, None)
+            return
+        if row.status != "prepared":
+            return
+        if now < row.deadline and row.created_at > self._started:
+            return  # the actor is still working on it
+        await self._ask_peers(row)
+
+    async def _redrive(self, row: RoundRow) -> None:
+        signatures = json.loads(row.certificate_json or "{}")
+        receipts = {self.me.name: await run_db(self.store.apply, row.id, signatures)}
+        deadline = time.time() + self.settings.ledger_ping_timeout
+        missing = await self._deliver(row.id, signatures, row.new_root, receipts, deadline)
+        if missing:
+            return
+        await self._broadcast(
+            "/participant/post-commit", {"round": row.id, "receipts": receipts}, deadline
+        )
+        await run_db(self.store.finish, row.id, receipts)
+        log.info("event=round_redriven round=%s ledger=%s", row.id, row.ledger_name)
+
+    async def _ask_peers(self, row: RoundRow) -> None:
+        answers = await self._broadcast(
+            "/participant/status",
+            {"round": row.id},
+            time.time() + self.settings.ledger_ping_timeout,
+        )
+        for peer, answer in answers.items():
+            if isinstance(answer, PeerError):
+                continue
+            signed = {"round": row.id, "participant": peer, "status": answer.get("status")}
+            if not self.me.verify(peer, signed, answer.get("signature")):
+                continue
+            certificate = answer.get("certificate")
+            if certificate:
+                try:
+                    await run_db(self.store.apply, row.id, certificate)
+                except Refused:
+                    continue
+                log.info("event=round_recovered round=%s from=%s outcome=committed", row.id, peer)
+                return
+            if answer.get("status") == "aborted":
+                await run_db(self.store.abort, row.id)
+                log.info("event=round_recovered round=%s from=%s outcome=aborted", row.id, peer)
+                return
+
+
+def _round_of(body: Any) -> str:
+    rid = body.get("round") if isinstance(body, dict) else None
+    if not isinstance(rid, str) or not _ROUND_ID.match(rid):
+        raise ProtocolError("[round] must be 32 hex digits")
+    return rid

@@ -1,0 +1,211 @@
+"""Record a transaction in a ledger kept by the ledger participants (services/ledger).
+
+A service that wants an audit trail (the grid records each settled slice) uses::
+
+    client = LedgerClient("http://ledger-a:8100", "grid", password)
+    done = await client.record("grid-slices", settled_slice_document(...))
+    done.ledger_id, done.progress      # the final message's ledger id, the stages seen
+
+It speaks the seed's protocol: a token from ``/maintenance/allocate_token/`` (BasicAuth,
+kept until shortly before it expires), then one websocket ``issue-transaction`` per record,
+following ``progress`` messages until the final ``done`` or a ``problem_report``. A ledger
+that does not exist yet is created with the document as its genesis (``create=True``).
+A round refused because the ledger was locked by another in-flight round is retried with
+backoff; any other failure raises :class:`LedgerError` (nothing is retried that could
+already be committed).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from shared.retry import Backoff
+
+__all__ = ["LedgerClient", "LedgerError", "Recorded", "settled_slice_document"]
+
+_TYPES = "https://github.com/Sirius-social/TMTM/tree/master/transactions/1.0/"
+ISSUE_TRANSACTION = _TYPES + "issue-transaction"
+CREATE_LEDGER = _TYPES + "create-ledger"
+PROGRESS = _TYPES + "progress"
+PROBLEM_REPORT = _TYPES + "problem_report"
+#: The fields the gateway requires of every transaction (besides @type, @id and ledger).
+REQUIRED = ("no", "date", "cargo", "departure_station", "arrival_station", "doc_type")
+
+
+class LedgerError(Exception):
+    """The gateway refused or failed the request (``code`` is its problem-code)."""
+
+    def __init__(self, code: str, explain: str) -> None:
+        super().__init__(f"{code}: {explain}")
+        self.code = code
+        self.explain = explain
+
+
+@dataclass
+class Recorded:
+    ledger: str
+    ledger_id: int
+    created: bool
+    progress: list[tuple[float | None, str]] = field(default_factory=list)
+
+
+def settled_slice_document(
+    *,
+    slice_id: str,
+    producer: str,
+    consumer: str,
+    settled_at: str,
+    usage: float,
+    price: float,
+    amount: int,
+    unit: str = "kWh",
+    payment_request: str | None = None,
+    payment: str | None = None,
+    payouts: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """A settled energy slice as a ledger document: the usage and price as measured, the
+    money (``amount``, ``payouts``) in integer tokens."""
+    for name, number in (("usage", usage), ("price", price)):
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise ValueError(f"{name} must be a number")
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(f"{name} must be finite and not negative")
+    money = {"amount": amount, **{f"payouts[{k}]": v for k, v in (payouts or {}).items()}}
+    for name, value in money.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer (tokens)")
+    return {
+        "no": slice_id,
+        "date": settled_at,
+        "cargo": "energy",
+        "departure_station": producer,
+        "arrival_station": consumer,
+        "doc_type": "SettledSlice",
+        "slice": {
+            "usage": usage,
+            "unit": unit,
+            "price": price,
+            "amount": amount,
+            "payment_request": payment_request,
+            "payment": payment,
+            "payouts": dict(payouts or {}),
+        },
+    }
+
+
+class LedgerClient:
+    def __init__(
+        self,
+        url: str,
+        username: str,
+        password: str,
+        *,
+        timeout: float = 30.0,
+        time_to_live: float = 30.0,
+        locked_retries: int = 5,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._auth = (username, password)
+        self.timeout = timeout
+        self.time_to_live = time_to_live
+        self.locked_retries = locked_retries
+        self._token: str | None = None
+        self._token_until = 0.0
+
+    def _ws_url(self, token: str) -> str:
+        base = (
+            "wss://" + self.url[8:] if self.url.startswith("https://") else "ws://" + self.url[7:]
+        )
+        return f"{base}/transactions?token={token}"
+
+    async def token(self, *, fresh: bool = False) -> str:
+        if not fresh and self._token and time.monotonic() < self._token_until:
+            return self._token
+        async with httpx.AsyncClient(timeout=self.timeout, trust_env=False) as http:
+            response = await http.post(self.url + "/maintenance/allocate_token/", auth=self._auth)
+        if response.status_code == 401:
+            raise LedgerError("unauthorized", "the ledger gateway refused the credentials")
+        response.raise_for_status()
+        body = response.json()
+        self._token = str(body["token"])
+        # Renew a little before the gateway's expiry.
+        self._token_until = time.monotonic() + max(0.0, float(body.get("expires_in", 60)) * 0.8)
+        return self._token
+
+    async def request(self, message: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+        """One websocket request: (the final message, the progress seen before it)."""
+        for attempt in (1, 2):
+            token = await self.token(fresh=attempt == 2)
+            try:
+                async with connect(
+                    self._ws_url(token), open_timeout=self.timeout, max_size=2**22
+                ) as ws:
+                    await ws.send(json.dumps(message))
+                    seen: list[tuple[float | None, str]] = []
+                    async for frame in ws:
+                        reply = json.loads(frame)
+                        if reply.get("@type") == PROBLEM_REPORT or reply.get("done"):
+                            return reply, seen
+                        seen.append((reply.get("progress"), reply.get("message", "")))
+                raise LedgerError("connection_closed", "the gateway closed without an answer")
+            except InvalidStatus as error:
+                if error.response.status_code == 403 and attempt == 1:
+                    continue  # the token expired or was revoked: one more with a fresh one
+                status = error.response.status_code
+                raise LedgerError("refused", f"websocket refused ({status})") from None
+            except ConnectionClosed:
+                raise LedgerError(
+                    "connection_closed", "the gateway went away mid-request"
+                ) from None
+        raise AssertionError("unreachable")
+
+    async def record(
+        self, ledger: str, document: dict[str, Any], *, create: bool = True
+    ) -> Recorded:
+        """Commit ``document`` to ``ledger`` through every participant's consensus."""
+        missing = [name for name in REQUIRED if not document.get(name)]
+        if missing:
+            raise ValueError(f"document lacks {', '.join(missing)}")
+        txn = {
+            **document,
+            "@type": ISSUE_TRANSACTION,
+            "@id": uuid.uuid4().hex,
+            "ledger": {"name": ledger},
+            "time_to_live": self.time_to_live,
+        }
+        backoff = Backoff(0.05, 2.0)
+        for attempt in range(self.locked_retries + 1):
+            reply, seen = await self.request(txn)
+            if reply.get("done"):
+                return Recorded(ledger, int(reply["ledger"]["id"]), False, seen)
+            explain = str(reply.get("explain", ""))
+            if create and f"ledger [{ledger}] does not exist" in explain:
+                genesis = {k: v for k, v in txn.items() if k != "time_to_live"}
+                reply, seen = await self.request(
+                    {
+                        "@type": CREATE_LEDGER,
+                        "@id": uuid.uuid4().hex,
+                        "name": ledger,
+                        "genesis": [genesis],
+                        "time_to_live": self.time_to_live,
+                    }
+                )
+                if reply.get("done"):
+                    return Recorded(ledger, int(reply["ledger"]["id"]), True, seen)
+                explain = str(reply.get("explain", ""))
+                if "already exists" in explain:
+                    continue  # someone else created it meanwhile: issue again
+            if "is locked by round" in explain and attempt < self.locked_retries:
+                await backoff.sleep()  # nothing was committed: another round held the ledger
+                continue
+            raise LedgerError(str(reply.get("problem-code", "unknown")), explain)
+        raise LedgerError("request_processing_error", f"ledger [{ledger}] stayed locked")
