@@ -164,7 +164,8 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if background:
-            await asyncio.to_thread(wallet.warm_up)
+            # compiled kernels load meanwhile: the first payout would otherwise wait for them
+            warm = asyncio.create_task(asyncio.to_thread(wallet.warm_up))
             supervisor.start("reader", grid.run_reader)
             supervisor.start("settler", grid.run_settler)
             supervisor.start("payment-feed", grid.run_payment_feed)
@@ -182,6 +183,8 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
         try:
             yield
         finally:
+            if background:
+                await asyncio.gather(warm, return_exceptions=True)
             await supervisor.stop()
             node.close()
             engine.dispose()

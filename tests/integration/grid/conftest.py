@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.integration.robot.machines import ServiceProcess, machine_env
-from tests.support.devnet import DevnetProcess, devnet_fixture
+from tests.support.devnet import DevnetProcess
+
+
+@contextlib.contextmanager
+def patient_devnet(data_dir: Path) -> Iterator[DevnetProcess]:
+    """A devnet given three minutes to start: the shared machine is often very loaded."""
+    process = DevnetProcess(data_dir, milestone_interval=0.5)
+    try:
+        process.start(timeout=180)
+        yield process
+    finally:
+        try:
+            process.stop()
+        finally:
+            process.kill()
 
 
 @pytest.fixture
 def devnet(tmp_path: Path) -> Iterator[DevnetProcess]:
-    with devnet_fixture(tmp_path / "devnet", milestone_interval=0.5) as process:
+    with patient_devnet(tmp_path / "devnet") as process:
         yield process
 
 

@@ -43,7 +43,7 @@ def start_grid(
 ) -> ServiceProcess:
     grid = ServiceProcess("grid", grid_env(devnet, data_dir, **extra), data_dir)
     started.append(grid)
-    return grid.start(timeout=90)
+    return grid.start(timeout=240)
 
 
 def trade_one_slice(
