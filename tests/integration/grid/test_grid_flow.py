@@ -178,8 +178,8 @@ def test_sigkill_between_confirming_and_paying_pays_each_producer_once(
         assert books["totals"] == {"received": 50, "cut": 10, "paidOut": 0, "waiting": 40}
         grid.kill()
 
-        # restarted with fast payouts: each producer is paid, once
-        grid = start_grid(devnet, data, grid_factory)
+        # restarted (same SEED and database) with fast payouts: each producer paid, once
+        grid = start_grid(devnet, data, grid_factory, grid.env, payout_interval_seconds=0.5)
 
         def all_paid() -> dict[str, Any] | None:
             books = accounts(grid)
