@@ -110,8 +110,8 @@ async def _worker(
 
 
 def load(
-    port: int, request: callable, seconds: float, connections: int
-) -> tuple[float, float, float, int]:  # type: ignore[valid-type]
+    port: int, request: Request, seconds: float, connections: int
+) -> tuple[float, float, float, int]:
     latencies: list[float] = []
     errors: list[int] = []
 
@@ -191,7 +191,7 @@ def bench_settle(producers: int, consumers: int) -> list[tuple[str, str, str, st
     from shared.db import make_engine, make_sessionmaker, sqlite_url
     from shared.energy.channels import ChannelBook
     from shared.energy.follower import ChannelFollower
-    from shared.energy.messages import Hello, ProducerOutput, Usage
+    from shared.energy.messages import EnergyMessage, Hello, ProducerOutput, Usage
     from shared.energy.models import EnergyBase
     from shared.energy.registration import RegistrationRequest, RegistrationStore
     from shared.energy.slices import now_ms, slice_at
@@ -206,13 +206,15 @@ def bench_settle(producers: int, consumers: int) -> list[tuple[str, str, str, st
         party_engine = make_engine(sqlite_url(data, "parties"))
         EnergyBase.metadata.create_all(party_engine)
         parties = ChannelBook(node, make_sessionmaker(party_engine), mwm=devnet.mwm)
-        settings = GridSettings(
-            seed=random_seed(),  # type: ignore[arg-type]
-            data_dir=data / "grid",
-            iota_node_url=devnet.api_url,
-            iota_zmq_url=devnet.zmq_url,
-            slice_seconds=3600,
-            min_weight_magnitude=devnet.mwm,
+        settings = GridSettings.model_validate(
+            {
+                "seed": random_seed(),
+                "data_dir": data / "grid",
+                "iota_node_url": devnet.api_url,
+                "iota_zmq_url": devnet.zmq_url,
+                "slice_seconds": 3600,
+                "min_weight_magnitude": devnet.mwm,
+            }
         )
         engine = make_engine(settings.resolved_database_url())
         EnergyBase.metadata.create_all(engine)
@@ -234,6 +236,7 @@ def bench_settle(producers: int, consumers: int) -> list[tuple[str, str, str, st
         def set_up(name: str) -> None:
             parties.ensure(name)
             parties.publish(name, Hello())
+            message: EnergyMessage
             if name.startswith("PRODUCER"):
                 message = ProducerOutput(slot.start, slot.end, 2.0, 100 + len(name), "A" * 81)
             else:
