@@ -183,7 +183,7 @@ def bench_storage(seconds: float, connections: int) -> list[tuple[str, str, str,
 # -- settle ----------------------------------------------------------------------------
 
 
-def bench_settle(producers: int, consumers: int) -> list[tuple[str, str, str, str]]:
+def bench_settle(producers: int, consumers: int, mwm: int) -> list[tuple[str, str, str, str]]:
     from services.grid.app import create_app  # noqa: F401 - imports the kernels once
     from services.grid.engine import GridEngine
     from services.grid.ledger import Ledger
@@ -199,7 +199,7 @@ def bench_settle(producers: int, consumers: int) -> list[tuple[str, str, str, st
     from shared.mam.tangle import NodeApi
 
     data = Path(tempfile.mkdtemp(prefix="bench-settle-"))
-    devnet = DevnetProcess(data / "devnet", milestone_interval=1.0)
+    devnet = DevnetProcess(data / "devnet", milestone_interval=1.0, mwm=mwm)
     devnet.start(timeout=240)
     try:
         node = NodeApi(devnet.api_url)
@@ -277,7 +277,7 @@ def bench_settle(producers: int, consumers: int) -> list[tuple[str, str, str, st
         devnet.kill()
     return [
         (
-            f"settle {consumers} consumers / {producers} producers",
+            f"settle {consumers} consumers / {producers} producers, MWM {mwm}",
             f"{total:.2f} s (read {read:.2f} s; price, bill, publish {made} requests {bill:.2f} s)",
             "< 5 s",
             "yes" if total < 5 and made == consumers else "NO",
@@ -291,11 +291,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--producers", type=int, default=20)
     parser.add_argument("--consumers", type=int, default=100)
+    parser.add_argument("--mwm", type=int, default=9, help="the devnet's minimum weight")
     parser.add_argument("--skip-settle", action="store_true")
+    parser.add_argument("--skip-storage", action="store_true")
     args = parser.parse_args()
-    rows = bench_storage(args.seconds, args.connections)
+    rows = [] if args.skip_storage else bench_storage(args.seconds, args.connections)
     if not args.skip_settle:
-        rows += bench_settle(args.producers, args.consumers)
+        rows += bench_settle(args.producers, args.consumers, args.mwm)
     width = max(len(row[0]) for row in rows)
     print(f"\n{'measure':<{width}} | result | target | met")
     for name, result, target, met in rows:
