@@ -1,0 +1,201 @@
+"""The channels a service writes (a source's, producer's or consumer's own channel; the
+grid's return channel per consumer), durable across SIGKILL.
+
+Each channel is a restricted MAM channel (security 2, random 81-tryte seed and sideKey,
+as the original's ``createChannel(seed, 2, "restricted", sideKey)``). Its writer state
+(which holds the seed: never logged, never returned) and an outbox of prepared messages
+live in the database. Publishing is two steps:
+
+1. one transaction advances the writer state and records the signed, masked message in
+   the outbox (so a Merkle leaf is never used twice and a prepared message is never lost);
+2. the message is attached; the outbox row is marked attached.
+
+After a crash, :meth:`ChannelBook.flush` attaches whatever step 1 recorded and step 2
+did not finish, in order, so the channel's next_root chain never has a hole that would
+strand its readers. Attaching the same message twice is harmless (readers take one).
+
+    book = ChannelBook(node, sessions, mwm=9)
+    channel = book.ensure("own")                     # created once, reused after restarts
+    book.publish("own", Hello())                     # first message of every channel
+    channel.root, channel.side_key                   # what readers need
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from shared.energy.messages import EnergyMessage, encode_trytes
+from shared.energy.models import EnergyBase, utcnow
+from shared.iota.trinary import TRYTE_ALPHABET
+from shared.mam.channel import (
+    ChannelState,
+    MamMessage,
+    channel_root,
+    create_channel,
+    create_message,
+)
+from shared.mam.tangle import ChannelWriter, NodeApi
+
+__all__ = ["ChannelBook", "OutboxMessage", "OwnedChannel", "random_trytes"]
+
+log = logging.getLogger("shared.energy.channels")
+
+
+def random_trytes(length: int = 81) -> str:
+    """Cryptographically random trytes (a channel seed or side key)."""
+    return "".join(secrets.choice(TRYTE_ALPHABET) for _ in range(length))
+
+
+class OwnedChannel(EnergyBase):
+    """A channel this service writes: its keys (secret) and where its writer stands."""
+
+    __tablename__ = "energy_owned_channels"
+
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    root: Mapped[str] = mapped_column(String(81))
+    side_key: Mapped[str] = mapped_column(String(81))
+    seed: Mapped[str] = mapped_column(String(81))
+    start: Mapped[int] = mapped_column(Integer, default=0)
+    leaf_index: Mapped[int] = mapped_column(Integer, default=0)
+    next_root: Mapped[str | None] = mapped_column(String(81), nullable=True)
+    published: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:  # never show the seed
+        return f"OwnedChannel(name={self.name!r}, root={self.root[:12]}...)"
+
+    def state(self) -> ChannelState:
+        state = create_channel(self.seed, 2, "restricted", self.side_key)
+        state.start, state.index, state.next_root = self.start, self.leaf_index, self.next_root
+        state.validate()
+        return state
+
+
+class OutboxMessage(EnergyBase):
+    """A message prepared (leaf spent) and maybe not yet attached."""
+
+    __tablename__ = "energy_channel_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(ForeignKey("energy_owned_channels.name"), index=True)
+    root: Mapped[str] = mapped_column(String(81))
+    address: Mapped[str] = mapped_column(String(81))
+    next_root: Mapped[str] = mapped_column(String(81))
+    payload: Mapped[str] = mapped_column(Text)
+    attached: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChannelBook:
+    """Creates, publishes to and recovers the channels one service writes (blocking calls)."""
+
+    def __init__(
+        self,
+        node: NodeApi,
+        sessions: sessionmaker[Session],
+        *,
+        depth: int = 3,
+        mwm: int = 9,
+        tag: str = "P9TO9P9ENERGY9POC",
+    ) -> None:
+        self.node = node
+        self.sessions = sessions
+        self._writer = ChannelWriter(
+            node, create_channel("9" * 81, 2, "restricted", "9" * 81), depth=depth, mwm=mwm, tag=tag
+        )
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> OwnedChannel | None:
+        with self.sessions() as session:
+            return session.get(OwnedChannel, name)
+
+    def ensure(self, name: str) -> OwnedChannel:
+        """The channel called ``name``, created (random seed and sideKey) if it is new."""
+        with self._lock, self.sessions.begin() as session:
+            row = session.get(OwnedChannel, name)
+            if row is not None:
+                return row
+            seed, side_key = random_trytes(), random_trytes()
+            state = create_channel(seed, 2, "restricted", side_key)
+            row = OwnedChannel(
+                name=name,
+                root=channel_root(state),
+                side_key=side_key,
+                seed=seed,
+                start=state.start,
+                leaf_index=state.index,
+            )
+            session.add(row)
+        log.info("event=channel_created name=%s root=%s", name, row.root)
+        return row
+
+    def prepare(self, session: Session, name: str, message: EnergyMessage) -> OutboxMessage:
+        """Advance the channel and queue ``message`` inside the caller's transaction.
+
+        Use it to make publishing atomic with the caller's own records (the grid books a
+        payment request and queues it in one commit); :meth:`flush` attaches it.
+        """
+        row = session.get(OwnedChannel, name, with_for_update=True)
+        if row is None:
+            raise KeyError(f"no channel called {name!r}")
+        state = row.state()
+        created: MamMessage = create_message(state, encode_trytes(message))
+        row.start, row.leaf_index, row.next_root = state.start, state.index, state.next_root
+        row.published += 1
+        queued = OutboxMessage(
+            channel=name,
+            root=created.root,
+            address=created.address,
+            next_root=created.next_root,
+            payload=created.payload,
+        )
+        session.add(queued)
+        return queued
+
+    def publish(self, name: str, message: EnergyMessage) -> str:
+        """Prepare, commit and attach ``message``; its root. A failed attach stays queued
+        for :meth:`flush` (the error propagates)."""
+        with self.sessions.begin() as session:
+            queued = self.prepare(session, name, message)
+            session.flush()
+            queued_id, root = queued.id, queued.root
+        self._attach(queued_id)
+        return root
+
+    def _attach(self, queued_id: int) -> None:
+        with self.sessions() as session:
+            queued = session.get(OutboxMessage, queued_id)
+            if queued is None or queued.attached:
+                return
+            message = MamMessage(queued.payload, queued.root, queued.address, queued.next_root)
+        self._writer.attach(message)
+        with self.sessions.begin() as session:
+            queued = session.get(OutboxMessage, queued_id)
+            if queued is not None:
+                queued.attached = True
+
+    def pending(self) -> list[int]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(OutboxMessage.id)
+                    .where(OutboxMessage.attached.is_(False))
+                    .order_by(OutboxMessage.id)
+                )
+            )
+
+    def flush(self) -> int:
+        """Attach every queued message not attached yet, oldest first; how many.
+        NodeApiError propagates (the rest stay queued)."""
+        done = 0
+        for queued_id in self.pending():
+            self._attach(queued_id)
+            done += 1
+        return done

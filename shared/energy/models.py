@@ -1,0 +1,56 @@
+"""Tables every energy service shares: registrations and channel reader positions.
+
+They live on :class:`EnergyBase`; a service puts its own tables on the same base (or
+calls ``EnergyBase.metadata.create_all(engine)`` next to its own) so that handling a
+channel message and moving the reader past it commit in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["EnergyBase", "ReaderPosition", "Registration", "utcnow"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EnergyBase(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012
+
+
+class Registration(EnergyBase):
+    """One registrant (a source at a producer; a producer or consumer at the grid)."""
+
+    __tablename__ = "energy_registrations"
+
+    registration_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    item_name: Mapped[str] = mapped_column(String(256))
+    item_type: Mapped[str] = mapped_column(String(64))
+    root: Mapped[str | None] = mapped_column(String(81), nullable=True)
+    side_key: Mapped[str | None] = mapped_column(String(81), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReaderPosition(EnergyBase):
+    """Where this service stands in a registrant's channel (survives restarts).
+
+    ``next_root`` is the root of the next message to read; ``closed`` is set once
+    ``goodbye`` was read (the channel is followed no further).
+    """
+
+    __tablename__ = "energy_reader_positions"
+
+    registration_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    root: Mapped[str] = mapped_column(String(81))
+    side_key: Mapped[str | None] = mapped_column(String(81), nullable=True)
+    next_root: Mapped[str] = mapped_column(String(81))
+    messages_read: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
