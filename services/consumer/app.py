@@ -22,7 +22,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from typing import Any
 
@@ -351,7 +351,9 @@ class Consumer:
             log.warning("event=top_up_failed error=%s", type(error).__name__)
             return
         if reply.status_code >= 400:
-            log.warning("event=top_up_refused status=%d body=%s", reply.status_code, reply.text[:200])
+            log.warning(
+                "event=top_up_refused status=%d body=%s", reply.status_code, reply.text[:200]
+            )
             return
         self.top_ups += 1
         log.info("event=top_up value=%d address=%s", settings.faucet_amount, address[:12])
@@ -378,10 +380,8 @@ class Consumer:
                 except Exception as error:
                     log.warning("event=confirm_failed error=%s", type(error).__name__)
                 self.payable.clear()
-                try:
+                with suppress(TimeoutError):
                     await asyncio.wait_for(self.payable.wait(), 2.0)
-                except TimeoutError:
-                    pass
                 continue
             await backoff.sleep()
 

@@ -8,6 +8,7 @@ background task refreshes (the node is never asked on the request path).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -102,10 +103,8 @@ class BalanceWatch:
             except Exception as error:  # the node is down: keep the last known figure
                 log.warning("event=balance_failed error=%s", type(error).__name__)
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), self.interval)
-            except TimeoutError:
-                pass
 
 
 def serve_energy(app: Any, settings: EnergyServiceSettings, service: str) -> None:
