@@ -1,0 +1,27 @@
+"""``python -m services.grid``: run the grid configured from the environment."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from services.grid.app import create_app
+from services.grid.settings import GridSettings
+from shared.logs import configure_logging
+from shared.settings import load_settings
+
+
+def main() -> None:
+    settings = load_settings(GridSettings)
+    configure_logging(settings.log_level, settings.name)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,260 @@
+"""The grid's FastAPI app: registration and storage APIs (the seed's), the books, health.
+
+The lifespan owns the database engine, the node client, the wallet and the background
+loops of :class:`services.grid.engine.GridEngine` under a :class:`shared.tasks.Supervisor`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.grid.engine import GridEngine
+from services.grid.ledger import Ledger, return_channel_name
+from services.grid.settings import MAX_ITEM_BYTES, GridSettings
+from services.grid.storage import RawPathMiddleware, StorageStore, storage_router
+from shared.db import make_engine, make_sessionmaker, run_db
+from shared.energy.channels import ChannelBook
+from shared.energy.follower import ChannelFollower, HelloMissing
+from shared.energy.messages import Goodbye, Hello
+from shared.energy.models import EnergyBase, Registration
+from shared.energy.registration import (
+    EnergyApiError,
+    RegistrationRequest,
+    RegistrationStore,
+    install_energy_error_handlers,
+    registration_router,
+)
+from shared.iota.wallet import Wallet
+from shared.mam.errors import MamError, NodeApiError
+from shared.mam.tangle import NodeApi
+from shared.tasks import Supervisor
+from shared.web import BodySizeLimitMiddleware
+
+__all__ = ["GridRegistrations", "create_app"]
+
+log = logging.getLogger("services.grid")
+
+ITEM_TYPES = ("producer", "consumer")
+
+
+class GridRegistrations:
+    """The grid's rules for registering: producers and consumers only, ``hello`` first,
+    a return channel (with its own ``hello``) for every consumer."""
+
+    def __init__(
+        self,
+        follower: ChannelFollower,
+        book: ChannelBook,
+        storage: StorageStore,
+        registered: set[str],
+    ) -> None:
+        self.follower = follower
+        self.book = book
+        self.storage = storage
+        self.registered = registered
+        self._lock = asyncio.Lock()
+
+    async def on_register(
+        self, registration_id: str, request: RegistrationRequest, previous: Registration | None
+    ) -> dict[str, str]:
+        if request.itemType not in ITEM_TYPES:
+            raise EnergyApiError(
+                400, "The parameter 'itemType' has an invalid value: 'producer' or 'consumer'."
+            )
+        if request.sideKey and not request.root:
+            raise EnergyApiError(
+                400, "The parameter 'root' has an invalid value: a sideKey needs its root."
+            )
+        async with self._lock:
+            if request.root:
+                try:
+                    await asyncio.to_thread(
+                        self.follower.start, registration_id, request.root, request.sideKey
+                    )
+                except HelloMissing as error:
+                    raise EnergyApiError(422 if error.visible else 409, str(error)) from None
+                except NodeApiError as error:
+                    raise EnergyApiError(
+                        503, f"The IOTA node could not be asked for the channel: {error}"
+                    ) from None
+            elif previous is not None and previous.root:
+                await run_db(self.follower.stop, registration_id)
+            self.registered.add(registration_id)
+            if request.itemType != "consumer":
+                return {}
+            name = return_channel_name(registration_id)
+            channel = await asyncio.to_thread(self.book.ensure, name)
+            if channel.published == 0:
+                try:
+                    await asyncio.to_thread(self.book.publish, name, Hello())
+                except MamError as error:
+                    # the hello is queued: the settler attaches it once the node answers
+                    log.warning("event=return_hello_queued consumer=%s error=%s", name, error)
+            return {"root": channel.root, "sideKey": channel.side_key}
+
+    async def on_deregister(self, registration: Registration) -> None:
+        registration_id = registration.registration_id
+        async with self._lock:
+            await run_db(self.follower.stop, registration_id)
+            await run_db(self.storage.delete, registration_id)
+            self.registered.discard(registration_id)
+            name = return_channel_name(registration_id)
+            channel = await run_db(self.book.get, name)
+            if channel is not None and not channel.closed:
+                try:
+                    await asyncio.to_thread(self.book.publish, name, Goodbye())
+                except MamError as error:
+                    log.warning("event=return_goodbye_queued consumer=%s error=%s", name, error)
+        log.info("event=deregistered registration=%s", registration_id)
+
+
+class GridStatus(BaseModel):
+    name: str = Field(examples=["grid"])
+    status: str = Field(examples=["ok"], description="ok, or degraded (see /health)")
+    balance: int | None = Field(description="confirmed wallet balance (tokens)")
+
+
+def _registered_ids(sessions: sessionmaker[Session]) -> set[str]:
+    with sessions() as session:
+        return set(session.scalars(select(Registration.registration_id)))
+
+
+def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
+    """The grid; ``background=False`` serves the APIs without the loops (API tests)."""
+    engine = make_engine(settings.resolved_database_url())
+    EnergyBase.metadata.create_all(engine)
+    sessions = make_sessionmaker(engine)
+    node = NodeApi(settings.iota_node_url, timeout=30.0)
+    wallet = Wallet(
+        settings.seed.get_secret_value(),
+        settings.iota_node_url,
+        engine,
+        security=settings.security,
+        depth=settings.depth,
+        min_weight_magnitude=settings.min_weight_magnitude,
+    )
+    follower = ChannelFollower(node, sessions)
+    book = ChannelBook(node, sessions, depth=settings.depth, mwm=settings.min_weight_magnitude)
+    ledger = Ledger(
+        sessions,
+        slice_seconds=settings.slice_seconds,
+        fee_percent=settings.grid_fee_percent,
+        pricing=settings.pricing,
+        default_price=settings.grid_default_price,
+    )
+    grid = GridEngine(settings, ledger, follower, book, wallet, node)
+    storage = StorageStore(sessions, settings.storage_max_items)
+    registrations = RegistrationStore(sessions)
+    # One grid process per database: the set of registration ids is kept in memory so
+    # that a storage call does not ask the database whether its owner exists.
+    registered = _registered_ids(sessions)
+    rules = GridRegistrations(follower, book, storage, registered)
+    supervisor = Supervisor(settings.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if background:
+            await asyncio.to_thread(wallet.warm_up)
+            supervisor.start("reader", grid.run_reader)
+            supervisor.start("settler", grid.run_settler)
+            supervisor.start("payment-feed", grid.run_payment_feed)
+            supervisor.start("payment-scan", grid.run_payment_scan)
+            supervisor.start("confirmer", grid.run_confirmer)
+            supervisor.start("payouts", grid.run_payouts)
+            supervisor.start("balance", grid.run_balance)
+        log.info(
+            "event=grid_start name=%s slice_seconds=%s pricing=%s fee_percent=%d",
+            settings.name,
+            settings.slice_seconds,
+            settings.pricing,
+            settings.grid_fee_percent,
+        )
+        try:
+            yield
+        finally:
+            await supervisor.stop()
+            node.close()
+            engine.dispose()
+            log.info("event=grid_stop")
+
+    app = FastAPI(
+        title="Grid",
+        description=(
+            "The grid of the P2P energy simulation (seed 001): registers producers and "
+            "consumers, stores their items, reads their MAM channels, prices each slice, "
+            "requests payment from consumers and pays producers their share."
+        ),
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.engine = grid
+    app.state.ledger = ledger
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_ITEM_BYTES)
+    app.add_middleware(RawPathMiddleware)
+    install_energy_error_handlers(app)
+
+    async def is_registered(registration_id: str) -> bool:
+        return registration_id in registered
+
+    app.include_router(registration_router(registrations, rules))
+    app.include_router(storage_router(storage, is_registered))
+
+    @app.get("/", response_model=GridStatus, tags=["service"])
+    async def root() -> GridStatus:
+        """Name, status and the wallet's confirmed balance."""
+        return GridStatus(
+            name=settings.name,
+            status="degraded" if supervisor.down() else "ok",
+            balance=grid.balance,
+        )
+
+    @app.get("/health", tags=["service"], responses={503: {"description": "A part is down"}})
+    async def health() -> JSONResponse:
+        """200 when every background part runs, 503 naming those that do not."""
+        down = supervisor.down()
+        if down:
+            return JSONResponse({"status": "degraded", "down": down}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/accounts", tags=["books"])
+    async def accounts() -> dict[str, Any]:
+        """The books: totals, consumers and producers (tokens; output in kWh)."""
+        return await run_db(ledger.accounts)
+
+    @app.get("/prices", tags=["books"])
+    async def prices() -> list[dict[str, Any]]:
+        """The last 100 settled slices: price (tokens per kWh), method, output and usage."""
+        return await run_db(ledger.slice_prices)
+
+    @app.get("/registrations", tags=["books"])
+    async def list_registrations() -> list[dict[str, Any]]:
+        """Registrants and the roots of their channels (never a sideKey)."""
+
+        def load() -> list[dict[str, Any]]:
+            out = []
+            for row in registrations.all():
+                channel = book.get(return_channel_name(row.registration_id))
+                out.append(
+                    {
+                        "registrationId": row.registration_id,
+                        "itemName": row.item_name,
+                        "itemType": row.item_type,
+                        "root": row.root,
+                        "returnRoot": channel.root if channel is not None else None,
+                    }
+                )
+            return out
+
+        return await run_db(load)
+
+    return app

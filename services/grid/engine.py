@@ -1,0 +1,302 @@
+"""The grid's background work, each part a loop under shared.tasks.Supervisor:
+
+- ``reader``: reads every followed channel (producers' output, consumers' usage);
+- ``settler``: prices each slice once it ended (plus SETTLE_DELAY_SECONDS), bills the
+  consumers and attaches the queued ``payment-request`` messages;
+- ``payments``: watches the node's ZMQ ``tx`` feed for transfers to request addresses,
+  with a periodic scan of those addresses for anything the feed missed;
+- ``confirmer``: asks the node which seen payments a milestone confirmed, then books
+  the cut and plans the producers' payouts;
+- ``payouts``: sends planned payouts exactly once (see :meth:`GridEngine.send_payout`);
+- ``balance``: keeps the wallet's confirmed balance for ``GET /``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from services.grid.db import Payout
+from services.grid.ledger import Ledger
+from services.grid.settings import GridSettings
+from shared.db import run_db
+from shared.energy.channels import ChannelBook
+from shared.energy.follower import ChannelFollower
+from shared.energy.models import utcnow
+from shared.energy.slices import Slice, now_ms, slice_at
+from shared.iota.text import text_to_trytes
+from shared.iota.transaction import parse_many
+from shared.iota.validation import InvalidTrytes, validate_address
+from shared.iota.wallet import InsufficientFunds, Wallet, WalletError
+from shared.iota.zmq_feed import ZmqFeed
+from shared.iota.zmq_lines import LatestMilestoneIndex, TransactionSeen
+from shared.mam.tangle import NodeApi
+
+__all__ = ["PAYOUT_TAG", "GridEngine"]
+
+log = logging.getLogger("services.grid.engine")
+
+PAYOUT_TAG = "GRID9PAYOUT"
+# Addresses per findTransactions call of the fallback scan (IRI's maxRequestsList is 1000).
+_SCAN_CHUNK = 500
+
+
+class GridEngine:
+    """Owns the loops; every database step goes through :class:`Ledger` in a thread."""
+
+    def __init__(
+        self,
+        settings: GridSettings,
+        ledger: Ledger,
+        follower: ChannelFollower,
+        book: ChannelBook,
+        wallet: Wallet,
+        node: NodeApi,
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.follower = follower
+        self.book = book
+        self.wallet = wallet
+        self.node = node
+        self.balance: int | None = None
+        self._addresses: dict[str, str] = {}
+        self._milestone = asyncio.Event()
+        self._payments_seen = asyncio.Event()
+
+    # -- reading channels ----------------------------------------------------
+
+    async def read_once(self) -> int:
+        """Poll every open channel once (READ_CONCURRENCY at a time); messages handled."""
+        ids = await run_db(self.follower.open_ids)
+        limit = asyncio.Semaphore(self.settings.read_concurrency)
+
+        async def one(registration_id: str) -> int:
+            async with limit:
+                try:
+                    result = await asyncio.to_thread(
+                        self.follower.poll, registration_id, self.ledger.handle_message
+                    )
+                except Exception as error:
+                    log.warning(
+                        "event=channel_read_failed registration=%s error=%s",
+                        registration_id,
+                        f"{type(error).__name__}: {error}"[:200],
+                    )
+                    return 0
+                return result.handled
+
+        return sum(await asyncio.gather(*(one(rid) for rid in ids)))
+
+    async def run_reader(self) -> None:
+        while True:
+            await self.read_once()
+            await asyncio.sleep(self.settings.poll_seconds)
+
+    # -- settling slices -----------------------------------------------------
+
+    def due_slices(self, now: int) -> list[Slice]:
+        """Slices ended at least SETTLE_DELAY_SECONDS ago and not settled yet (oldest first).
+
+        The first run starts with the slice just ended: usage from before the grid
+        existed is still billed (with that slice), nothing older is priced.
+        """
+        cutoff = now - round(self.settings.settle_delay_seconds * 1000)
+        newest = slice_at(cutoff, self.settings.slice_seconds).previous()
+        last = self.ledger.last_settled()
+        if last is None:
+            return [newest]
+        due: list[Slice] = []
+        current = slice_at(last.end, self.settings.slice_seconds)
+        while current.end <= newest.end and len(due) < 1000:
+            due.append(current)
+            current = current.next()
+        return due
+
+    async def settle_once(self, now: int | None = None) -> int:
+        """Read channels, settle every due slice and attach its requests; requests made."""
+        due = await run_db(self.due_slices, now_ms() if now is None else now)
+        made = 0
+        for slot in due:
+            await self.read_once()
+            consumers = await run_db(self.ledger.consumers_to_bill, slot)
+            addresses = await asyncio.to_thread(self._new_addresses, consumers)
+            settled = await run_db(self.ledger.settle, slot, addresses, self.book)
+            made += settled.requests
+            if settled.requests:
+                self._addresses = await run_db(self.ledger.request_addresses)
+        await asyncio.to_thread(self.book.flush)
+        return made
+
+    def _new_addresses(self, consumers: list[str]) -> dict[str, str]:
+        return {
+            consumer: self.wallet.new_address(f"payment-request {consumer}"[:200])
+            for consumer in consumers
+        }
+
+    async def run_settler(self) -> None:
+        await asyncio.to_thread(self.book.flush)  # whatever a crash left queued
+        self._addresses = await run_db(self.ledger.request_addresses)
+        tick = min(0.25, self.settings.slice_seconds / 4)
+        while True:
+            await self.settle_once()
+            await asyncio.sleep(tick)
+
+    # -- payments ------------------------------------------------------------
+
+    async def run_payment_feed(self) -> None:
+        async with ZmqFeed(self.settings.iota_zmq_url, ("tx", "lmi")) as feed:
+            async for event in feed:
+                if isinstance(event, LatestMilestoneIndex):
+                    self._milestone.set()
+                elif (
+                    isinstance(event, TransactionSeen)
+                    and event.value > 0
+                    and event.address in self._addresses
+                    and await run_db(
+                        self.ledger.record_payment,
+                        event.bundle,
+                        event.address,
+                        event.hash,
+                        event.value,
+                    )
+                ):
+                    self._payments_seen.set()
+
+    def scan_payments(self) -> int:
+        """Find value transfers to request addresses on the node (what ZMQ may have missed)."""
+        addresses = sorted(self._addresses)
+        found = 0
+        for first in range(0, len(addresses), _SCAN_CHUNK):
+            hashes = self.node.find_transactions(addresses[first : first + _SCAN_CHUNK])
+            if not hashes:
+                continue
+            batch = parse_many(self.node.get_trytes(hashes))
+            for tx in batch.transactions:
+                if tx.value > 0 and tx.address in self._addresses:
+                    found += self.ledger.record_payment(tx.bundle, tx.address, tx.hash, tx.value)
+        return found
+
+    async def run_payment_scan(self) -> None:
+        while True:
+            self._addresses = await run_db(self.ledger.request_addresses)
+            if await asyncio.to_thread(self.scan_payments):
+                self._payments_seen.set()
+            await asyncio.sleep(self.settings.payment_scan_seconds)
+
+    async def confirm_once(self) -> int:
+        confirmed = 0
+        for payment_id, tx_hash in await run_db(self.ledger.pending_payments):
+            if await asyncio.to_thread(self.wallet.is_confirmed, tx_hash):
+                await run_db(self.ledger.confirm_payment, payment_id)
+                confirmed += 1
+        return confirmed
+
+    async def run_confirmer(self) -> None:
+        while True:
+            await self.confirm_once()
+            # a milestone (or a new payment) wakes us; poll anyway in case ZMQ is down
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._milestone.wait(), timeout=1.0)
+            self._milestone.clear()
+
+    # -- payouts -------------------------------------------------------------
+
+    def marker(self, payout_id: int) -> str:
+        """The message of a payout's transfer: how it is found on the tangle after a crash."""
+        return f"grid {self.settings.name} payout {payout_id}"
+
+    def find_sent(self, payout: Payout) -> str | None:
+        """The tail hash of this payout's transfer if it is on the tangle, else None."""
+        if payout.address is None:
+            return None
+        wanted = text_to_trytes(self.marker(payout.id))
+        hashes = self.node.find_transactions([payout.address])
+        if not hashes:
+            return None
+        bundles = {
+            tx.bundle
+            for tx in parse_many(self.node.get_trytes(hashes)).transactions
+            if tx.value == payout.amount and tx.signature_message_fragment.startswith(wanted)
+        }
+        for bundle in sorted(bundles):
+            tails = self.node.call("findTransactions", bundles=[bundle]).get("hashes", [])
+            for tx in parse_many(self.node.get_trytes(list(tails))).transactions:
+                if tx.current_index == 0:
+                    return tx.hash
+        return None
+
+    def send_payout(self, payout: Payout) -> bool:
+        """Pay one producer exactly once; True when sent (now or before a crash).
+
+        ``sending`` is committed before the wallet signs. A payout found ``sending`` (the
+        grid died during a send) is looked up on the tangle by its marker first and only
+        sent again if it is not there: the node stores a bundle before the wallet
+        returns, so a transfer that is not on our node after a restart never left.
+        """
+        if payout.status == "sending":
+            tail = self.find_sent(payout)
+            if tail is not None:
+                self.ledger.mark_payout(payout.id, status="sent", tail_hash=tail, sent_at=utcnow())
+                log.info("event=payout_reconciled id=%d tail=%s", payout.id, tail)
+                return True
+        address = self.ledger.producer_address(payout.producer_id)
+        if address is None:
+            return False
+        try:
+            address = validate_address(address, for_value=True)[:81]
+        except InvalidTrytes:
+            self.ledger.mark_payout(
+                payout.id, last_error="the producer's paymentIdOrAddress is not an IOTA address"
+            )
+            return False
+        self.ledger.mark_payout(
+            payout.id, status="sending", address=address, attempts=payout.attempts + 1
+        )
+        log.info(
+            "event=payout_sending id=%d producer=%s amount=%d",
+            payout.id,
+            payout.producer_id,
+            payout.amount,
+        )
+        result = self.wallet.send(
+            payout.amount, address, tag=PAYOUT_TAG, message=self.marker(payout.id)
+        )
+        self.ledger.mark_payout(
+            payout.id, status="sent", tail_hash=result.tail_hash, sent_at=utcnow(), last_error=None
+        )
+        log.info(
+            "event=producer_paid id=%d producer=%s amount=%d tail=%s",
+            payout.id,
+            payout.producer_id,
+            payout.amount,
+            result.tail_hash,
+        )
+        return True
+
+    def pay_once(self) -> int:
+        self.ledger.assign_waiting()
+        sent = 0
+        for payout in self.ledger.open_payouts():
+            try:
+                sent += self.send_payout(payout)
+            except InsufficientFunds as error:
+                # the change of the last payout waits for a milestone: try again soon
+                self.ledger.mark_payout(payout.id, last_error=str(error)[:300])
+                break
+            except WalletError as error:
+                self.ledger.mark_payout(payout.id, last_error=str(error)[:300])
+                log.warning("event=payout_failed id=%d error=%s", payout.id, str(error)[:200])
+                break
+        return sent
+
+    async def run_payouts(self) -> None:
+        while True:
+            await asyncio.to_thread(self.pay_once)
+            await asyncio.sleep(self.settings.payout_interval_seconds)
+
+    async def run_balance(self) -> None:
+        while True:
+            self.balance = await asyncio.to_thread(self.wallet.balance)
+            await asyncio.sleep(5.0)

@@ -1,0 +1,570 @@
+"""The grid's books: what channels said, what was billed, paid, cut and paid out.
+
+Every method is blocking database work (call it through ``shared.db.run_db``) and does
+its part in one transaction, so a SIGKILL at any moment leaves the books consistent:
+
+- a channel message is booked in the transaction that moves the reader past it;
+- settling a slice records its price, bills each consumer's unbilled usage and queues
+  the ``payment-request`` on the consumer's return channel in one commit;
+- confirming a payment takes the grid's cut and plans every producer payout (or records
+  the money as waiting) in one commit;
+- a payout is marked ``sending`` before the wallet signs, ``sent`` with its tail after.
+
+The books always satisfy ``received == cut + paidOut + waiting`` where ``waiting`` is
+money not yet sent to producers (planned payouts and money no producer can take yet).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.grid.db import (
+    ConsumerUsage,
+    Payment,
+    PaymentRequestRecord,
+    Payout,
+    ProducerSlice,
+    SlicePrice,
+    WaitingMoney,
+)
+from services.grid.pricing import (
+    Offer,
+    Pricing,
+    clearing_price,
+    cost_tokens,
+    fee,
+    largest_remainder,
+)
+from shared.energy.channels import ChannelBook
+from shared.energy.messages import (
+    EnergyMessage,
+    Output,
+    PaymentRequest,
+    ProducerOutput,
+    Usage,
+)
+from shared.energy.models import Registration, utcnow
+from shared.energy.slices import Slice, slice_at
+
+__all__ = ["RECENT_SLICES", "Ledger", "SettledSlice", "return_channel_name"]
+
+log = logging.getLogger("services.grid.ledger")
+
+# When a payment covered no slice with output, shares come from this many most recent
+# slices that had some.
+RECENT_SLICES = 10
+# ConsumerUsage.request_id of usage that added nothing to bill (0 kWh).
+NOTHING_TO_BILL = -1
+
+
+def return_channel_name(consumer_id: str) -> str:
+    """The name of a consumer's return channel in the grid's ChannelBook."""
+    return f"return:{consumer_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class SettledSlice:
+    slice: Slice
+    price: float
+    method: str
+    requests: int
+
+
+class Ledger:
+    """The grid's books over its database (see the module docstring)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        slice_seconds: float,
+        fee_percent: int,
+        pricing: Pricing,
+        default_price: float,
+    ) -> None:
+        self.sessions = sessions
+        self.slice_seconds = slice_seconds
+        self.fee_percent = fee_percent
+        self.pricing = pricing
+        self.default_price = default_price
+
+    # -- channel messages ----------------------------------------------------
+
+    def handle_message(
+        self, session: Session, registration_id: str, message: EnergyMessage
+    ) -> None:
+        """Book one message read from a registrant's channel (in the reader's transaction)."""
+        registration = session.get(Registration, registration_id)
+        if registration is None:
+            # The reader started before the registration was saved (or it was deleted):
+            # roll back so the message is read again rather than dropped.
+            raise LookupError(f"registration {registration_id} is not saved (yet)")
+        kind = registration.item_type
+        if isinstance(message, Output | ProducerOutput) and kind == "producer":
+            self._book_output(session, registration_id, message)
+        elif isinstance(message, Usage) and kind == "consumer":
+            self._book_usage(session, registration_id, message)
+        elif isinstance(message, Output | ProducerOutput | Usage):
+            log.warning(
+                "event=message_ignored registration=%s type=%s reason=not_for_%s",
+                registration_id,
+                type(message).__name__,
+                kind,
+            )
+
+    def _book_output(
+        self, session: Session, producer_id: str, message: Output | ProducerOutput
+    ) -> None:
+        slot = slice_at(message.start_time, self.slice_seconds)
+        row = session.get(ProducerSlice, (producer_id, slot.start))
+        if row is None:
+            row = ProducerSlice(producer_id=producer_id, slice_start=slot.start)
+            session.add(row)
+        # The latest message for a slice replaces the earlier one: never counted twice.
+        row.slice_end = slot.end
+        row.output = message.output
+        row.received_at = utcnow()
+        if isinstance(message, ProducerOutput):
+            row.price = message.producer_price
+            row.payment_address = message.payment_id_or_address
+        else:
+            row.price = None
+
+    def _book_usage(self, session: Session, consumer_id: str, message: Usage) -> None:
+        slot = slice_at(message.start_time, self.slice_seconds)
+        row = session.get(ConsumerUsage, (consumer_id, slot.start))
+        if row is None:
+            session.add(
+                ConsumerUsage(
+                    consumer_id=consumer_id,
+                    slice_start=slot.start,
+                    slice_end=slot.end,
+                    usage=message.usage,
+                )
+            )
+        elif row.request_id is None:
+            row.usage = message.usage  # a re-sent slice replaces the unbilled one
+            row.received_at = utcnow()
+        else:
+            # Billed already: a re-sent slice is not billed twice.
+            log.info("event=usage_resent_ignored consumer=%s slice=%d", consumer_id, slot.start)
+
+    # -- settling slices -----------------------------------------------------
+
+    def last_settled(self) -> Slice | None:
+        with self.sessions() as session:
+            row = session.scalars(
+                select(SlicePrice).order_by(SlicePrice.slice_start.desc()).limit(1)
+            ).first()
+            return None if row is None else Slice(row.slice_start, row.slice_end)
+
+    def consumers_to_bill(self, slot: Slice) -> list[str]:
+        """Consumers with usage not yet billed from slices that ended by ``slot``'s end."""
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(ConsumerUsage.consumer_id)
+                    .where(ConsumerUsage.request_id.is_(None))
+                    .where(ConsumerUsage.slice_start < slot.end)
+                    .distinct()
+                )
+            )
+
+    def settle(self, slot: Slice, addresses: dict[str, str], book: ChannelBook) -> SettledSlice:
+        """Price ``slot`` and bill every consumer in ``addresses`` (consumer -> fresh grid
+        address) for its unbilled usage, queueing the payment requests on ``book``."""
+        with self.sessions.begin() as session:
+            if session.get(SlicePrice, slot.start) is not None:
+                raise ValueError(f"slice {slot.start} is settled already")
+            offers = [
+                Offer(row.producer_id, row.output, row.price)
+                for row in session.scalars(
+                    select(ProducerSlice).where(
+                        ProducerSlice.slice_start == slot.start, ProducerSlice.price.is_not(None)
+                    )
+                )
+                if row.price is not None
+            ]
+            output = float(
+                session.scalar(
+                    select(func.coalesce(func.sum(ProducerSlice.output), 0.0)).where(
+                        ProducerSlice.slice_start == slot.start
+                    )
+                )
+                or 0.0
+            )
+            usage = float(
+                session.scalar(
+                    select(func.coalesce(func.sum(ConsumerUsage.usage), 0.0)).where(
+                        ConsumerUsage.slice_start == slot.start
+                    )
+                )
+                or 0.0
+            )
+            last = session.scalars(
+                select(SlicePrice.price).order_by(SlicePrice.slice_start.desc()).limit(1)
+            ).first()
+            price, method = clearing_price(
+                offers, usage, self.pricing, self.default_price if last is None else last
+            )
+            requests = 0
+            for consumer_id, address in sorted(addresses.items()):
+                if self._bill(session, consumer_id, slot, price, address, book):
+                    requests += 1
+            session.add(
+                SlicePrice(
+                    slice_start=slot.start,
+                    slice_end=slot.end,
+                    price=price,
+                    method=method,
+                    output=output,
+                    usage=usage,
+                    requests=requests,
+                )
+            )
+        log.info(
+            "event=slice_settled start=%d price=%.4f method=%s output=%.4f usage=%.4f requests=%d",
+            slot.start,
+            price,
+            method,
+            output,
+            usage,
+            requests,
+        )
+        return SettledSlice(slot, price, method, requests)
+
+    def _bill(
+        self,
+        session: Session,
+        consumer_id: str,
+        slot: Slice,
+        price: float,
+        address: str,
+        book: ChannelBook,
+    ) -> bool:
+        rows = list(
+            session.scalars(
+                select(ConsumerUsage)
+                .where(ConsumerUsage.consumer_id == consumer_id)
+                .where(ConsumerUsage.request_id.is_(None))
+                .where(ConsumerUsage.slice_start < slot.end)
+            )
+        )
+        kwh = sum(row.usage for row in rows)
+        if not rows:
+            return False
+        if kwh <= 0 or book.get(return_channel_name(consumer_id)) is None:
+            for row in rows:
+                row.request_id = NOTHING_TO_BILL
+            return False
+        # A late slice (settled already) is billed now at its own slice's price.
+        older = {
+            row.slice_start: row.price
+            for row in session.scalars(
+                select(SlicePrice).where(
+                    SlicePrice.slice_start.in_(
+                        {slice_at(r.slice_start, self.slice_seconds).start for r in rows}
+                    )
+                )
+            )
+        }
+        cost = sum(row.usage * older.get(row.slice_start, price) for row in rows)
+        previous = session.scalars(
+            select(PaymentRequestRecord.billed_total)
+            .where(PaymentRequestRecord.consumer_id == consumer_id)
+            .order_by(PaymentRequestRecord.id.desc())
+            .limit(1)
+        ).first()
+        before = previous or 0.0
+        amount = cost_tokens(before, before + cost)
+        requested = self._sum(
+            session, PaymentRequestRecord.amount, PaymentRequestRecord.consumer_id == consumer_id
+        )
+        settled = self._sum(session, Payment.value, Payment.consumer_id == consumer_id)
+        owed = max(0, requested + amount - settled)
+        record = PaymentRequestRecord(
+            consumer_id=consumer_id,
+            slice_start=slot.start,
+            usage=kwh,
+            billed_total=before + cost,
+            amount=amount,
+            owed=owed,
+            address=address,
+        )
+        session.add(record)
+        session.flush()
+        for row in rows:
+            row.request_id = record.id
+        queued = book.prepare(
+            session, return_channel_name(consumer_id), PaymentRequest(owed, kwh, address)
+        )
+        session.flush()
+        record.outbox_id = queued.id
+        return True
+
+    @staticmethod
+    def _sum(session: Session, column: Any, *where: Any) -> int:
+        return int(session.scalar(select(func.coalesce(func.sum(column), 0)).where(*where)) or 0)
+
+    # -- payments ------------------------------------------------------------
+
+    def request_addresses(self) -> dict[str, str]:
+        """Every payment-request address -> its consumer."""
+        with self.sessions() as session:
+            return {
+                address: consumer
+                for address, consumer in session.execute(
+                    select(PaymentRequestRecord.address, PaymentRequestRecord.consumer_id)
+                )
+            }
+
+    def record_payment(self, bundle: str, address: str, tx_hash: str, value: int) -> bool:
+        """Book a value transfer seen to a request address (pending); False if known or
+        not to a request address."""
+        with self.sessions.begin() as session:
+            consumer = session.scalars(
+                select(PaymentRequestRecord.consumer_id).where(
+                    PaymentRequestRecord.address == address
+                )
+            ).first()
+            if consumer is None or value <= 0:
+                return False
+            known = session.scalars(
+                select(Payment.id).where(Payment.bundle == bundle, Payment.address == address)
+            ).first()
+            if known is not None:
+                return False
+            session.add(
+                Payment(
+                    bundle=bundle,
+                    address=address,
+                    tx_hash=tx_hash,
+                    consumer_id=consumer,
+                    value=value,
+                )
+            )
+        log.info("event=payment_seen consumer=%s value=%d bundle=%s", consumer, value, bundle)
+        return True
+
+    def pending_payments(self) -> list[tuple[int, str]]:
+        with self.sessions() as session:
+            return [
+                (row.id, row.tx_hash)
+                for row in session.scalars(select(Payment).where(Payment.confirmed.is_(False)))
+            ]
+
+    def confirm_payment(self, payment_id: int) -> None:
+        """Take the cut and plan the producers' payouts for a confirmed payment (once)."""
+        with self.sessions.begin() as session:
+            payment = session.get(Payment, payment_id, with_for_update=True)
+            if payment is None or payment.confirmed:
+                return
+            payment.confirmed = True
+            payment.confirmed_at = utcnow()
+            payment.cut = fee(payment.value, self.fee_percent)
+            share = payment.value - payment.cut
+            covered = self._apply_to_requests(session, payment)
+            weights = self._weights(session, covered)
+            planned = self._plan(session, payment.id, share, weights)
+        log.info(
+            "event=payment_confirmed id=%d consumer=%s value=%d cut=%d producers=%d waiting=%d",
+            payment_id,
+            payment.consumer_id,
+            payment.value,
+            payment.cut,
+            len(planned),
+            share if not planned else 0,
+        )
+
+    def _apply_to_requests(self, session: Session, payment: Payment) -> set[int]:
+        """Pay the consumer's oldest open requests first; the slices they billed."""
+        left = payment.value
+        touched: list[int] = []
+        for request in session.scalars(
+            select(PaymentRequestRecord)
+            .where(PaymentRequestRecord.consumer_id == payment.consumer_id)
+            .where(PaymentRequestRecord.paid < PaymentRequestRecord.amount)
+            .order_by(PaymentRequestRecord.id)
+        ):
+            if left <= 0:
+                break
+            applied = min(left, request.amount - request.paid)
+            request.paid += applied
+            left -= applied
+            touched.append(request.id)
+        if not touched:
+            return set()
+        return set(
+            session.scalars(
+                select(ConsumerUsage.slice_start).where(ConsumerUsage.request_id.in_(touched))
+            )
+        )
+
+    def _weights(self, session: Session, slices: Iterable[int]) -> dict[str, float]:
+        wanted = set(slices)
+        weights: dict[str, float] = defaultdict(float)
+        if wanted:
+            for producer, output in session.execute(
+                select(ProducerSlice.producer_id, ProducerSlice.output).where(
+                    ProducerSlice.slice_start.in_(wanted)
+                )
+            ):
+                weights[producer] += output
+        if sum(weights.values()) > 0:
+            return dict(weights)
+        recent = list(
+            session.scalars(
+                select(ProducerSlice.slice_start)
+                .group_by(ProducerSlice.slice_start)
+                .having(func.sum(ProducerSlice.output) > 0)
+                .order_by(ProducerSlice.slice_start.desc())
+                .limit(RECENT_SLICES)
+            )
+        )
+        weights.clear()
+        if recent:
+            for producer, output in session.execute(
+                select(ProducerSlice.producer_id, ProducerSlice.output).where(
+                    ProducerSlice.slice_start.in_(recent)
+                )
+            ):
+                weights[producer] += output
+        return dict(weights)
+
+    def _plan(
+        self, session: Session, payment_id: int, amount: int, weights: dict[str, float]
+    ) -> dict[str, int]:
+        shares = largest_remainder(amount, weights)
+        if amount > 0 and not shares:
+            session.add(WaitingMoney(payment_id=payment_id, amount=amount))
+            return {}
+        for producer, tokens in sorted(shares.items()):
+            session.add(Payout(payment_id=payment_id, producer_id=producer, amount=tokens))
+        return shares
+
+    def assign_waiting(self) -> int:
+        """Share out waiting money once some producer has had output; tokens assigned."""
+        with self.sessions.begin() as session:
+            rows = list(
+                session.scalars(
+                    select(WaitingMoney).where(WaitingMoney.assigned.is_(False)).with_for_update()
+                )
+            )
+            if not rows:
+                return 0
+            weights = self._weights(session, ())
+            if sum(weights.values()) <= 0:
+                return 0
+            total = 0
+            for row in rows:
+                self._plan(session, row.payment_id, row.amount, weights)
+                row.assigned = True
+                total += row.amount
+        log.info("event=waiting_money_assigned tokens=%d", total)
+        return total
+
+    # -- payouts -------------------------------------------------------------
+
+    def open_payouts(self) -> list[Payout]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(Payout)
+                    .where(Payout.status.in_(("planned", "sending")))
+                    .order_by(Payout.id)
+                )
+            )
+
+    def producer_address(self, producer_id: str) -> str | None:
+        """The paymentIdOrAddress of the producer's latest output message."""
+        with self.sessions() as session:
+            return session.scalars(
+                select(ProducerSlice.payment_address)
+                .where(ProducerSlice.producer_id == producer_id)
+                .where(ProducerSlice.payment_address.is_not(None))
+                .order_by(ProducerSlice.slice_start.desc(), ProducerSlice.received_at.desc())
+                .limit(1)
+            ).first()
+
+    def mark_payout(self, payout_id: int, **values: Any) -> None:
+        with self.sessions.begin() as session:
+            session.execute(update(Payout).where(Payout.id == payout_id).values(**values))
+
+    # -- the books -----------------------------------------------------------
+
+    def accounts(self) -> dict[str, Any]:
+        """``GET /accounts``: totals, consumers and producers (tokens and kWh)."""
+        with self.sessions() as session:
+            consumers: dict[str, dict[str, int]] = defaultdict(
+                lambda: {"requested": 0, "paid": 0, "pending": 0, "owed": 0}
+            )
+            for consumer, amount in session.execute(
+                select(
+                    PaymentRequestRecord.consumer_id, func.sum(PaymentRequestRecord.amount)
+                ).group_by(PaymentRequestRecord.consumer_id)
+            ):
+                consumers[consumer]["requested"] = int(amount or 0)
+            for consumer, confirmed, value in session.execute(
+                select(Payment.consumer_id, Payment.confirmed, func.sum(Payment.value)).group_by(
+                    Payment.consumer_id, Payment.confirmed
+                )
+            ):
+                consumers[consumer]["paid" if confirmed else "pending"] += int(value or 0)
+            for row in consumers.values():
+                row["owed"] = max(0, row["requested"] - row["paid"] - row["pending"])
+
+            producers: dict[str, dict[str, Any]] = defaultdict(
+                lambda: {"output": 0.0, "paidOut": 0, "due": 0}
+            )
+            for producer, output in session.execute(
+                select(ProducerSlice.producer_id, func.sum(ProducerSlice.output)).group_by(
+                    ProducerSlice.producer_id
+                )
+            ):
+                producers[producer]["output"] = float(output or 0.0)
+            for producer, status, amount in session.execute(
+                select(Payout.producer_id, Payout.status, func.sum(Payout.amount)).group_by(
+                    Payout.producer_id, Payout.status
+                )
+            ):
+                producers[producer]["paidOut" if status == "sent" else "due"] += int(amount or 0)
+
+            received = self._sum(session, Payment.value, Payment.confirmed.is_(True))
+            cut = self._sum(session, Payment.cut, Payment.confirmed.is_(True))
+            paid_out = self._sum(session, Payout.amount, Payout.status == "sent")
+            waiting = self._sum(session, Payout.amount, Payout.status != "sent") + self._sum(
+                session, WaitingMoney.amount, WaitingMoney.assigned.is_(False)
+            )
+        return {
+            "totals": {"received": received, "cut": cut, "paidOut": paid_out, "waiting": waiting},
+            "consumers": dict(consumers),
+            "producers": dict(producers),
+        }
+
+    def slice_prices(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(SlicePrice).order_by(SlicePrice.slice_start.desc()).limit(limit)
+            )
+            return [
+                {
+                    "startTime": row.slice_start,
+                    "endTime": row.slice_end,
+                    "price": row.price,
+                    "method": row.method,
+                    "output": row.output,
+                    "usage": row.usage,
+                    "requests": row.requests,
+                }
+                for row in rows
+            ][::-1]
+
+
+NewAddress = Callable[[str], str]

@@ -1,0 +1,75 @@
+"""Environment settings of the grid (docs/grid.md lists every variable)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.db import sqlite_url
+from shared.iota.trinary import is_trytes
+from shared.logs import parse_log_level
+
+__all__ = ["MAX_ITEM_BYTES", "GridSettings"]
+
+# The storage API refuses an item (a request body) over 1 MiB.
+MAX_ITEM_BYTES = 1024 * 1024
+
+
+class GridSettings(BaseSettings):
+    """The grid's configuration; a bad value stops the service at start, naming it."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    port: int = Field(4000, ge=1, le=65535, description="HTTP port (the original's 4000)")
+    host: str = Field("0.0.0.0", description="interface to listen on")
+    name: str = Field("grid", min_length=1, max_length=64, pattern=r"^[\w .-]+$")
+    seed: SecretStr = Field(description="81-tryte seed of the grid's wallet")
+    iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
+    iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")
+    data_dir: Path = Field(Path("data/grid"))
+    database_url: SecretStr | None = Field(None, description="default: sqlite under DATA_DIR")
+    slice_seconds: float = Field(30.0, ge=0.5, le=86400, description="slice length (s)")
+    grid_fee_percent: int = Field(20, ge=0, le=100, description="the grid's cut of a payment")
+    pricing: Literal["weighted", "merit"] = Field("weighted")
+    grid_default_price: float = Field(
+        10.0, ge=0, le=1e12, description="tokens per kWh before any producer quoted a price"
+    )
+    poll_seconds: float = Field(1.0, gt=0, le=300, description="how often channels are read")
+    settle_delay_seconds: float = Field(
+        1.0, ge=0, le=3600, description="grace after a slice ends before it is billed"
+    )
+    payout_interval_seconds: float = Field(
+        1.0, gt=0, le=3600, description="how often planned producer payouts are sent"
+    )
+    payment_scan_seconds: float = Field(
+        5.0, gt=0, le=3600, description="fallback scan for payments the ZMQ feed missed"
+    )
+    read_concurrency: int = Field(8, ge=1, le=64, description="channels read at once")
+    storage_max_items: int = Field(
+        10_000, ge=1, le=10_000_000, description="storage items per registration"
+    )
+    min_weight_magnitude: int = Field(9, ge=1, le=243)
+    depth: int = Field(3, ge=1, le=15)
+    security: int = Field(2, ge=1, le=3)
+    log_level: str = "INFO"
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, value: SecretStr) -> SecretStr:
+        if not is_trytes(value.get_secret_value(), 81):
+            raise ValueError("must be exactly 81 trytes (A-Z and 9)")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        return parse_log_level(value)
+
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or ``<DATA_DIR>/grid.db``."""
+        if self.database_url is not None and self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
+        return sqlite_url(self.data_dir.resolve(), "grid")

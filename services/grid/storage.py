@@ -1,0 +1,305 @@
+"""The seed's grid storage API: JSON items under ``registration-id / context / id``.
+
+    PUT    /storage/item/{registrationId}/{context}/{id}   (the seed's path)
+    PUT    /storage/{registrationId}/{context}/{id}        (the original code's path)
+    GET    /storage/{registrationId}/{context}/{id}        -> {success, message, item}
+    GET    /storage/{registrationId}/{context}?page=&page-size=   (also pageSize)
+           -> {success, message, ids, items, totalPages, totalItems, pageSize}
+    DELETE /storage/{registrationId}[/{context}[/{id}]]
+
+The registration must exist. Any character may be in a context or id when it is
+percent-encoded (``a%2Fb`` is one id): :class:`RawPathMiddleware` routes on the raw path
+and hands each segment over with only ``%`` and ``/`` still escaped, and the handlers
+unescape them. Items are JSON objects of at most 1 MiB (BodySizeLimitMiddleware).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Body, Query
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.grid.db import StorageItem
+from shared.db import run_db
+from shared.energy.models import utcnow
+from shared.energy.registration import ApiResult, EnergyApiError, check_registration_id
+
+__all__ = ["MAX_KEY_LENGTH", "RawPathMiddleware", "StorageList", "StorageStore", "storage_router"]
+
+MAX_KEY_LENGTH = 1024
+MAX_PAGE_SIZE = 1000
+
+
+class RawPathMiddleware:
+    """Route on the raw path so that an encoded ``/`` stays inside its segment.
+
+    Each raw segment is percent-decoded, then only ``%`` and ``/`` are escaped again:
+    the routes see one segment per raw segment, and :func:`segment` gives the text back.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path") if scope["type"] == "http" else None
+        if raw:
+            path = raw.split(b"?", 1)[0].decode("latin-1")
+            if "%" in path:
+                scope = dict(scope)
+                scope["path"] = "/".join(
+                    _escape_minimal(unquote(part, errors="replace")) for part in path.split("/")
+                )
+        await self.app(scope, receive, send)
+
+
+def _escape_minimal(text: str) -> str:
+    return text.replace("%", "%25").replace("/", "%2F")
+
+
+def segment(value: str) -> str:
+    """The text of one path segment as routed by :class:`RawPathMiddleware`."""
+    return value.replace("%2F", "/").replace("%25", "%") if "%" in value else value
+
+
+def _key(value: str, name: str) -> str:
+    text = segment(value)
+    if not text or len(text) > MAX_KEY_LENGTH:
+        raise EnergyApiError(
+            400,
+            f"The parameter '{name}' has an invalid value: 1 to {MAX_KEY_LENGTH} characters.",
+        )
+    return text
+
+
+class StorageList(BaseModel):
+    """One page of a context's items (the seed's "Read all items" answer)."""
+
+    success: bool
+    message: str
+    ids: list[str]
+    items: list[dict[str, Any]]
+    totalPages: int = Field(examples=[6])
+    totalItems: int = Field(examples=[45])
+    pageSize: int = Field(examples=[10])
+
+
+class StorageItemResult(BaseModel):
+    success: bool
+    message: str
+    item: dict[str, Any] = Field(examples=[{"myCustomData": "Some data"}])
+
+
+class StorageStore:
+    """The items table (blocking calls)."""
+
+    def __init__(self, sessions: sessionmaker[Session], max_items: int) -> None:
+        self.sessions = sessions
+        self.max_items = max_items
+
+    def put(self, registration_id: str, context: str, item_id: str, body: str) -> None:
+        with self.sessions.begin() as session:
+            existing = session.get(StorageItem, (registration_id, context, item_id))
+            if existing is not None:
+                existing.body = body
+                existing.updated_at = utcnow()
+                return
+            count = session.scalar(
+                select(func.count()).where(StorageItem.registration_id == registration_id)
+            )
+            if (count or 0) >= self.max_items:
+                raise EnergyApiError(
+                    409,
+                    f"Registration '{registration_id}' already stores {self.max_items} items "
+                    "(the most allowed): delete some first.",
+                )
+            session.add(
+                StorageItem(
+                    registration_id=registration_id, context=context, item_id=item_id, body=body
+                )
+            )
+
+    def get(self, registration_id: str, context: str, item_id: str) -> str | None:
+        with self.sessions() as session:
+            return session.scalar(
+                select(StorageItem.body).where(
+                    StorageItem.registration_id == registration_id,
+                    StorageItem.context == context,
+                    StorageItem.item_id == item_id,
+                )
+            )
+
+    def page(
+        self, registration_id: str, context: str, page: int, size: int
+    ) -> tuple[list[tuple[str, str]], int]:
+        where = (StorageItem.registration_id == registration_id, StorageItem.context == context)
+        with self.sessions() as session:
+            total = int(session.scalar(select(func.count()).where(*where)) or 0)
+            rows = session.execute(
+                select(StorageItem.item_id, StorageItem.body)
+                .where(*where)
+                .order_by(StorageItem.item_id)
+                .offset(page * size)
+                .limit(size)
+            ).all()
+        return [(row[0], row[1]) for row in rows], total
+
+    def delete(
+        self, registration_id: str, context: str | None = None, item_id: str | None = None
+    ) -> int:
+        statement = delete(StorageItem).where(StorageItem.registration_id == registration_id)
+        if context is not None:
+            statement = statement.where(StorageItem.context == context)
+        if item_id is not None:
+            statement = statement.where(StorageItem.item_id == item_id)
+        with self.sessions.begin() as session:
+            return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+
+
+RegistrationId = Annotated[
+    str, PathParam(description="The registration id of a producer or consumer (at least 8).")
+]
+Context = Annotated[str, PathParam(description="A group of items, like a directory.")]
+ItemId = Annotated[str, PathParam(description="The item's name, for example file.txt.")]
+Item = Annotated[
+    dict[str, Any],
+    Body(description="A JSON object (at most 1 MiB).", examples=[{"myCustomData": "Some data"}]),
+]
+
+
+def storage_router(store: StorageStore, registered: Any) -> APIRouter:
+    """The storage routes; ``registered(id) -> bool`` says whether a registration exists."""
+    router = APIRouter(tags=["storage"])
+    errors: dict[int | str, dict[str, Any]] = {
+        code: {"model": ApiResult, "description": text}
+        for code, text in (
+            (400, "A parameter is invalid"),
+            (404, "The registration or item does not exist"),
+            (409, "The registration stores the most items allowed"),
+            (413, "The item is larger than 1 MiB"),
+            (422, "The body is not a JSON object"),
+        )
+    }
+
+    async def owner(value: str) -> str:
+        registration_id = check_registration_id(segment(value), "registration-id")
+        if not await registered(registration_id):
+            raise EnergyApiError(404, f"Registration '{registration_id}' does not exist.")
+        return registration_id
+
+    async def put(registrationId: str, context: str, id: str, item: dict[str, Any]) -> ApiResult:
+        registration_id = await owner(registrationId)
+        body = json.dumps(item, separators=(",", ":"), ensure_ascii=True)
+        await run_db(store.put, registration_id, _key(context, "context"), _key(id, "id"), body)
+        return ApiResult(success=True, message="OK")
+
+    @router.put(
+        "/storage/item/{registrationId}/{context}/{id}", response_model=ApiResult, responses=errors
+    )
+    async def put_item(
+        registrationId: RegistrationId, context: Context, id: ItemId, item: Item
+    ) -> ApiResult:
+        """Save an item (the seed's path)."""
+        return await put(registrationId, context, id, item)
+
+    @router.put(
+        "/storage/{registrationId}/{context}/{id}", response_model=ApiResult, responses=errors
+    )
+    async def put_item_original(
+        registrationId: RegistrationId, context: Context, id: ItemId, item: Item
+    ) -> ApiResult:
+        """Save an item (the original code's path)."""
+        return await put(registrationId, context, id, item)
+
+    @router.get(
+        "/storage/{registrationId}/{context}/{id}",
+        response_model=StorageItemResult,
+        responses=errors,
+    )
+    async def get_item(registrationId: RegistrationId, context: Context, id: ItemId) -> Response:
+        """Return an item."""
+        registration_id = await owner(registrationId)
+        item_id = _key(id, "id")
+        context_name = _key(context, "context")
+        body = await run_db(store.get, registration_id, context_name, item_id)
+        if body is None:
+            raise EnergyApiError(
+                404, f"Item '{item_id}' does not exist in context '{context_name}'."
+            )
+        # The stored text is the item's JSON already: no parse and re-dump per read.
+        return Response(
+            b'{"success":true,"message":"OK","item":' + body.encode("ascii") + b"}",
+            media_type="application/json",
+        )
+
+    @router.get("/storage/{registrationId}/{context}", response_model=StorageList, responses=errors)
+    async def list_items(
+        registrationId: RegistrationId,
+        context: Context,
+        page: Annotated[int | None, Query(ge=0, le=10**9, description="From 0")] = None,
+        page_size: Annotated[
+            int | None, Query(alias="page-size", ge=1, le=MAX_PAGE_SIZE, description="Default 10")
+        ] = None,
+        pageSize: Annotated[
+            int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="The same as page-size")
+        ] = None,
+    ) -> Response:
+        """One page of a context's items, ordered by id."""
+        registration_id = await owner(registrationId)
+        if page_size is not None and pageSize is not None and page_size != pageSize:
+            raise EnergyApiError(
+                400, "The parameter 'pageSize' has an invalid value: it differs from 'page-size'."
+            )
+        size = page_size or pageSize or 10
+        number = page or 0
+        rows, total = await run_db(
+            store.page, registration_id, _key(context, "context"), number, size
+        )
+        ids = json.dumps([item_id for item_id, _ in rows], ensure_ascii=True)
+        items = "[" + ",".join(body for _, body in rows) + "]"
+        head = (
+            f'{{"success":true,"message":"OK","ids":{ids},"items":{items},'
+            f'"totalPages":{math.ceil(total / size)},"totalItems":{total},"pageSize":{size}}}'
+        )
+        return Response(head.encode("ascii"), media_type="application/json")
+
+    @router.delete("/storage/{registrationId}", response_model=ApiResult, responses=errors)
+    async def delete_all(registrationId: RegistrationId) -> ApiResult:
+        """Delete every item of a registration."""
+        registration_id = await owner(registrationId)
+        await run_db(store.delete, registration_id)
+        return ApiResult(success=True, message="OK")
+
+    @router.delete(
+        "/storage/{registrationId}/{context}", response_model=ApiResult, responses=errors
+    )
+    async def delete_context(registrationId: RegistrationId, context: Context) -> ApiResult:
+        """Delete every item of a context."""
+        registration_id = await owner(registrationId)
+        await run_db(store.delete, registration_id, _key(context, "context"))
+        return ApiResult(success=True, message="OK")
+
+    @router.delete(
+        "/storage/{registrationId}/{context}/{id}", response_model=ApiResult, responses=errors
+    )
+    async def delete_item(
+        registrationId: RegistrationId, context: Context, id: ItemId
+    ) -> ApiResult:
+        """Delete one item."""
+        registration_id = await owner(registrationId)
+        item_id, context_name = _key(id, "id"), _key(context, "context")
+        if not await run_db(store.delete, registration_id, context_name, item_id):
+            raise EnergyApiError(
+                404, f"Item '{item_id}' does not exist in context '{context_name}'."
+            )
+        return ApiResult(success=True, message="OK")
+
+    return router
