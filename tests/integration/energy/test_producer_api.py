@@ -22,6 +22,9 @@ from tests.integration.fuzz.conftest import fuzz_settings
 from tests.integration.robot.machines import ServiceProcess, machine_env
 from tests.support.devnet import DevnetProcess, devnet_fixture
 
+# Generous: the machine the suite runs on may be busy.
+HTTP = httpx.Client(timeout=120)
+
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 
@@ -69,35 +72,35 @@ def test_seed_example_registration_and_deregistration(
         "root": root,
         "sideKey": side_key,
     }
-    reply = httpx.put(f"{producer.url}/registration/SOLAR9SOURCE9001", json=body)
+    reply = HTTP.put(f"{producer.url}/registration/SOLAR9SOURCE9001", json=body)
     assert reply.status_code == 200
     assert reply.json() == {"success": True, "message": "OK"}
-    sources = httpx.get(f"{producer.url}/sources").json()["sources"]
+    sources = HTTP.get(f"{producer.url}/sources").json()["sources"]
     mine = next(s for s in sources if s["registrationId"] == "SOLAR9SOURCE9001")
     assert mine["itemName"] == "My Solar Source" and mine["following"]
     assert mine["root"] == root
 
     # Registering again with the same key is an update (same answer).
-    again = httpx.put(f"{producer.url}/registration/SOLAR9SOURCE9001", json=body)
+    again = HTTP.put(f"{producer.url}/registration/SOLAR9SOURCE9001", json=body)
     assert again.json() == {"success": True, "message": "OK"}
 
     # Another's key cannot overwrite or delete it.
     forged = {**body, "sideKey": "B" * 81}
-    refused = httpx.put(f"{producer.url}/registration/SOLAR9SOURCE9001", json=forged)
+    refused = HTTP.put(f"{producer.url}/registration/SOLAR9SOURCE9001", json=forged)
     assert refused.status_code == 403
     assert refused.json() == {
         "success": False,
         "message": "Registration 'SOLAR9SOURCE9001' sideKey failure.",
     }
-    wrong = httpx.delete(f"{producer.url}/registration/SOLAR9SOURCE9001/{'B' * 81}")
+    wrong = HTTP.delete(f"{producer.url}/registration/SOLAR9SOURCE9001/{'B' * 81}")
     assert wrong.status_code == 403 and wrong.json()["success"] is False
 
-    gone = httpx.delete(f"{producer.url}/registration/SOLAR9SOURCE9001/{side_key}")
+    gone = HTTP.delete(f"{producer.url}/registration/SOLAR9SOURCE9001/{side_key}")
     assert gone.status_code == 200
     assert gone.json() == {"success": True, "message": "OK"}
-    sources = httpx.get(f"{producer.url}/sources").json()["sources"]
+    sources = HTTP.get(f"{producer.url}/sources").json()["sources"]
     assert all(s["registrationId"] != "SOLAR9SOURCE9001" for s in sources)
-    missing = httpx.delete(f"{producer.url}/registration/SOLAR9SOURCE9001/{side_key}")
+    missing = HTTP.delete(f"{producer.url}/registration/SOLAR9SOURCE9001/{side_key}")
     assert missing.status_code == 404
     assert missing.json() == {
         "success": False,
@@ -106,12 +109,12 @@ def test_seed_example_registration_and_deregistration(
 
 
 def test_registration_without_a_channel_and_its_deregistration(producer: ServiceProcess) -> None:
-    reply = httpx.put(
+    reply = HTTP.put(
         f"{producer.url}/registration/biomass-0001",
         json={"itemName": "Biomass", "itemType": "biomass"},
     )
     assert reply.status_code == 200 and reply.json() == {"success": True, "message": "OK"}
-    gone = httpx.delete(f"{producer.url}/registration/biomass-0001")
+    gone = HTTP.delete(f"{producer.url}/registration/biomass-0001")
     assert gone.status_code == 200 and gone.json() == {"success": True, "message": "OK"}
 
 
@@ -120,18 +123,18 @@ def test_a_keyed_registration_needs_its_key_to_leave(
 ) -> None:
     root, side_key = channel_with_hello(book, "wind-1")
     body = {"itemName": "Wind", "itemType": "wind", "root": root, "sideKey": side_key}
-    assert httpx.put(f"{producer.url}/registration/WIND9SOURCE01", json=body).status_code == 200
-    refused = httpx.delete(f"{producer.url}/registration/WIND9SOURCE01")
+    assert HTTP.put(f"{producer.url}/registration/WIND9SOURCE01", json=body).status_code == 200
+    refused = HTTP.delete(f"{producer.url}/registration/WIND9SOURCE01")
     assert refused.status_code == 403
     assert "sideKey" in refused.json()["message"]
-    assert httpx.delete(f"{producer.url}/registration/WIND9SOURCE01/{side_key}").status_code == 200
+    assert HTTP.delete(f"{producer.url}/registration/WIND9SOURCE01/{side_key}").status_code == 200
 
 
 def test_a_channel_without_hello_is_refused_saying_why(
     producer: ServiceProcess, book: ChannelBook
 ) -> None:
     empty = book.ensure("never-said-hello")
-    reply = httpx.put(
+    reply = HTTP.put(
         f"{producer.url}/registration/NOHELLO9001",
         json={"itemName": "x", "itemType": "solar", "root": empty.root, "sideKey": empty.side_key},
     )
@@ -141,7 +144,7 @@ def test_a_channel_without_hello_is_refused_saying_why(
 
     wrong_first = book.ensure("output-first")
     book.publish("output-first", Output(1000, 2000, 1.0))
-    reply = httpx.put(
+    reply = HTTP.put(
         f"{producer.url}/registration/NOHELLO9002",
         json={
             "itemName": "x",
@@ -151,7 +154,7 @@ def test_a_channel_without_hello_is_refused_saying_why(
         },
     )
     assert reply.status_code == 400 and "hello" in reply.json()["message"]
-    sources = httpx.get(f"{producer.url}/sources").json()["sources"]
+    sources = HTTP.get(f"{producer.url}/sources").json()["sources"]
     assert all(not s["registrationId"].startswith("NOHELLO") for s in sources)
 
 
@@ -180,39 +183,39 @@ def test_a_channel_without_hello_is_refused_saying_why(
 def test_bad_registrations_get_a_4xx_naming_the_problem(
     producer: ServiceProcess, path: str, body: Any, status: int, needle: str
 ) -> None:
-    reply = httpx.put(producer.url + path, json=body)
+    reply = HTTP.put(producer.url + path, json=body)
     assert reply.status_code == status, reply.text
     answer = reply.json()
     assert answer["success"] is False
     assert needle in answer["message"], answer
-    assert httpx.get(producer.url + "/health").status_code == 200
+    assert HTTP.get(producer.url + "/health").status_code == 200
 
 
 def test_errors_outside_the_routes_keep_the_seed_body(producer: ServiceProcess) -> None:
-    unknown = httpx.get(producer.url + "/no/such/route")
+    unknown = HTTP.get(producer.url + "/no/such/route")
     assert unknown.status_code == 404 and unknown.json()["success"] is False
-    not_json = httpx.put(
+    not_json = HTTP.put(
         producer.url + "/registration/LONGENOUGH1",
         content=b"{not json",
         headers={"content-type": "application/json"},
     )
     assert not_json.status_code == 422 and not_json.json()["success"] is False
-    big = httpx.put(
+    big = HTTP.put(
         producer.url + "/registration/LONGENOUGH1",
         json={"itemName": "x" * 10_000, "itemType": "solar"},
     )
     assert big.status_code == 413 and big.json()["success"] is False
-    bad_key = httpx.delete(producer.url + "/registration/LONGENOUGH1/not-trytes")
+    bad_key = HTTP.delete(producer.url + "/registration/LONGENOUGH1/not-trytes")
     assert bad_key.status_code == 400 and "sideKey" in bad_key.json()["message"]
 
 
 def test_index_and_health(producer: ServiceProcess) -> None:
-    index = httpx.get(producer.url + "/").json()
+    index = HTTP.get(producer.url + "/").json()
     assert index["name"] == "producer" and index["status"] == "running"
     assert "balance" in index
-    health = httpx.get(producer.url + "/health")
+    health = HTTP.get(producer.url + "/health")
     assert health.status_code == 200 and health.json()["down"] == {}
-    channel = httpx.get(producer.url + "/channel").json()
+    channel = HTTP.get(producer.url + "/channel").json()
     assert len(channel["root"]) == 81 and "sideKey" not in channel
 
 
@@ -240,4 +243,4 @@ def test_schemathesis_finds_no_server_error(producer: ServiceProcess) -> None:
 
     positive()
     negative()
-    assert httpx.get(producer.url + "/health").status_code == 200
+    assert HTTP.get(producer.url + "/health").status_code == 200
