@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from services.dashboard.energy import install_energy_view
 from services.dashboard.settings import DashboardSettings
 
 __all__ = ["create_app"]
@@ -88,5 +89,6 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         result: dict[str, Any] = reply.json()
         return result
 
+    install_energy_view(app)  # the seed-001 energy view at /ui/energy/
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
     return app
