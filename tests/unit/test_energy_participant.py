@@ -175,7 +175,9 @@ class FakeWallet:
 
 
 def consumer(tmp_path: Path, tangle: Tangle, wallet: FakeWallet) -> Consumer:
-    settings = ConsumerSettings(seed=SEED, data_dir=tmp_path, slice_seconds=10)  # type: ignore[arg-type]
+    settings = ConsumerSettings.model_validate(
+        {"seed": SEED, "data_dir": tmp_path, "slice_seconds": 10}
+    )
     c = Consumer(settings)
     c.node = PayNode(tangle)  # type: ignore[assignment]
     c.wallet = wallet

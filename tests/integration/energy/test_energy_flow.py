@@ -11,6 +11,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,13 +29,13 @@ from tests.support.devnet import DevnetProcess, devnet_fixture
 # Generous: the machine the suite runs on may be busy.
 HTTP = httpx.Client(timeout=120)
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
-SLICE = 3
+SLICE = 4
 T = TypeVar("T")
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 240) -> T:
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 600) -> T:
     """Poll ``probe`` until it returns something truthy; fail naming ``what``."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -50,18 +51,25 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 240) -> 
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
-def start(module: str, env: dict[str, str], data: Path, stack: contextlib.ExitStack) -> Any:
-    process = ServiceProcess(module, env, data)
-    stack.callback(process.stop)
-    return process.start(timeout=300)
+def start_all(
+    specs: list[tuple[str, dict[str, str], Path]], stack: contextlib.ExitStack
+) -> list[ServiceProcess]:
+    """Start the services at once (each retries what it needs from the others)."""
+    processes = [ServiceProcess(module, env, data) for module, env, data in specs]
+    for process in processes:
+        stack.callback(process.stop)
+    with ThreadPoolExecutor(len(processes)) as pool:
+        list(pool.map(lambda process: process.start(timeout=600), processes))
+    return processes
 
 
 @pytest.fixture
 def economy(tmp_path: Path) -> Iterator[dict[str, Any]]:
     token = secrets.token_hex(16)
     with contextlib.ExitStack() as stack:
+        # MWM 1: proof of work costs nothing, so a busy machine still keeps up with the slices.
         devnet: DevnetProcess = stack.enter_context(
-            devnet_fixture(tmp_path / "devnet", milestone_interval=0.5)
+            devnet_fixture(tmp_path / "devnet", milestone_interval=0.5, mwm=1)
         )
         common = {"slice_seconds": SLICE, "min_weight_magnitude": devnet.mwm}
         grid_env = machine_env(
@@ -75,36 +83,39 @@ def economy(tmp_path: Path) -> Iterator[dict[str, Any]]:
             grid_fee_percent=20,
             **common,
         )
-        grid = start("grid", grid_env, tmp_path / "grid", stack)
+        grid_url = f"http://127.0.0.1:{grid_env['PORT']}"
         producer_env = machine_env(
             devnet,
             "producer",
             tmp_path / "producer",
-            grid_url=grid.url,
+            grid_url=grid_url,
             producer_price=1000,
             poll_seconds=0.5,
             **common,
         )
-        producer = start("producer", producer_env, tmp_path / "producer", stack)
-        sources = {}
+        producer_url = f"http://127.0.0.1:{producer_env['PORT']}"
+        specs = [
+            ("grid", grid_env, tmp_path / "grid"),
+            ("producer", producer_env, tmp_path / "producer"),
+        ]
         for kind in ("wind", "solar"):
             env = machine_env(
                 devnet,
                 kind,
                 tmp_path / kind,
-                producer_url=producer.url,
+                producer_url=producer_url,
                 machine_token=token,
                 time_scale=360,
                 sim_start_hour=10,
                 sim_seed=7,
                 **common,
             )
-            sources[kind] = start(kind, env, tmp_path / kind, stack)
+            specs.append((kind, env, tmp_path / kind))
         consumer_env = machine_env(
             devnet,
             "consumer",
             tmp_path / "consumer",
-            grid_url=grid.url,
+            grid_url=grid_url,
             faucet_url=devnet.api_url,
             faucet_amount=1_000_000,
             faucet_interval=5,
@@ -115,13 +126,14 @@ def economy(tmp_path: Path) -> Iterator[dict[str, Any]]:
             poll_seconds=0.5,
             **common,
         )
-        consumer = start("consumer", consumer_env, tmp_path / "consumer", stack)
+        specs.append(("consumer", consumer_env, tmp_path / "consumer"))
+        grid, producer, wind, solar, consumer = start_all(specs, stack)
         yield {
             "devnet": devnet,
             "grid": grid,
             "producer": producer,
             "consumer": consumer,
-            "sources": sources,
+            "sources": {"wind": wind, "solar": solar},
             "token": token,
             "tmp": tmp_path,
         }
@@ -188,7 +200,7 @@ def test_energy_flow_end_to_end(economy: dict[str, Any]) -> None:
         done = [r for r in payments["requests"] if r["state"] in ("sent", "confirmed")]
         return payments if done else None
 
-    payments = wait_for("the consumer's first payment", paid, timeout=300)
+    payments = wait_for("the consumer's first payment", paid, timeout=600)
     assert payments["paid"] > 0
 
     # -- the return channel, read with shared.mam: hello, then payment requests ---------------
@@ -216,7 +228,7 @@ def test_energy_flow_end_to_end(economy: dict[str, Any]) -> None:
     wait_for(
         "a producer payout",
         lambda: (HTTP.get(producer.url + "/").json().get("balance") or 0) > 0,
-        timeout=300,
+        timeout=600,
     )
     assert HTTP.get(consumer.url + "/").json()["balance"] is not None
 
