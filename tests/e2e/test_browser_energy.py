@@ -7,14 +7,14 @@ The screenshot lands in test-artifacts/energy-view.png.
 from __future__ import annotations
 
 import contextlib
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.robot.machines import ServiceProcess, machine_env
+from tests.integration.energy.parties import start_all
+from tests.integration.robot.machines import machine_env
 from tests.support.devnet import devnet_fixture, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(900)]
@@ -38,51 +38,51 @@ if not CHROMIUM.exists():
 @pytest.fixture
 def grid_economy(tmp_path: Path) -> Iterator[str]:
     """devnet + grid + producer + wind + consumer + dashboard; yields the dashboard URL."""
-    token = secrets.token_hex(16)
     with contextlib.ExitStack() as stack:
-        devnet = stack.enter_context(devnet_fixture(tmp_path / "devnet", milestone_interval=0.5))
+        devnet = stack.enter_context(
+            devnet_fixture(tmp_path / "devnet", milestone_interval=0.5, mwm=1)
+        )
         common: dict[str, Any] = {"slice_seconds": SLICE, "min_weight_magnitude": devnet.mwm}
 
-        def start(module: str, name: str, **extra: Any) -> ServiceProcess:
-            data = tmp_path / name
-            process = ServiceProcess(module, machine_env(devnet, name, data, **extra), data)
-            stack.callback(process.stop)
-            return process.start(timeout=300)
+        def env(name: str, **extra: Any) -> dict[str, str]:
+            return machine_env(devnet, name, tmp_path / name, **{**common, **extra})
 
-        grid = start("grid", "grid", settle_delay_seconds=1, poll_seconds=0.5, **common)
-        producer = start("producer", "producer", grid_url=grid.url, poll_seconds=0.5, **common)
-        start(
-            "wind",
-            "wind",
-            producer_url=producer.url,
-            machine_token=token,
-            time_scale=360,
-            **common,
-        )
-        consumer = start(
+        def url(of: dict[str, str]) -> str:
+            return f"http://127.0.0.1:{of['PORT']}"
+
+        grid = env("grid", settle_delay_seconds=1, poll_seconds=0.5)
+        producer = env("producer", grid_url=url(grid), poll_seconds=0.5)
+        wind = env("wind", producer_url=url(producer), time_scale=360)
+        consumer = env(
             "consumer",
-            "consumer",
-            grid_url=grid.url,
+            grid_url=url(grid),
             faucet_url=devnet.api_url,
             faucet_amount=100_000,
             time_scale=360,
             poll_seconds=0.5,
-            **common,
         )
-        dashboard_env = {
+        dashboard = {
             "PORT": str(free_port()),
             "HOST": "127.0.0.1",
             "FAUCET_URL": devnet.api_url,
             "MACHINES": "[]",
-            "ENERGY_GRID_URL": grid.url,
-            "ENERGY_PRODUCER_URLS": producer.url,
-            "ENERGY_CONSUMER_URLS": consumer.url,
+            "ENERGY_GRID_URL": url(grid),
+            "ENERGY_PRODUCER_URLS": url(producer),
+            "ENERGY_CONSUMER_URLS": url(consumer),
             "ENERGY_REFRESH_SECONDS": "1",
         }
-        dashboard = ServiceProcess("dashboard", dashboard_env, tmp_path / "dashboard")
-        stack.callback(dashboard.stop)
-        dashboard.start(timeout=300)
-        yield dashboard.url
+        specs = [
+            (module, spec, tmp_path / module)
+            for module, spec in (
+                ("grid", grid),
+                ("producer", producer),
+                ("wind", wind),
+                ("consumer", consumer),
+                ("dashboard", dashboard),
+            )
+        ]
+        start_all(specs, stack)
+        yield url(dashboard)
 
 
 def test_energy_view_draws_live_charts(grid_economy: str) -> None:

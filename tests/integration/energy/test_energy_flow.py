@@ -11,7 +11,6 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +22,8 @@ from shared.energy.channels import ChannelBook
 from shared.energy.messages import Goodbye, Hello, Output, PaymentRequest, decode_trytes
 from shared.energy.models import EnergyBase
 from shared.mam.tangle import ChannelReader, NodeApi
-from tests.integration.robot.machines import ServiceProcess, machine_env
+from tests.integration.energy.parties import start_all
+from tests.integration.robot.machines import machine_env
 from tests.support.devnet import DevnetProcess, devnet_fixture
 
 # Generous: the machine the suite runs on may be busy.
@@ -49,18 +49,6 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 600) -> 
                 return last
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
-
-
-def start_all(
-    specs: list[tuple[str, dict[str, str], Path]], stack: contextlib.ExitStack
-) -> list[ServiceProcess]:
-    """Start the services at once (each retries what it needs from the others)."""
-    processes = [ServiceProcess(module, env, data) for module, env, data in specs]
-    for process in processes:
-        stack.callback(process.stop)
-    with ThreadPoolExecutor(len(processes)) as pool:
-        list(pool.map(lambda process: process.start(timeout=600), processes))
-    return processes
 
 
 @pytest.fixture
