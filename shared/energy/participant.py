@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -111,6 +112,10 @@ class Participant:
         if bind is not None:
             EnergyBase.metadata.create_all(bind)
         self.registered = asyncio.Event()
+        # One writer of the channel at a time: SQLite ignores FOR UPDATE, and two
+        # transactions that read the same Merkle position would sign two messages with
+        # one leaf (readers would see only one of them).
+        self._write = threading.Lock()
 
     # -- blocking ----------------------------------------------------------
 
@@ -120,7 +125,7 @@ class Participant:
         NodeApiError (the node is down) propagates; call again later, nothing is lost.
         """
         self.book.ensure(OWN_CHANNEL)
-        with self.sessions.begin() as session:
+        with self._write, self.sessions.begin() as session:
             record = session.get(ParticipantRecord, OWN_CHANNEL, with_for_update=True)
             if record is None:
                 record = ParticipantRecord(
@@ -199,7 +204,7 @@ class Participant:
         ``build`` may record what it aggregated in the same session; None publishes
         nothing but still moves on. Already-published slices are ignored.
         """
-        with self.sessions.begin() as session:
+        with self._write, self.sessions.begin() as session:
             record = session.get(ParticipantRecord, OWN_CHANNEL, with_for_update=True)
             if record is None or record.retired:
                 return None
@@ -226,7 +231,7 @@ class Participant:
 
     def _retire_locally(self) -> bool:
         """Queue goodbye once; False if it already was."""
-        with self.sessions.begin() as session:
+        with self._write, self.sessions.begin() as session:
             record = session.get(ParticipantRecord, OWN_CHANNEL, with_for_update=True)
             if record is None or record.retired:
                 return False

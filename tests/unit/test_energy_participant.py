@@ -114,6 +114,35 @@ async def test_goodbye_is_for_good(tmp_path: Path) -> None:
     assert p.state().retired
 
 
+def test_concurrent_writers_never_share_a_leaf(tmp_path: Path) -> None:
+    """The slice loop and a goodbye from the API write at once: one leaf per message."""
+    import threading
+
+    node, clock = FakeNode(), [0]
+    p = participant(tmp_path, node, clock)
+    p.setup()
+    p.due_slices()
+    periods = [Slice(i * 10_000, (i + 1) * 10_000) for i in range(12)]
+
+    def publish(chunk: list[Slice]) -> None:
+        for period in chunk:
+            p.publish_slice(period, lambda _s, per: Output(per.start, per.end, 1.0))
+
+    threads = [threading.Thread(target=publish, args=(periods[i::3],)) for i in range(3)]
+    threads.append(threading.Thread(target=p._retire_locally))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    decoded = messages(p)  # asserts each message sits at the root its predecessor names
+    assert isinstance(decoded[0], Hello) and isinstance(decoded[-1], Goodbye)
+    from shared.energy.channels import OutboxMessage
+
+    with p.sessions() as session:
+        roots = [row.root for row in session.query(OutboxMessage)]
+    assert len(roots) == len(set(roots))
+
+
 # -- the consumer's payments ------------------------------------------------------------
 
 
