@@ -21,6 +21,7 @@ from shared.db import make_engine, make_sessionmaker, sqlite_url
 from shared.energy.channels import ChannelBook
 from shared.energy.messages import Goodbye, Hello, Output, PaymentRequest, decode_trytes
 from shared.energy.models import EnergyBase
+from shared.iota.transaction import parse_many
 from shared.mam.tangle import ChannelReader, NodeApi
 from tests.integration.energy.parties import start_all
 from tests.integration.robot.machines import machine_env
@@ -212,6 +213,29 @@ def test_energy_flow_end_to_end(economy: dict[str, Any]) -> None:
     ]
     assert len(paid_addresses) == len(set(paid_addresses))
 
+    # -- a consumer killed (SIGKILL) and restarted goes on, paying nothing twice --------------
+    consumer.kill()
+    consumer.start(timeout=600)
+    seen = len(recorded)
+    wait_for(
+        "a payment after the restart",
+        lambda: any(
+            r["state"] in ("sent", "confirmed")
+            for r in HTTP.get(consumer.url + "/payments?limit=500").json()["requests"][seen:]
+        ),
+        timeout=600,
+    )
+    recorded = HTTP.get(consumer.url + "/payments?limit=500").json()["requests"]
+    with NodeApi(devnet.api_url) as node:
+        for row in recorded:
+            transfers = value_transfers_to(node, row["paymentIdOrAddress"])
+            if row["state"] in ("sent", "confirmed"):
+                assert len(transfers) == 1, (row, transfers)
+            elif row["state"] in ("superseded", "nothing", "unpayable"):
+                assert not transfers, (row, transfers)
+            else:  # new or sending: may be on its way right now, never twice
+                assert len(transfers) <= 1, (row, transfers)
+
     # -- the producer is paid: its confirmed balance grows ------------------------------------
     wait_for(
         "a producer payout",
@@ -254,8 +278,20 @@ def test_energy_flow_end_to_end(economy: dict[str, Any]) -> None:
     before = HTTP.get(wind.url + "/source").json()["slicesPublished"]
     solar_before = HTTP.get(solar.url + "/source").json()["slicesPublished"]
     time.sleep(2 * SLICE + 1)
+    wait_for(
+        "solar to go on publishing",
+        lambda: HTTP.get(solar.url + "/source").json()["slicesPublished"] > solar_before,
+    )
     assert HTTP.get(wind.url + "/source").json()["slicesPublished"] == before
-    assert HTTP.get(solar.url + "/source").json()["slicesPublished"] > solar_before
+
+
+def value_transfers_to(node: NodeApi, address: str) -> set[str]:
+    """Bundles that move value to ``address`` (on the tangle, whoever recorded what)."""
+    hashes = node.find_transactions([address[:81]])
+    if not hashes:
+        return set()
+    transactions = parse_many(node.get_trytes(hashes)).transactions
+    return {tx.bundle for tx in transactions if tx.address == address[:81] and tx.value > 0}
 
 
 def _side_key(data_dir: Path) -> str:
