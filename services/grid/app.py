@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.grid.engine import GridEngine
 from services.grid.ledger import Ledger, return_channel_name
 from services.grid.settings import MAX_ITEM_BYTES, GridSettings
-from services.grid.storage import RawPathMiddleware, StorageStore, storage_router
+from services.grid.storage import BatchedWriter, RawPathMiddleware, StorageStore, storage_router
 from shared.db import make_engine, make_sessionmaker, run_db
 from shared.energy.channels import ChannelBook
 from shared.energy.follower import ChannelFollower, HelloMissing
@@ -154,6 +154,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     )
     grid = GridEngine(settings, ledger, follower, book, wallet, node)
     storage = StorageStore(sessions, settings.storage_max_items)
+    writer = BatchedWriter(storage)
     registrations = RegistrationStore(sessions)
     # One grid process per database: the set of registration ids is kept in memory so
     # that a storage call does not ask the database whether its owner exists.
@@ -164,7 +165,8 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if background:
-            await asyncio.to_thread(wallet.warm_up)
+            # compiled kernels load meanwhile: the first payout would otherwise wait for them
+            warm = asyncio.create_task(asyncio.to_thread(wallet.warm_up))
             supervisor.start("reader", grid.run_reader)
             supervisor.start("settler", grid.run_settler)
             supervisor.start("payment-feed", grid.run_payment_feed)
@@ -182,7 +184,10 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
         try:
             yield
         finally:
+            if background:
+                await asyncio.gather(warm, return_exceptions=True)
             await supervisor.stop()
+            await writer.close()
             node.close()
             engine.dispose()
             log.info("event=grid_stop")
@@ -207,7 +212,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
         return registration_id in registered
 
     app.include_router(registration_router(registrations, rules))
-    app.include_router(storage_router(storage, is_registered))
+    app.include_router(storage_router(storage, is_registered, writer))
 
     @app.get("/", response_model=GridStatus, tags=["service"])
     async def root() -> GridStatus:

@@ -118,8 +118,9 @@ class GridEngine:
         """Read channels, settle every due slice and attach its requests; requests made."""
         due = await run_db(self.due_slices, now_ms() if now is None else now)
         made = 0
-        for slot in due:
+        if due:
             await self.read_once()
+        for slot in due:
             consumers = await run_db(self.ledger.consumers_to_bill, slot)
             addresses = await asyncio.to_thread(self._new_addresses, consumers)
             settled = await run_db(self.ledger.settle, slot, addresses, self.book)

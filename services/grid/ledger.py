@@ -315,13 +315,16 @@ class Ledger:
 
     # -- payments ------------------------------------------------------------
 
-    def request_addresses(self) -> dict[str, str]:
-        """Every payment-request address -> its consumer."""
+    def request_addresses(self, limit: int = 10_000) -> dict[str, str]:
+        """The newest ``limit`` payment-request addresses -> their consumers (what the
+        payment watchers look for; a consumer pays its latest request's address)."""
         with self.sessions() as session:
             return {
                 address: consumer
                 for address, consumer in session.execute(
                     select(PaymentRequestRecord.address, PaymentRequestRecord.consumer_id)
+                    .order_by(PaymentRequestRecord.id.desc())
+                    .limit(limit)
                 )
             }
 

@@ -8,7 +8,8 @@ live in the database. Publishing is two steps:
 
 1. one transaction advances the writer state and records the signed, masked message in
    the outbox (so a Merkle leaf is never used twice and a prepared message is never lost);
-2. the message is attached; the outbox row is marked attached.
+2. the message is attached (a zero-value bundle built by shared.iota.wallet_bundle, the
+   same bundle PyOTA builds but some 100 times faster); the outbox row is marked attached.
 
 After a crash, :meth:`ChannelBook.flush` attaches whatever step 1 recorded and step 2
 did not finish, in order, so the channel's next_root chain never has a hole that would
@@ -25,6 +26,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, select
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from shared.energy.messages import EnergyMessage, encode_trytes
 from shared.energy.models import EnergyBase, utcnow
 from shared.iota.trinary import TRYTE_ALPHABET
+from shared.iota.wallet_bundle import build_transfer
 from shared.mam.channel import (
     ChannelState,
     MamMessage,
@@ -40,7 +43,7 @@ from shared.mam.channel import (
     create_channel,
     create_message,
 )
-from shared.mam.tangle import ChannelWriter, NodeApi
+from shared.mam.tangle import NodeApi
 
 __all__ = ["ChannelBook", "OutboxMessage", "OwnedChannel", "random_trytes"]
 
@@ -107,9 +110,11 @@ class ChannelBook:
     ) -> None:
         self.node = node
         self.sessions = sessions
-        self._writer = ChannelWriter(
-            node, create_channel("9" * 81, 2, "restricted", "9" * 81), depth=depth, mwm=mwm, tag=tag
-        )
+        if len(tag) > 27 or not all(c in TRYTE_ALPHABET for c in tag):
+            raise ValueError("the tag must be at most 27 trytes (9A-Z)")
+        self.depth = depth
+        self.mwm = mwm
+        self.tag = tag
         self._lock = threading.Lock()
 
     def get(self, name: str) -> OwnedChannel | None:
@@ -175,7 +180,20 @@ class ChannelBook:
             if queued is None or queued.attached:
                 return
             message = MamMessage(queued.payload, queued.root, queued.address, queued.next_root)
-        self._writer.attach(message)
+        trytes = build_transfer(
+            to=message.address,
+            value=0,
+            tag=self.tag,
+            message=message.payload,
+            inputs=[],
+            seed="9" * 81,  # no input signs: a zero-value bundle
+            security=2,
+            remainder=None,
+            timestamp=int(time.time()),
+        )
+        # head first, as attachToTangle takes them (and as PyOTA sent them)
+        self.node.send_trytes(list(reversed(trytes)), self.depth, self.mwm)
+        log.info("event=mam_attached address=%s root=%s", message.address, message.root)
         with self.sessions.begin() as session:
             queued = session.get(OutboxMessage, queued_id)
             if queued is not None:

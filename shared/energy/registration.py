@@ -214,7 +214,9 @@ def registration_router(
             (400, "A parameter is invalid"),
             (403, "The sideKey does not match the registration"),
             (404, "The registration does not exist"),
-            (422, "The body is not a valid registration"),
+            (409, "No message at the root yet: publish hello first (worth retrying)"),
+            (422, "The body is not a valid registration, or the channel does not start with hello"),
+            (503, "The IOTA node could not be asked for the channel"),
         )
     }
 

@@ -1,0 +1,211 @@
+"""The grid's books on a real SQLite database: billing, owed semantics, late usage,
+payments, the cut, largest-remainder payouts and waiting money (no node needed: the
+return channel's messages are only queued here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from services.grid.db import Payout
+from services.grid.ledger import Ledger, return_channel_name
+from shared.db import make_engine, make_sessionmaker, sqlite_url
+from shared.energy.channels import ChannelBook, OutboxMessage
+from shared.energy.messages import (
+    EnergyMessage,
+    Hello,
+    PaymentRequest,
+    ProducerOutput,
+    Usage,
+    decode_trytes,
+)
+from shared.energy.models import EnergyBase, Registration
+from shared.energy.slices import Slice
+from shared.mam.channel import parse_message
+from shared.mam.tangle import NodeApi
+
+SLICE = 10  # seconds
+S1, S2, S3 = Slice(0, 10_000), Slice(10_000, 20_000), Slice(20_000, 30_000)
+ADDRESS = "P" * 81
+
+
+class Books:
+    def __init__(self, path: Path, fee: int = 20) -> None:
+        engine = make_engine(sqlite_url(path, "grid"))
+        EnergyBase.metadata.create_all(engine)
+        self.sessions = make_sessionmaker(engine)
+        self.ledger = Ledger(
+            self.sessions,
+            slice_seconds=SLICE,
+            fee_percent=fee,
+            pricing="weighted",
+            default_price=10,
+        )
+        self.node = NodeApi("http://127.0.0.1:9")
+        self.book = ChannelBook(self.node, self.sessions)
+        self.addresses = 0
+
+    def register(self, registration_id: str, kind: str) -> None:
+        with self.sessions.begin() as session:
+            session.add(
+                Registration(registration_id=registration_id, item_name="x", item_type=kind)
+            )
+        if kind == "consumer":
+            self.book.ensure(return_channel_name(registration_id))
+            with self.sessions.begin() as session:
+                self.book.prepare(session, return_channel_name(registration_id), Hello())
+
+    def read(self, registration_id: str, message: EnergyMessage) -> None:
+        with self.sessions.begin() as session:
+            self.ledger.handle_message(session, registration_id, message)
+
+    def settle(self, slot: Slice) -> int:
+        consumers = self.ledger.consumers_to_bill(slot)
+        addresses = {}
+        for consumer in consumers:
+            self.addresses += 1  # a fresh "grid address" per request
+            addresses[consumer] = chr(64 + self.addresses % 26 + 1) * 81
+        return self.ledger.settle(slot, addresses, self.book).requests
+
+    def requests(self, consumer: str) -> list[PaymentRequest]:
+        """The payment requests queued on the consumer's return channel, decoded."""
+        channel = self.book.get(return_channel_name(consumer))
+        assert channel is not None
+        with self.sessions() as session:
+            rows = list(
+                session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.channel == channel.name)
+                    .order_by(OutboxMessage.id)
+                )
+            )
+        out = []
+        for row in rows:
+            parsed = parse_message(row.payload, row.root, channel.side_key)
+            message = decode_trytes(parsed.message)
+            if isinstance(message, PaymentRequest):
+                out.append(message)
+        return out
+
+    def pay(self, consumer: str, value: int, bundle: str = "B" * 81) -> int:
+        request = self.requests(consumer)[-1]
+        assert self.ledger.record_payment(bundle, request.payment_id_or_address, "T" * 81, value)
+        return max(pid for pid, _ in self.ledger.pending_payments())
+
+    def payouts(self) -> dict[str, int]:
+        with self.sessions() as session:
+            out: dict[str, int] = {}
+            for row in session.scalars(select(Payout)):
+                out[row.producer_id] = out.get(row.producer_id, 0) + row.amount
+            return out
+
+    def balanced(self) -> dict[str, int]:
+        totals = self.ledger.accounts()["totals"]
+        assert totals["received"] == totals["cut"] + totals["paidOut"] + totals["waiting"]
+        return totals
+
+
+@pytest.fixture
+def books(tmp_path: Path) -> Iterator[Books]:
+    state = Books(tmp_path)
+    yield state
+    state.node.close()
+
+
+def output(slot: Slice, kwh: float, price: float) -> ProducerOutput:
+    return ProducerOutput(slot.start, slot.end, kwh, price, ADDRESS)
+
+
+def test_bill_pay_cut_and_share(books: Books) -> None:
+    books.register("WIND0001", "producer")
+    books.register("SOLAR001", "producer")
+    books.register("JAKE0001", "consumer")
+    books.read("WIND0001", output(S1, 3.0, 100))
+    books.read("SOLAR001", output(S1, 1.0, 200))
+    books.read("JAKE0001", Usage(S1.start, S1.end, 0.4))
+    # a re-sent slice replaces the first message: never counted twice
+    books.read("JAKE0001", Usage(S1.start, S1.end, 0.4))
+    assert books.settle(S1) == 1
+    (request,) = books.requests("JAKE0001")
+    assert request.owed == 50 and request.usage == pytest.approx(0.4)  # 0.4 x 125
+    assert books.ledger.slice_prices()[0]["price"] == pytest.approx(125)
+
+    # a slice without new usage: no request
+    assert books.settle(S2) == 0
+
+    # another slice of usage: owed is the running unpaid total
+    books.read("JAKE0001", Usage(S3.start, S3.end, 0.2))
+    books.read("WIND0001", output(S3, 1.0, 100))
+    assert books.settle(S3) == 1
+    assert books.requests("JAKE0001")[-1].owed == 70  # 50 + 0.2 x 100
+    assert books.requests("JAKE0001")[-1].usage == pytest.approx(0.2)
+
+    # a payment seen (pending) is excluded from owed at once; confirmed pays producers
+    payment = books.pay("JAKE0001", 50)
+    consumer = books.ledger.accounts()["consumers"]["JAKE0001"]
+    assert consumer == {"requested": 70, "paid": 0, "pending": 50, "owed": 20}
+    books.ledger.confirm_payment(payment)
+    books.ledger.confirm_payment(payment)  # twice: once
+    consumer = books.ledger.accounts()["consumers"]["JAKE0001"]
+    assert consumer == {"requested": 70, "paid": 50, "pending": 0, "owed": 20}
+    # 50 paid the first request (slice S1: wind 3 kWh, solar 1): cut 10, 40 shared 30/10
+    assert books.payouts() == {"WIND0001": 30, "SOLAR001": 10}
+    assert books.balanced() == {"received": 50, "cut": 10, "paidOut": 0, "waiting": 40}
+    # the same transfer seen again (ZMQ and the scan) is one payment
+    request = books.requests("JAKE0001")[-1]
+    assert not books.ledger.record_payment("B" * 81, request.payment_id_or_address, "T" * 81, 50)
+
+
+def test_late_usage_is_billed_with_the_next_slice_at_its_own_price(books: Books) -> None:
+    books.register("WIND0001", "producer")
+    books.register("JAKE0001", "consumer")
+    books.read("WIND0001", output(S1, 1.0, 50))
+    books.settle(S1)  # no usage yet
+    books.read("JAKE0001", Usage(S1.start, S1.end, 1.0))  # arrives after S1 was settled
+    books.read("WIND0001", output(S2, 1.0, 200))
+    assert books.settle(S2) == 1
+    (request,) = books.requests("JAKE0001")
+    assert request.usage == pytest.approx(1.0) and request.owed == 50  # S1's price, not S2's
+
+
+def test_money_waits_until_some_producer_has_output(books: Books) -> None:
+    books.register("WIND0001", "producer")
+    books.register("JAKE0001", "consumer")
+    books.read("JAKE0001", Usage(S1.start, S1.end, 1.0))
+    books.settle(S1)  # no producer price: GRID_DEFAULT_PRICE (10)
+    assert books.requests("JAKE0001")[0].owed == 10
+    books.ledger.confirm_payment(books.pay("JAKE0001", 10))
+    assert books.payouts() == {}
+    assert books.balanced() == {"received": 10, "cut": 2, "paidOut": 0, "waiting": 8}
+    assert books.ledger.assign_waiting() == 0  # still nobody to pay
+    books.read("WIND0001", output(S2, 2.0, 10))
+    assert books.ledger.assign_waiting() == 8
+    assert books.payouts() == {"WIND0001": 8}
+    assert books.balanced()["waiting"] == 8  # planned, not sent yet
+    (payout,) = books.ledger.open_payouts()
+    books.ledger.mark_payout(payout.id, status="sent", tail_hash="T" * 81)
+    assert books.balanced() == {"received": 10, "cut": 2, "paidOut": 8, "waiting": 0}
+
+
+def test_shares_from_recent_slices_when_the_paid_ones_had_no_output(books: Books) -> None:
+    books.register("WIND0001", "producer")
+    books.register("SOLAR001", "producer")
+    books.register("JAKE0001", "consumer")
+    books.read("WIND0001", output(S1, 1.0, 10))
+    books.read("SOLAR001", output(S1, 3.0, 10))
+    books.read("JAKE0001", Usage(S2.start, S2.end, 1.0))
+    books.settle(S2)
+    books.ledger.confirm_payment(books.pay("JAKE0001", 11))  # cut floor(2.2) = 2
+    assert books.payouts() == {"WIND0001": 2, "SOLAR001": 7}  # 9 by 1:3, largest remainder
+    assert books.balanced()["received"] == 11
+
+
+def test_messages_of_an_unsaved_registration_are_read_again(books: Books) -> None:
+    with pytest.raises(LookupError):
+        books.read("NOBODY01", Usage(S1.start, S1.end, 1.0))
+    books.register("WIND0001", "producer")
+    books.read("WIND0001", Usage(S1.start, S1.end, 1.0))  # not a producer's message: ignored
+    assert books.ledger.consumers_to_bill(S1) == []
