@@ -89,6 +89,6 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         result: dict[str, Any] = reply.json()
         return result
 
-    install_energy_view(app)  # the seed-001 energy view at /ui/energy/
+    install_energy_view(app)  # the seed-001 energy view at /ui/energy.html
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
     return app

@@ -1,6 +1,6 @@
 """The dashboard's energy view (seed 001): live charts of the grid's flow.
 
-The page (``/ui/energy/``) polls ``GET /api/energy``, which this module answers by asking
+The page (``/ui/energy.html``) polls ``GET /api/energy``, which this module answers by asking
 the grid, the producers and the consumers (server side, so the browser needs to reach
 only the dashboard, and the services need no CORS). Charts are drawn by plotly.js, served
 from the plotly wheel's own ``package_data/plotly.min.js``: nothing comes from a CDN.
@@ -157,7 +157,7 @@ def energy_router(settings: EnergyViewSettings) -> APIRouter:
 
     @router.get("/energy", include_in_schema=False)
     async def energy_page() -> RedirectResponse:
-        return RedirectResponse("/ui/energy/", status_code=307)
+        return RedirectResponse("/ui/energy.html", status_code=307)
 
     @router.get("/energy/plotly.min.js", include_in_schema=False)
     async def plotly_js() -> Response:

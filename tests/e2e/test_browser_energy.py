@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.integration.energy.parties import start_all
+from tests.integration.energy.parties import patient_devnet, start_all
 from tests.integration.robot.machines import machine_env
-from tests.support.devnet import devnet_fixture, free_port
+from tests.support.devnet import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -39,9 +39,7 @@ if not CHROMIUM.exists():
 def grid_economy(tmp_path: Path) -> Iterator[str]:
     """devnet + grid + producer + wind + consumer + dashboard; yields the dashboard URL."""
     with contextlib.ExitStack() as stack:
-        devnet = stack.enter_context(
-            devnet_fixture(tmp_path / "devnet", milestone_interval=0.5, mwm=1)
-        )
+        devnet = stack.enter_context(patient_devnet(tmp_path / "devnet"))
         common: dict[str, Any] = {"slice_seconds": SLICE, "min_weight_magnitude": devnet.mwm}
 
         def env(name: str, **extra: Any) -> dict[str, str]:
@@ -97,7 +95,7 @@ def test_energy_view_draws_live_charts(grid_economy: str) -> None:
             page.on("request", lambda request: requested.append(request.url))
             page.goto(grid_economy + "/ui/", wait_until="domcontentloaded")
             page.get_by_role("link", name="The energy grid").click()
-            expect(page).to_have_url(grid_economy + "/ui/energy/", timeout=30_000)
+            expect(page).to_have_url(grid_economy + "/ui/energy.html", timeout=30_000)
             expect(page.locator("#energy-status")).to_contain_text("live", timeout=120_000)
             # Each chart has drawn points: plotly renders one path per marker.
             for chart in ("sources", "producers", "consumers"):

@@ -32,7 +32,7 @@ def test_plotly_comes_from_the_wheel() -> None:
         assert reply.headers["content-type"].startswith("text/javascript")
         assert b"plotly" in reply.content[:2000].lower()
         redirect = client.get("/energy", follow_redirects=False)
-        assert redirect.status_code == 307 and redirect.headers["location"] == "/ui/energy/"
+        assert redirect.status_code == 307 and redirect.headers["location"] == "/ui/energy.html"
 
 
 def test_api_energy_reports_unreachable_services() -> None:

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.integration.robot.machines import ServiceProcess
+from tests.support.devnet import DevnetProcess
 
-__all__ = ["start_all"]
+__all__ = ["patient_devnet", "start_all"]
+
+
+@contextlib.contextmanager
+def patient_devnet(data_dir: Path) -> Iterator[DevnetProcess]:
+    """A devnet with fast milestones and MWM 1 (proof of work costs nothing, so a busy
+    machine keeps up with short slices), given minutes to start on a loaded machine."""
+    devnet = DevnetProcess(data_dir, milestone_interval=0.5, mwm=1)
+    devnet.start(timeout=300)
+    try:
+        yield devnet
+    finally:
+        devnet.stop()
 
 
 def start_all(

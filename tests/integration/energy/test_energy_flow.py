@@ -23,9 +23,9 @@ from shared.energy.messages import Goodbye, Hello, Output, PaymentRequest, decod
 from shared.energy.models import EnergyBase
 from shared.iota.transaction import parse_many
 from shared.mam.tangle import ChannelReader, NodeApi
-from tests.integration.energy.parties import start_all
+from tests.integration.energy.parties import patient_devnet, start_all
 from tests.integration.robot.machines import machine_env
-from tests.support.devnet import DevnetProcess, devnet_fixture
+from tests.support.devnet import DevnetProcess
 
 # Generous: the machine the suite runs on may be busy.
 HTTP = httpx.Client(timeout=120)
@@ -57,9 +57,7 @@ def economy(tmp_path: Path) -> Iterator[dict[str, Any]]:
     token = secrets.token_hex(16)
     with contextlib.ExitStack() as stack:
         # MWM 1: proof of work costs nothing, so a busy machine still keeps up with the slices.
-        devnet: DevnetProcess = stack.enter_context(
-            devnet_fixture(tmp_path / "devnet", milestone_interval=0.5, mwm=1)
-        )
+        devnet: DevnetProcess = stack.enter_context(patient_devnet(tmp_path / "devnet"))
         common = {"slice_seconds": SLICE, "min_weight_magnitude": devnet.mwm}
         grid_env = machine_env(
             devnet,
