@@ -1,1 +1,7 @@
-"""Test-wide configuration: markers that depend on what the machine has."""
+"""Test-wide configuration: fixtures every area may use.
+
+``postgres_url`` (tests/support/postgres.py) gives a test an empty PostgreSQL database of
+its own on a throwaway server started once per session.
+"""
+
+pytest_plugins = ["tests.support.postgres"]

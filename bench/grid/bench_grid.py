@@ -110,8 +110,8 @@ async def _worker(
 
 
 def load(
-    port: int, request: callable, seconds: float, connections: int
-) -> tuple[float, float, float, int]:  # type: ignore[valid-type]
+    port: int, request: Request, seconds: float, connections: int
+) -> tuple[float, float, float, int]:
     latencies: list[float] = []
     errors: list[int] = []
 
@@ -183,7 +183,7 @@ def bench_storage(seconds: float, connections: int) -> list[tuple[str, str, str,
 # -- settle ----------------------------------------------------------------------------
 
 
-def bench_settle(producers: int, consumers: int) -> list[tuple[str, str, str, str]]:
+def bench_settle(producers: int, consumers: int, mwm: int) -> list[tuple[str, str, str, str]]:
     from services.grid.app import create_app  # noqa: F401 - imports the kernels once
     from services.grid.engine import GridEngine
     from services.grid.ledger import Ledger
@@ -191,7 +191,7 @@ def bench_settle(producers: int, consumers: int) -> list[tuple[str, str, str, st
     from shared.db import make_engine, make_sessionmaker, sqlite_url
     from shared.energy.channels import ChannelBook
     from shared.energy.follower import ChannelFollower
-    from shared.energy.messages import Hello, ProducerOutput, Usage
+    from shared.energy.messages import EnergyMessage, Hello, ProducerOutput, Usage
     from shared.energy.models import EnergyBase
     from shared.energy.registration import RegistrationRequest, RegistrationStore
     from shared.energy.slices import now_ms, slice_at
@@ -199,20 +199,22 @@ def bench_settle(producers: int, consumers: int) -> list[tuple[str, str, str, st
     from shared.mam.tangle import NodeApi
 
     data = Path(tempfile.mkdtemp(prefix="bench-settle-"))
-    devnet = DevnetProcess(data / "devnet", milestone_interval=1.0)
+    devnet = DevnetProcess(data / "devnet", milestone_interval=1.0, mwm=mwm)
     devnet.start(timeout=240)
     try:
         node = NodeApi(devnet.api_url)
         party_engine = make_engine(sqlite_url(data, "parties"))
         EnergyBase.metadata.create_all(party_engine)
         parties = ChannelBook(node, make_sessionmaker(party_engine), mwm=devnet.mwm)
-        settings = GridSettings(
-            seed=random_seed(),  # type: ignore[arg-type]
-            data_dir=data / "grid",
-            iota_node_url=devnet.api_url,
-            iota_zmq_url=devnet.zmq_url,
-            slice_seconds=3600,
-            min_weight_magnitude=devnet.mwm,
+        settings = GridSettings.model_validate(
+            {
+                "seed": random_seed(),
+                "data_dir": data / "grid",
+                "iota_node_url": devnet.api_url,
+                "iota_zmq_url": devnet.zmq_url,
+                "slice_seconds": 3600,
+                "min_weight_magnitude": devnet.mwm,
+            }
         )
         engine = make_engine(settings.resolved_database_url())
         EnergyBase.metadata.create_all(engine)
@@ -234,6 +236,7 @@ def bench_settle(producers: int, consumers: int) -> list[tuple[str, str, str, st
         def set_up(name: str) -> None:
             parties.ensure(name)
             parties.publish(name, Hello())
+            message: EnergyMessage
             if name.startswith("PRODUCER"):
                 message = ProducerOutput(slot.start, slot.end, 2.0, 100 + len(name), "A" * 81)
             else:
@@ -274,7 +277,7 @@ def bench_settle(producers: int, consumers: int) -> list[tuple[str, str, str, st
         devnet.kill()
     return [
         (
-            f"settle {consumers} consumers / {producers} producers",
+            f"settle {consumers} consumers / {producers} producers, MWM {mwm}",
             f"{total:.2f} s (read {read:.2f} s; price, bill, publish {made} requests {bill:.2f} s)",
             "< 5 s",
             "yes" if total < 5 and made == consumers else "NO",
@@ -288,11 +291,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--producers", type=int, default=20)
     parser.add_argument("--consumers", type=int, default=100)
+    parser.add_argument("--mwm", type=int, default=9, help="the devnet's minimum weight")
     parser.add_argument("--skip-settle", action="store_true")
+    parser.add_argument("--skip-storage", action="store_true")
     args = parser.parse_args()
-    rows = bench_storage(args.seconds, args.connections)
+    rows = [] if args.skip_storage else bench_storage(args.seconds, args.connections)
     if not args.skip_settle:
-        rows += bench_settle(args.producers, args.consumers)
+        rows += bench_settle(args.producers, args.consumers, args.mwm)
     width = max(len(row[0]) for row in rows)
     print(f"\n{'measure':<{width}} | result | target | met")
     for name, result, target, met in rows:

@@ -127,7 +127,7 @@ class GridEngine:
             made += settled.requests
             if settled.requests:
                 self._addresses = await run_db(self.ledger.request_addresses)
-        await asyncio.to_thread(self.book.flush)
+        await asyncio.to_thread(self.book.flush, self.settings.attach_concurrency)
         return made
 
     def _new_addresses(self, consumers: list[str]) -> dict[str, str]:

@@ -27,6 +27,7 @@ import logging
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, select
@@ -209,11 +210,15 @@ class ChannelBook:
                 )
             )
 
-    def flush(self) -> int:
-        """Attach every queued message not attached yet, oldest first; how many.
-        NodeApiError propagates (the rest stay queued)."""
-        done = 0
-        for queued_id in self.pending():
-            self._attach(queued_id)
-            done += 1
-        return done
+    def flush(self, workers: int = 1) -> int:
+        """Attach every queued message not attached yet (oldest first, ``workers`` at a
+        time: readers follow next_root, so messages of one channel may land in any
+        order); how many. NodeApiError propagates (the rest stay queued)."""
+        pending = self.pending()
+        if workers <= 1 or len(pending) <= 1:
+            for queued_id in pending:
+                self._attach(queued_id)
+            return len(pending)
+        with ThreadPoolExecutor(min(workers, len(pending))) as pool:
+            list(pool.map(self._attach, pending))
+        return len(pending)

@@ -287,13 +287,15 @@ def test_energy_grid_pays_the_producer_and_its_books_balance(compose_stack: Comp
 
 def test_lock_checkout_unlocks_the_device_seen_on_mqtt(compose_stack: ComposeStack) -> None:
     env = compose_stack.env
-    prefix, device = "machine-economy", "lock-1"
+    # Seed 004's layout: the device's own prefix, its device tree and machine-access under it.
+    device = "lock-1"
+    prefix = f"machine-economy/{device}"
     messages: queue.Queue[tuple[str, str]] = queue.Queue()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"e2e-{uuid.uuid4().hex[:8]}")
     client.username_pw_set("lock-controller", env["LOCK_MQTT_PASSWORD"])
     client.on_message = lambda _c, _u, msg: messages.put((msg.topic, msg.payload.decode()))
     client.connect("127.0.0.1", int(env["MQTT_HOST_PORT"]))
-    client.subscribe(f"{prefix}/device/{device}/#", qos=1)
+    client.subscribe(f"{prefix}/#", qos=1)
     client.loop_start()
     try:
         # the device announced itself with a retained online=1
@@ -320,13 +322,18 @@ def test_lock_checkout_unlocks_the_device_seen_on_mqtt(compose_stack: ComposeSta
         assert api.post(f"/accounts/{me['id']}/memberships", json={"days": 1}).status_code == 201
         tool = api.post("/tools", json={"name": "laser", "device_id": device, "lock_index": 0})
         assert tool.status_code == 201, tool.text
+        assert json_of(tool)["device_prefix"] == prefix
         tool_id = json_of(tool)["id"]
         checkout = api.post(f"/tools/{tool_id}/checkout")
         assert checkout.status_code == 200, checkout.text
         assert json_of(checkout)["state"] == "unlocked"
-        locked_topic = f"{prefix}/device/{device}/machine-access/0/locked"
+        locked_topic = f"{prefix}/machine-access/0/locked"
         payload = collect(locked_topic, 20)
         assert payload is not None and "state=unlocked" in payload.splitlines(), seen
+        # the controller's command went to the seed's topic, with the request it echoed
+        command = seen.get(f"{prefix}/machine-access/0/command", "").splitlines()
+        assert "command=unlock" in command, seen
+        assert f"request={json_of(checkout)['request']}" in command, seen
         checkin = api.post(f"/tools/{tool_id}/checkin")
         assert checkin.status_code == 200, checkin.text
         wait_for(

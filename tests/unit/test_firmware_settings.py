@@ -27,4 +27,10 @@ def test_good_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MQTT_URL", "mqtt://dev-1:pw@broker:1884")
     monkeypatch.setenv("DEVICE_ID", "dev-1")
     s = load_settings(FirmwareSettings)
-    assert s.broker.port == 1884 and s.device_locks == 1 and s.mqtt_prefix == "machine-economy"
+    assert s.broker.port == 1884 and s.device_locks == 1
+    # Without MQTT_PREFIX the device gets a prefix of its own, the one the default ACL allows.
+    assert s.mqtt_prefix == "machine-economy/dev-1"
+    monkeypatch.setenv("MQTT_PREFIX", "space/laser")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    s = load_settings(FirmwareSettings)
+    assert s.mqtt_prefix == "space/laser" and s.log_level == "DEBUG"

@@ -33,8 +33,8 @@ ADDRESS = "P" * 81
 
 
 class Books:
-    def __init__(self, path: Path, fee: int = 20) -> None:
-        engine = make_engine(sqlite_url(path, "grid"))
+    def __init__(self, url: str, fee: int = 20) -> None:
+        engine = make_engine(url)
         EnergyBase.metadata.create_all(engine)
         self.sessions = make_sessionmaker(engine)
         self.ledger = Ledger(
@@ -108,11 +108,36 @@ class Books:
         return totals
 
 
-@pytest.fixture
-def books(tmp_path: Path) -> Iterator[Books]:
-    state = Books(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def books(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Books]:
+    """The books on SQLite (the default) and on PostgreSQL (DATABASE_URL)."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path, "grid")
+    else:
+        url = request.getfixturevalue("postgres_url")
+    state = Books(url)
     yield state
     state.node.close()
+    state.sessions.kw["bind"].dispose()
+
+
+def test_storage_on_both_databases(books: Books) -> None:
+    from services.grid.storage import StorageStore
+
+    store = StorageStore(books.sessions, max_items=3)
+    assert store.put_many(
+        [("OWNER001", "c", "a", '{"n":1}'), ("OWNER001", "c", "a", '{"n":2}')]
+    ) == [None, None]
+    results = store.put_many(
+        [("OWNER001", "c", "b", "{}"), ("OWNER001", "c", "d", "{}"), ("OWNER001", "c", "e", "{}")]
+    )
+    assert results[:2] == [None, None] and results[2] is not None and results[2].status == 409
+    assert store.get("OWNER001", "c", "a") == '{"n":2}'
+    rows, total = store.page("OWNER001", "c", 0, 2)
+    assert [item for item, _ in rows] == ["a", "b"] and total == 3
+    store.put("OWNER001", "c", "a", '{"n":3}')
+    assert store.get("OWNER001", "c", "a") == '{"n":3}'
+    assert store.delete("OWNER001", "c") == 3
 
 
 def output(slot: Slice, kwh: float, price: float) -> ProducerOutput:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import make_engine, make_sessionmaker, sqlite_url
 from shared.energy.channels import ChannelBook, OutboxMessage
@@ -26,7 +26,7 @@ def devnet(tmp_path: Path) -> Iterator[DevnetProcess]:
         yield process
 
 
-def _sessions(path: Path, name: str):  # type: ignore[no-untyped-def]
+def _sessions(path: Path, name: str) -> sessionmaker[Session]:
     engine = make_engine(sqlite_url(path, name))
     EnergyBase.metadata.create_all(engine)
     return make_sessionmaker(engine)

@@ -34,13 +34,15 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetProcess]:
 
 @pytest.fixture
 def client(devnet: DevnetProcess, tmp_path: Path) -> Iterator[TestClient]:
-    settings = GridSettings(
-        seed=random_seed(),  # type: ignore[arg-type]
-        data_dir=tmp_path / "grid",
-        iota_node_url=devnet.api_url,
-        iota_zmq_url=devnet.zmq_url,
-        min_weight_magnitude=devnet.mwm,
-        storage_max_items=60,
+    settings = GridSettings.model_validate(
+        {
+            "seed": random_seed(),
+            "data_dir": tmp_path / "grid",
+            "iota_node_url": devnet.api_url,
+            "iota_zmq_url": devnet.zmq_url,
+            "min_weight_magnitude": devnet.mwm,
+            "storage_max_items": 60,
+        }
     )
     with TestClient(create_app(settings, background=False)) as test_client:
         yield test_client

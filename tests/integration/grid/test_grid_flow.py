@@ -42,9 +42,16 @@ def assert_books_balance(books: dict[str, Any]) -> None:
 
 
 def start_grid(
-    devnet: DevnetProcess, data_dir: Path, started: list[ServiceProcess], **extra: object
+    devnet: DevnetProcess,
+    data_dir: Path,
+    started: list[ServiceProcess],
+    env: dict[str, str] | None = None,
+    **extra: object,
 ) -> ServiceProcess:
-    grid = ServiceProcess("grid", grid_env(devnet, data_dir, **extra), data_dir)
+    """A grid process; pass the ``env`` of an earlier one to restart it (same SEED, port)."""
+    environment = dict(env) if env is not None else grid_env(devnet, data_dir)
+    environment.update({key.upper(): str(value) for key, value in extra.items()})
+    grid = ServiceProcess("grid", environment, data_dir)
     started.append(grid)
     return grid.start(timeout=240)
 
