@@ -35,8 +35,16 @@ class FakeNode:
         pass
 
 
-def participant(path: Path, node: FakeNode, clock: list[int]) -> Participant:
-    sessions = make_sessionmaker(make_engine(sqlite_url(path, "p")))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test on SQLite (the default) and on PostgreSQL (DATABASE_URL)."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path, "p")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def participant(url: str, node: FakeNode, clock: list[int]) -> Participant:
+    sessions = make_sessionmaker(make_engine(url))
     return Participant(
         sessions,
         node,  # type: ignore[arg-type]
@@ -63,9 +71,9 @@ def messages(p: Participant) -> list[Any]:
     return out
 
 
-def test_hello_first_then_each_slice_once_across_restarts(tmp_path: Path) -> None:
+def test_hello_first_then_each_slice_once_across_restarts(db_url: str) -> None:
     node, clock = FakeNode(), [1_000_005_000]
-    first = participant(tmp_path, node, clock)
+    first = participant(db_url, node, clock)
     state = first.setup()
     assert state.pending == 0 and len(node.sent) == 1  # hello attached
     assert first.due_slices() == []  # the first start begins with the slice in progress
@@ -78,7 +86,7 @@ def test_hello_first_then_each_slice_once_across_restarts(tmp_path: Path) -> Non
     assert due == [Slice(1_000_000_000, 1_000_010_000), Slice(1_000_010_000, 1_000_020_000)]
     first.publish_slice(due[0], build)
     # "killed" here; a new process sees the same id and channel and goes on after slice 1
-    again = participant(tmp_path, node, clock)
+    again = participant(db_url, node, clock)
     assert again.setup().registration_id == state.registration_id
     assert again.setup().root == state.root
     assert again.due_slices() == [due[1]]
@@ -90,9 +98,9 @@ def test_hello_first_then_each_slice_once_across_restarts(tmp_path: Path) -> Non
     assert [m.start_time for m in decoded[1:]] == [d.start for d in due]
 
 
-def test_catch_up_is_bounded(tmp_path: Path) -> None:
+def test_catch_up_is_bounded(db_url: str) -> None:
     node, clock = FakeNode(), [0]
-    p = participant(tmp_path, node, clock)
+    p = participant(db_url, node, clock)
     p.catch_up = 3
     p.setup()
     p.due_slices()
@@ -102,9 +110,9 @@ def test_catch_up_is_bounded(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_goodbye_is_for_good(tmp_path: Path) -> None:
+async def test_goodbye_is_for_good(db_url: str) -> None:
     node, clock = FakeNode(), [10_000]
-    p = participant(tmp_path, node, clock)
+    p = participant(db_url, node, clock)
     p.setup()
     assert await p.retire() is True
     assert await p.retire() is False
@@ -114,12 +122,12 @@ async def test_goodbye_is_for_good(tmp_path: Path) -> None:
     assert p.state().retired
 
 
-def test_concurrent_writers_never_share_a_leaf(tmp_path: Path) -> None:
+def test_concurrent_writers_never_share_a_leaf(db_url: str) -> None:
     """The slice loop and a goodbye from the API write at once: one leaf per message."""
     import threading
 
     node, clock = FakeNode(), [0]
-    p = participant(tmp_path, node, clock)
+    p = participant(db_url, node, clock)
     p.setup()
     p.due_slices()
     periods = [Slice(i * 10_000, (i + 1) * 10_000) for i in range(12)]
@@ -203,9 +211,9 @@ class FakeWallet:
         return True
 
 
-def consumer(tmp_path: Path, tangle: Tangle, wallet: FakeWallet) -> Consumer:
+def consumer(db_url: str, tangle: Tangle, wallet: FakeWallet) -> Consumer:
     settings = ConsumerSettings.model_validate(
-        {"seed": SEED, "data_dir": tmp_path, "slice_seconds": 10}
+        {"seed": SEED, "database_url": db_url, "slice_seconds": 10}
     )
     c = Consumer(settings)
     c.node = PayNode(tangle)  # type: ignore[assignment]
@@ -236,10 +244,10 @@ def states(c: Consumer) -> list[tuple[str, int | None]]:
         return [(r.state, r.amount) for r in session.query(PaymentRow).order_by(PaymentRow.id)]
 
 
-def test_newest_request_covers_older_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_newest_request_covers_older_ones(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     tangle = Tangle()
     parse_many_fake(monkeypatch, tangle)
-    c = consumer(tmp_path, tangle, FakeWallet(tangle, 1000))
+    c = consumer(db_url, tangle, FakeWallet(tangle, 1000))
     add_request(c, 10, "X" * 81)
     add_request(c, 25, "Y" * 81)
     assert c.pay_next() == "paid"
@@ -253,12 +261,12 @@ def test_newest_request_covers_older_ones(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_killed_after_sending_pays_nothing_twice(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tangle = Tangle()
     parse_many_fake(monkeypatch, tangle)
     wallet = FakeWallet(tangle, 1000)
-    first = consumer(tmp_path, tangle, wallet)
+    first = consumer(db_url, tangle, wallet)
     add_request(first, 40, "W" * 81)
     wallet.die_after_send = True
     with pytest.raises(SystemExit):
@@ -266,7 +274,7 @@ def test_killed_after_sending_pays_nothing_twice(
     assert states(first) == [("sending", 40)]
     # restarted: the transfer is found on the tangle, not sent again
     wallet.die_after_send = False
-    again = consumer(tmp_path, tangle, wallet)
+    again = consumer(db_url, tangle, wallet)
     assert again.pay_next() == "paid"
     assert states(again) == [("sent", 40)]
     assert len(tangle.transfers) == 1 and wallet.funds == 960
@@ -274,12 +282,12 @@ def test_killed_after_sending_pays_nothing_twice(
 
 
 def test_killed_before_the_transfer_left_sends_it_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tangle = Tangle()
     parse_many_fake(monkeypatch, tangle)
     wallet = FakeWallet(tangle, 1000)
-    c = consumer(tmp_path, tangle, wallet)
+    c = consumer(db_url, tangle, wallet)
     add_request(c, 40, "V" * 81)
     with c.sessions.begin() as session:  # the state a kill right after the commit leaves
         row = session.query(PaymentRow).one()
@@ -289,11 +297,11 @@ def test_killed_before_the_transfer_left_sends_it_once(
     assert [(t.address, t.value) for t in tangle.transfers] == [("V" * 81, 40)]
 
 
-def test_no_funds_reopens_the_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_funds_reopens_the_request(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     tangle = Tangle()
     parse_many_fake(monkeypatch, tangle)
     wallet = FakeWallet(tangle, 10)
-    c = consumer(tmp_path, tangle, wallet)
+    c = consumer(db_url, tangle, wallet)
     add_request(c, 40, "U" * 81)
     assert c.pay_next() == "funds"
     assert states(c) == [("new", 40)]
