@@ -27,6 +27,10 @@ robot1_seed
 robot2_seed
 wind_seed
 solar_seed
+grid_seed
+producer_seed
+consumer1_seed
+consumer2_seed
 machine_token
 lock_admin_password
 lock_mqtt_password

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from services.dashboard.collector import Collector
+from services.dashboard.energy import install_energy_view
 from services.dashboard.explorer import router as explorer_router
 from services.dashboard.series import SeriesStore
 from services.dashboard.settings import DashboardSettings
@@ -214,5 +215,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         return result
 
     app.include_router(explorer_router)
+
+    install_energy_view(app)  # the seed-001 energy view at /ui/energy.html
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
     return app

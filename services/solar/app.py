@@ -5,6 +5,7 @@ from __future__ import annotations
 import socketio
 
 from services.solar.settings import ProviderSettings
+from shared.energy.source import attach_source
 from shared.machine.app import create_machine_app
 from shared.machine.processor import MachineConfig
 
@@ -21,9 +22,10 @@ def create_app(settings: ProviderSettings) -> socketio.ASGIApp:
         max_queue=settings.max_queue,
         poll_interval=settings.poll_interval,
     )
-    return create_machine_app(
+    machine = create_machine_app(
         settings,
         role="provider",
         config=config,
         description="A solar energy provider paid in IOTA by robots for each order.",
     )
+    return attach_source(machine, settings, "solar")

@@ -184,6 +184,10 @@ def test_every_service_is_healthy_and_only_documented_ports_are_published(
         "lock",
         "lock-device",
         "dashboard",
+        "grid",
+        "producer",
+        "consumer-1",
+        "consumer-2",
     }
     assert all(state == ("running", "healthy") for state in states.values()), states
     published = set()
@@ -237,6 +241,25 @@ def test_order_on_robot_1_paid_through_the_faucet_finishes(
         httpx.get(compose_stack.url("WIND_HOST_PORT", f"/energy-orders/{order_id}"), timeout=10)
     )
     wait_for(lambda: balances(compose_stack, [energy["address"]]) == [10], 60, "wind's payout")
+
+
+def test_energy_grid_pays_the_producer_and_its_books_balance(compose_stack: ComposeStack) -> None:
+    """Seed 001 in the stack: wind and solar feed the producer, two households pay the grid,
+    the grid pays the producer (its confirmed balance grows) and its books add up."""
+
+    def producer_balance() -> int:
+        body = json_of(httpx.get(compose_stack.url("PRODUCER_HOST_PORT", "/"), timeout=10))
+        return int(body.get("balance") or 0)
+
+    wait_for(lambda: producer_balance() > 0, 300, "a producer payout")
+    sources = json_of(httpx.get(compose_stack.url("PRODUCER_HOST_PORT", "/sources"), timeout=10))[
+        "sources"
+    ]
+    assert sorted(s["itemType"] for s in sources) == ["solar", "wind"]
+    books = json_of(httpx.get(compose_stack.url("GRID_HOST_PORT", "/accounts"), timeout=10))
+    totals = books["totals"]
+    assert totals["received"] == totals["cut"] + totals["paidOut"] + totals["waiting"]
+    assert len(books["consumers"]) == 2 and len(books["producers"]) == 1
 
 
 def test_lock_checkout_unlocks_the_device_seen_on_mqtt(compose_stack: ComposeStack) -> None:

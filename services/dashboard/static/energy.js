@@ -1,0 +1,111 @@
+// The energy view: polls /api/energy and redraws plotly line charts and the books.
+"use strict";
+
+(function () {
+  const status = document.getElementById("energy-status");
+  const layout = {
+    margin: { l: 50, r: 10, t: 10, b: 40 },
+    xaxis: { type: "date" },
+    legend: { orientation: "h" },
+  };
+  const config = { displayModeBar: false, responsive: true };
+  let refreshMs = 2000;
+
+  function series(name, points, valueKey) {
+    return {
+      name: name,
+      type: "scatter",
+      mode: "lines+markers",
+      x: points.map((p) => new Date(p.endTime)),
+      y: points.map((p) => p[valueKey]),
+    };
+  }
+
+  function draw(id, traces) {
+    const element = document.getElementById(id);
+    Plotly.react(element, traces, layout, config);
+    element.dataset.points = String(traces.reduce((n, t) => n + t.x.length, 0));
+  }
+
+  function fillRows(tableId, rows) {
+    const body = document.querySelector(`#${tableId} tbody`);
+    body.replaceChildren(
+      ...rows.map((cells) => {
+        const tr = document.createElement("tr");
+        cells.forEach((cell, i) => {
+          const td = document.createElement("td");
+          td.textContent = cell === null || cell === undefined ? "-" : String(cell);
+          if (tableId === "channels" && i === 2) td.className = "root";
+          tr.appendChild(td);
+        });
+        return tr;
+      })
+    );
+  }
+
+  function render(data) {
+    const sources = [];
+    const channels = [];
+    for (const producer of data.producers) {
+      channels.push([producer.name, "producer", producer.root]);
+      for (const source of producer.sources) {
+        sources.push(series(`${source.itemName} (${source.itemType})`, source.outputs, "output"));
+        channels.push([source.itemName, source.itemType, source.root]);
+      }
+    }
+    draw("chart-sources", sources);
+    draw("chart-producers", data.producers.map((p) => series(p.name, p.slices, "output")));
+    draw(
+      "chart-consumers",
+      data.consumers.map((c) => series(`${c.name} (${c.profile || "?"})`, c.usage, "usage"))
+    );
+    for (const consumer of data.consumers) {
+      channels.push([consumer.name, "consumer", consumer.root]);
+      channels.push([consumer.name, "grid return channel", consumer.returnRoot]);
+    }
+    const grid = data.grid;
+    draw("chart-price", grid ? [series("clearing price", grid.prices, "price")] : []);
+    const books = (grid && grid.accounts) || { totals: {}, consumers: {}, producers: {} };
+    fillRows(
+      "totals",
+      Object.entries(books.totals || {}).map(([key, value]) => [key, value])
+    );
+    fillRows(
+      "consumers",
+      Object.entries(books.consumers || {}).map(([id, row]) => [
+        id, row.requested, row.paid, row.pending, row.owed,
+      ])
+    );
+    fillRows(
+      "producers",
+      Object.entries(books.producers || {}).map(([id, row]) => [
+        id, row.output, row.paidOut, row.due,
+      ])
+    );
+    fillRows("channels", channels);
+    const down = [...data.producers, ...data.consumers].filter((s) => !s.up).map((s) => s.name);
+    if (grid && !grid.up) down.push("grid");
+    status.classList.toggle("error", down.length > 0 || !data.configured);
+    status.textContent = !data.configured
+      ? "Nothing to show: set ENERGY_GRID_URL, ENERGY_PRODUCER_URLS and ENERGY_CONSUMER_URLS."
+      : down.length
+        ? `unreachable: ${down.join(", ")}`
+        : `live, updated ${new Date().toLocaleTimeString()}`;
+  }
+
+  async function refresh() {
+    try {
+      const reply = await fetch("/api/energy", { headers: { Accept: "application/json" } });
+      if (!reply.ok) throw new Error(`HTTP ${reply.status}`);
+      const data = await reply.json();
+      refreshMs = Math.max(500, (data.refreshSeconds || 2) * 1000);
+      render(data);
+    } catch (error) {
+      status.classList.add("error");
+      status.textContent = `cannot load /api/energy: ${error.message}`;
+    }
+    setTimeout(refresh, refreshMs);
+  }
+
+  refresh();
+})();

@@ -1,0 +1,120 @@
+"""What the producer and the consumer services share: settings, wallet, balance, serving.
+
+Both are seed-001 participants with a wallet of their own (SEED, security 2, key indexes
+from 0, ``shared.iota.wallet``); ``GET /`` shows the wallet's confirmed balance, which a
+background task refreshes (the node is never asked on the request path).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.iota.trinary import is_trytes
+from shared.logs import configure_logging, parse_log_level
+from shared.machine.settings import slug
+
+__all__ = ["BalanceWatch", "EnergyServiceSettings", "serve_energy"]
+
+log = logging.getLogger("energy.service")
+
+
+class EnergyServiceSettings(BaseSettings):
+    """PORT, NAME, SEED, node, storage and slices: what every energy service reads."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    port: int = Field(3010, ge=1, le=65535, description="HTTP port")
+    host: str = Field("0.0.0.0", description="interface to listen on")
+    name: str = Field("energy", min_length=1, max_length=64, pattern=r"^[\w .-]+$")
+    seed: SecretStr = Field(description="81-tryte IOTA seed of the service's wallet")
+    iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
+    iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")
+    data_dir: Path = Field(Path("data"))
+    database_url: SecretStr | None = Field(None, description="default: sqlite under DATA_DIR")
+    grid_url: str | None = Field(None, pattern=r"^https?://", description="grid to register with")
+    registration_id: str | None = Field(
+        None, min_length=8, max_length=64, description="default: random, kept in the database"
+    )
+    slice_seconds: float = Field(30.0, ge=0.5, le=3600, description="length of a time slice")
+    poll_seconds: float = Field(1.0, gt=0, le=60, description="how often channels are read")
+    min_weight_magnitude: int = Field(9, ge=1, le=243)
+    depth: int = Field(3, ge=1, le=15)
+    max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    balance_seconds: float = Field(2.0, gt=0, le=600, description="balance refresh interval")
+    log_level: str = Field("INFO")
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_is_81_trytes(cls, value: SecretStr) -> SecretStr:
+        if not is_trytes(value.get_secret_value(), 81):
+            raise ValueError("must be exactly 81 trytes (A-Z and 9)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("sqlite", "postgresql")):
+            raise ValueError("use a sqlite:// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> str:
+        return parse_log_level(value)
+
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or a SQLite file named after the service under DATA_DIR."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{(self.data_dir / f'{slug(self.name)}.sqlite').resolve()}"
+
+
+class BalanceWatch:
+    """The wallet's confirmed balance, refreshed in the background (None until known)."""
+
+    def __init__(self, wallet: Any, interval: float) -> None:
+        self.wallet = wallet
+        self.interval = interval
+        self.balance: int | None = None
+        self._changed = asyncio.Event()
+
+    def poke(self) -> None:
+        """Refresh soon (after a payment was sent or seen)."""
+        self._changed.set()
+
+    async def refresh(self) -> int:
+        self.balance = int(await asyncio.to_thread(self.wallet.balance))
+        return self.balance
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except Exception as error:  # the node is down: keep the last known figure
+                log.warning("event=balance_failed error=%s", type(error).__name__)
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), self.interval)
+
+
+def serve_energy(app: Any, settings: EnergyServiceSettings, service: str) -> None:
+    """uvicorn with the project's key=value logs."""
+    configure_logging(settings.log_level, service)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )

@@ -1,0 +1,48 @@
+"""The dashboard's energy view: settings, plotly served from the wheel, /api/energy shape."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from services.dashboard.energy import EnergyViewSettings, install_energy_view, plotly_js_path
+
+
+def test_urls_are_split_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENERGY_CONSUMER_URLS", "http://a:1, http://b:2/ ,")
+    monkeypatch.setenv("ENERGY_GRID_URL", "http://grid:4000/")
+    settings = EnergyViewSettings()  # type: ignore[call-arg]
+    assert settings.consumer_urls == ["http://a:1", "http://b:2"]
+    assert settings.grid_url == "http://grid:4000"
+    monkeypatch.setenv("ENERGY_PRODUCER_URLS", "producer:3010")
+    with pytest.raises(ValidationError, match="producer_urls"):
+        EnergyViewSettings()  # type: ignore[call-arg]
+
+
+def test_plotly_comes_from_the_wheel() -> None:
+    path = plotly_js_path()
+    assert path.is_file() and path.stat().st_size > 1_000_000
+    app = FastAPI()
+    install_energy_view(app, EnergyViewSettings.model_validate({}))
+    with TestClient(app) as client:
+        reply = client.get("/energy/plotly.min.js")
+        assert reply.status_code == 200
+        assert reply.headers["content-type"].startswith("text/javascript")
+        assert b"plotly" in reply.content[:2000].lower()
+        redirect = client.get("/energy", follow_redirects=False)
+        assert redirect.status_code == 307 and redirect.headers["location"] == "/ui/energy.html"
+
+
+def test_api_energy_reports_unreachable_services() -> None:
+    app = FastAPI()
+    view = EnergyViewSettings.model_validate(
+        {"grid_url": "http://127.0.0.1:9", "producer_urls": ["http://127.0.0.1:9"]}
+    )
+    install_energy_view(app, view)
+    with TestClient(app) as client:
+        body = client.get("/api/energy").json()
+    assert body["configured"] is True
+    assert body["producers"][0]["up"] is False and body["producers"][0]["slices"] == []
+    assert body["grid"]["up"] is False and body["consumers"] == []
