@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.devnet.api import LIMITS, IriApi
+from services.devnet.channel_agent import ChannelAgentHost
 from services.devnet.coordinator import MilestoneCoordinator
 from services.devnet.faucet import Faucet, FaucetError, FaucetUnavailable
 from services.devnet.node import DevnetNode
@@ -66,6 +67,7 @@ def _genesis(settings: DevnetSettings) -> dict[str, int]:
 def create_app(settings: DevnetSettings) -> FastAPI:
     """Build the devnet app; nothing starts until the lifespan runs."""
     state: dict[str, Any] = {}
+    channels = ChannelAgentHost(settings.data_dir)  # the channel agent (docs/channels.md)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -88,6 +90,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
             node=node, api=IriApi(node, coordinator.address), faucet=faucet, started=time.time()
         )
         task = asyncio.create_task(coordinator.run(settings.milestone_interval))
+        await channels.start(node)
         log.info(
             "event=devnet_started port=%d zmq_port=%d mwm=%d milestone_interval=%s "
             "coordinator=%s data=%s",
@@ -101,6 +104,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         try:
             yield
         finally:
+            await channels.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -114,6 +118,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.include_router(channels.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
