@@ -37,6 +37,8 @@ from shared.web import AsciiJSONResponse, BodySizeLimitMiddleware, install_error
 __all__ = ["create_app", "load_key"]
 
 PEER_PREFIX = "/channels/peer"
+_bearer = HTTPBearer(auto_error=False)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def load_key(hex_key: str) -> Ed25519PrivateKey:
@@ -114,11 +116,8 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=64 * 1024)
     install_error_handlers(app)
     app.include_router(channel_router(node), prefix=PEER_PREFIX)
-    bearer = HTTPBearer(auto_error=False)
 
-    def admin(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> None:
+    def admin(credentials: Credentials) -> None:
         token = settings.admin_token.get_secret_value() if settings.admin_token else ""
         given = credentials.credentials if credentials else ""
         if not token or not secrets.compare_digest(given.encode(), token.encode()):
@@ -142,6 +141,22 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
         return AsciiJSONResponse(
             {"status": "down" if down else "ok", "down": down}, status_code=503 if down else 200
         )
+
+    @app.get("/wallet", dependencies=[Depends(admin)])
+    async def wallet_info() -> JSONResponse:
+        """The wallet's confirmed balance (background and all roles)."""
+        if node.wallet is None:
+            return AsciiJSONResponse({"error": "a front has no wallet"}, status_code=409)
+        balance = await asyncio.to_thread(node.wallet.balance)
+        return AsciiJSONResponse({"balance": balance})
+
+    @app.post("/wallet/address", dependencies=[Depends(admin)])
+    async def wallet_address() -> JSONResponse:
+        """A fresh address to fund the wallet with."""
+        if node.wallet is None:
+            return AsciiJSONResponse({"error": "a front has no wallet"}, status_code=409)
+        address = await asyncio.to_thread(node.wallet.new_address, "funding")
+        return AsciiJSONResponse({"address": address})
 
     @app.get("/channels", dependencies=[Depends(admin)])
     async def channels() -> dict[str, Any]:

@@ -91,6 +91,8 @@ class WalletLike(Protocol):
 
     def send(self, value: int, to: str, *, tag: str = "", message: str = "") -> Any: ...
 
+    def balance(self) -> int: ...
+
 
 Callback = Callable[[int, Any, str], Any]
 
@@ -728,13 +730,11 @@ class ChannelNode:
             row = self._row(session, cid, lock=True)
             me, peer = row.role, other(row.role)  # type: ignore[arg-type]
             if summary["period"] > row.period:
-                settled = [p for p in summary["payouts"] if p["period"] >= row.period]
-                row.settlements = [*row.settlements, *settled][-50:]
                 log.info(
-                    "event=channel_settled channel=%s period=%d reasons=%s",
+                    "event=channel_settled channel=%s period=%d now=%d",
                     cid[:16],
                     row.period,
-                    ",".join(p["reason"] for p in settled),
+                    summary["period"],
                 )
                 session.execute(
                     update(SentPayment)
@@ -748,6 +748,9 @@ class ChannelNode:
                 row.payout_address = None
                 row.commands = {}
                 row.close_requested = False
+            # The agent keeps every payout of the channel: issued ones, then pending ones.
+            pending = [{**p, "submitted": False} for p in summary["pending"]]
+            row.settlements = [*summary["payouts"], *pending][-50:]
             credited = summary["deposits"][me] - row.deposited_by_me
             if credited > 0:
                 row.deposits_pending = max(0, row.deposits_pending - credited)
