@@ -162,6 +162,8 @@ class ChannelNode:
         self._locks_guard = threading.Lock()
         self._pay_locks: dict[str, asyncio.Lock] = {}
         self._client: httpx.AsyncClient | None = None
+        self._finished: dict[str, list[tuple[int, Any]]] = {}  # answers not written yet
+        self._peers: dict[str, tuple[str, bool]] = {}  # channel -> (peer url, peer ready)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -359,17 +361,40 @@ class ChannelNode:
         _check_message(message)
         lock = self._pay_locks.setdefault(cid, asyncio.Lock())
         async with lock:
-            pending = await run_db(self._oldest_pending, cid)
-            if pending is not None:
+            while True:
+                finished = self._finished.pop(cid, [])
+                try:
+                    sent, fresh = await run_db(self._next_package, cid, amount, message, finished)
+                except BaseException:
+                    self._finished.setdefault(cid, [])[:0] = finished  # written next time
+                    raise
+                if fresh:
+                    return await self._deliver(sent)
                 # Never a new package while one may be in the peer's hands unanswered.
-                await self._deliver(pending)
-            sent = await run_db(self._new_package, cid, amount, message)
-            return await self._deliver(sent)
+                await self._deliver(sent)
 
-    def _oldest_pending(self, cid: str) -> SentPayment | None:
-        with self._sessions() as session:
-            row = self._row(session, cid)
-            return session.scalars(
+    def _flush_finished(self, session: Session, finished: list[tuple[int, Any]]) -> None:
+        for sent_id, response in finished:
+            session.execute(
+                update(SentPayment)
+                .where(SentPayment.id == sent_id)
+                .values(status="answered", response=response)
+            )
+
+    def _next_package(
+        self, cid: str, amount: int, message: Any, finished: list[tuple[int, Any]]
+    ) -> tuple[SentPayment, bool]:
+        """(the oldest unanswered package, False) or (a new package, True): one transaction.
+
+        ``finished`` are answers received since the last call: written here, with the
+        next package, so a payment costs one commit on the payer's side. After a crash an
+        answered package may look unanswered: it is sent again and the peer, which keeps
+        its answer, repeats it without crediting it twice.
+        """
+        with self._lock(cid), self._sessions.begin() as session:
+            self._flush_finished(session, finished)
+            row = self._row(session, cid, lock=True)
+            pending = session.scalars(
                 select(SentPayment)
                 .where(
                     SentPayment.channel_id == cid,
@@ -379,10 +404,9 @@ class ChannelNode:
                 .order_by(SentPayment.seq)
                 .limit(1)
             ).first()
-
-    def _new_package(self, cid: str, amount: int, message: Any) -> SentPayment:
-        with self._lock(cid), self._sessions.begin() as session:
-            row = self._row(session, cid, lock=True)
+            if pending is not None:
+                session.expunge(pending)
+                return pending, False
             if row.status != "open" or row.close_requested:
                 raise ChannelError(f"the channel is {row.status}: no payments")
             free = _free(row)
@@ -412,15 +436,27 @@ class ChannelNode:
             session.add(sent)
             session.flush()
             session.expunge(sent)
-            return sent
+            self._peers[cid] = (row.peer_url, row.is_peer_ready)
+            return sent, True
+
+    def flush_answers(self) -> None:
+        """Write answers kept in memory (done anyway with the next payment)."""
+        with self._sessions.begin() as session:
+            for cid in list(self._finished):
+                self._flush_finished(session, self._finished.pop(cid, []))
 
     async def _deliver(self, sent: SentPayment) -> Any:
-        row = await run_db(self._get, sent.channel_id)
-        if not row.is_peer_ready:
-            await self._ask_ready(row)
+        cid = sent.channel_id
+        peer_url, ready = self._peers.get(cid, ("", False))
+        if not ready:
+            row = await run_db(self._get, cid)
+            peer_url = row.peer_url
+            if not row.is_peer_ready:
+                await self._ask_ready(row)
+            self._peers[cid] = (peer_url, True)
         try:
             reply = await self._http().post(
-                f"{row.peer_url}/pay", json={"package": sent.package, "message": sent.message}
+                f"{peer_url}/pay", json={"package": sent.package, "message": sent.message}
             )
         except httpx.HTTPError as error:
             raise PeerUnreachable(f"peer did not answer: {error!r}") from None
@@ -442,7 +478,7 @@ class ChannelNode:
             await run_db(self._finish_sent, sent.id, "error", None, failure)
             raise PaymentError(failure)
         response = answer.get("response")
-        await run_db(self._finish_sent, sent.id, "answered", response, None)
+        self._finished.setdefault(cid, []).append((sent.id, response))
         return response
 
     def _finish_sent(self, sent_id: int, status: str, response: Any, error: str | None) -> None:
@@ -485,6 +521,7 @@ class ChannelNode:
 
     def balances_and_status(self, cid: str) -> dict[str, Any]:
         """``{status, period, amount_deposited_by_me, ..., free_amount}`` (from the database)."""
+        self.flush_answers()
         with self._sessions() as session:
             row = self._row(session, cid)
             sent = session.scalars(
@@ -595,10 +632,12 @@ class ChannelNode:
             row = session.get(ChannelRow, cid)
         return row is not None and row.status not in ("closing_by_me", "closing_by_peer")
 
-    def _accept_package(self, envelope: Any) -> tuple[ReceivedPayment, bool]:
+    def _accept_package(self, envelope: Any, message: Any) -> tuple[ReceivedPayment, bool]:
         """Verify and record a package under the channel's row lock.
 
-        Returns (the payment, whether it is new). Raises PaymentRefused.
+        A plain (not async) callback answers inside the same transaction: the payment
+        and its answer are one commit. Returns (the payment, whether it is new).
+        Raises PaymentRefused.
         """
         body = envelope.get("body") if isinstance(envelope, dict) else None
         if not isinstance(body, dict) or not isinstance(body.get("channel"), str):
@@ -662,6 +701,10 @@ class ChannelNode:
                 package=envelope,
                 front=self.config.name,
             )
+            callback = self._callback
+            if callback is None or not inspect.iscoroutinefunction(callback):
+                payment.response, payment.error = self._call_back(callback, amount, message, cid)
+                payment.answered = True
             session.add(payment)
             session.flush()
             session.expunge(payment)
@@ -675,25 +718,36 @@ class ChannelNode:
                 .values(answered=True, response=response, error=error)
             )
 
+    @staticmethod
+    def _call_back(
+        callback: Callback | None, amount: int, message: Any, cid: str
+    ) -> tuple[Any, str | None]:
+        if callback is None:
+            return None, None
+        try:
+            result = callback(amount, message, cid)
+            _check_message(result)
+            return result, None
+        except Exception as exc:  # the callback's error goes back to the payer
+            return None, str(exc)[:500] or type(exc).__name__
+
     async def receive(self, envelope: Any, message: Any) -> dict[str, Any]:
         """A package from a payer: ``{"accepted": true, "response"|"error": ...}``.
 
         Raises PaymentRefused when the package is refused (nothing is credited).
         """
-        payment, new = await run_db(self._accept_package, envelope)
-        if not new and payment.answered:
+        payment, _new = await run_db(self._accept_package, envelope, message)
+        if payment.answered:
             return {"accepted": True, "response": payment.response, "error": payment.error}
+        # An async callback: the payment is recorded; answer, then record the answer.
         response: Any = None
         error: str | None = None
-        if self._callback is not None:
-            try:
-                result = self._callback(payment.amount, message, payment.channel_id)
-                if inspect.isawaitable(result):
-                    result = await result
-                _check_message(result)
-                response = result
-            except Exception as exc:  # the callback's error goes back to the payer
-                error = str(exc)[:500] or type(exc).__name__
+        assert self._callback is not None
+        try:
+            response = await self._callback(payment.amount, message, payment.channel_id)
+            _check_message(response)
+        except Exception as exc:  # the callback's error goes back to the payer
+            response, error = None, str(exc)[:500] or type(exc).__name__
         await run_db(self._answer, payment.id, response, error)
         return {"accepted": True, "response": response, "error": error}
 
