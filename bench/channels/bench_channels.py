@@ -23,10 +23,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from shared.channels.node import ChannelConfig, ChannelNode  # noqa: E402
-from shared.iota.wallet import Wallet  # noqa: E402
-from tests.support.channels import ChannelProcess, random_seed  # noqa: E402
-from tests.support.devnet import DevnetProcess  # noqa: E402
+from shared.channels.node import ChannelConfig, ChannelNode
+from shared.iota.wallet import Wallet
+from tests.support.channels import ChannelProcess, random_seed
+from tests.support.devnet import DevnetProcess
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -93,9 +93,8 @@ async def _run(args: argparse.Namespace, devnet: DevnetProcess, bob: ChannelProc
             f"| ledger transfer: send + confirmation, median | "
             f"{statistics.median(ledger_total) * 1000:.0f} ms | |"
         )
-        print(
-            f"| ledger transfers/s (one wallet, confirmed) | {1 / statistics.median(ledger_total):.2f} | |"
-        )
+        per_second = 1 / statistics.median(ledger_total)
+        print(f"| ledger transfers/s (one wallet, confirmed) | {per_second:.2f} | |")
 
 
 def main() -> None:

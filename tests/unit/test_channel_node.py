@@ -156,7 +156,7 @@ def test_unanswered_package_is_sent_again_first(pair: Pair, tmp_path: Path) -> N
     """The payer crashed after writing a package: the restarted payer delivers it first."""
 
     async def go() -> None:
-        sent, fresh = await asyncio.to_thread(pair.a._next_package, pair.cid, 7, "lost", [])
+        _sent, fresh = await asyncio.to_thread(pair.a._next_package, pair.cid, 7, "lost", [])
         assert fresh
         # A new process on the same database (nothing in memory).
         config = ChannelConfig(agent_url="http://agent.invalid", public_url="http://a/peer")
