@@ -43,7 +43,11 @@ async def _run(args: argparse.Namespace, devnet: DevnetProcess, bob: ChannelProc
     node = ChannelNode(
         Ed25519PrivateKey.generate(),
         f"sqlite:///{tmp}/payer-channels.db",
-        ChannelConfig(agent_url=devnet.api_url, public_url="http://127.0.0.1:9/none"),
+        ChannelConfig(
+            agent_url=devnet.api_url,
+            public_url="http://127.0.0.1:9/none",
+            sqlite_synchronous=args.synchronous,
+        ),
         wallet,
     )
     watcher = asyncio.create_task(node.watch())
@@ -75,7 +79,10 @@ async def _run(args: argparse.Namespace, devnet: DevnetProcess, bob: ChannelProc
         await node.aclose()
     rate = args.payments / elapsed
     ms = [x * 1000 for x in latencies]
-    print(f"\nchannel payments: {args.payments} on one channel, one receiver worker")
+    print(
+        f"\nchannel payments: {args.payments} on one channel, one receiver worker, "
+        f"SQLite synchronous={args.synchronous}"
+    )
     print("| what | figure | target |")
     print("| --- | ---: | --- |")
     print(f"| off-ledger payments/s | {rate:.0f} | >= 500 |")
@@ -102,12 +109,19 @@ def main() -> None:
     parser.add_argument("--payments", type=int, default=2000)
     parser.add_argument("--ledger", type=int, default=5)
     parser.add_argument("--milestone-interval", type=float, default=0.5)
+    parser.add_argument(
+        "--synchronous",
+        choices=["FULL", "NORMAL"],
+        default="FULL",
+        help="SQLite synchronous pragma of both parties' channel databases",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-channels-"))
     devnet = DevnetProcess(tmp / "devnet", milestone_interval=args.milestone_interval)
     devnet.start(timeout=180)
     try:
-        with ChannelProcess("bob", devnet, tmp / "bob") as bob:
+        extra = {"CHANNELS_SQLITE_SYNCHRONOUS": args.synchronous}
+        with ChannelProcess("bob", devnet, tmp / "bob", extra_env=extra) as bob:
             asyncio.run(_run(args, devnet, bob, tmp))
     finally:
         devnet.stop()

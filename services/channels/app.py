@@ -94,6 +94,7 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
         max_timeout=settings.max_timeout,
         watch_interval=settings.watch_interval,
         name=settings.name or settings.role,
+        sqlite_synchronous=settings.sqlite_synchronous,
     )
     node = node or ChannelNode(key, database, config, wallet)
     node.on_payment(default_answer)

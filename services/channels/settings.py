@@ -36,6 +36,7 @@ class ChannelSettings(BaseSettings):
     watch_interval: float = Field(1.0, gt=0, le=60)
     name: str = Field("", max_length=64)
     log_level: str = "info"
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
     @field_validator("public_url", "node_url")
     @classmethod

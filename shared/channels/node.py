@@ -33,12 +33,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import Engine, String, Text, select, update
+from sqlalchemy import Engine, String, Table, Text, bindparam, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.channels.rules import (
@@ -115,6 +115,9 @@ class ChannelConfig:
     watch_interval: float = 1.0
     max_channels: int = 10_000
     name: str = ""  # this process, recorded with every payment received (HA)
+    # SQLite only: FULL (shared.db's default) survives a power cut; NORMAL survives a
+    # killed process (WAL) and saves an fsync per payment (docs/channels.md).
+    sqlite_synchronous: str = "FULL"
 
 
 def public_key_hex(key: Ed25519PrivateKey) -> str:
@@ -136,6 +139,46 @@ def _check_amount(amount: Any) -> int:
     return amount
 
 
+_CHANNELS = cast(Table, ChannelRow.__table__)
+_SENT = cast(Table, SentPayment.__table__)
+_RECEIVED = cast(Table, ReceivedPayment.__table__)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A package written by the payer, to deliver (or deliver again)."""
+
+    id: int
+    channel_id: str
+    package: dict[str, Any]
+    message: Any
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A package the receiver recorded, with its answer if given."""
+
+    id: int
+    channel_id: str
+    amount: int
+    answered: bool
+    response: Any
+    error: str | None
+
+
+def _synchronous_normal(dbapi_connection: Any, _record: Any) -> None:
+    # Runs after shared.db's pragmas (registered first) and relaxes only this one.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def _free(row: ChannelRow) -> int:
     return row.deposited_by_me - row.spent_by_me + row.received
 
@@ -155,6 +198,10 @@ class ChannelNode:
         self.config = config
         self.wallet = wallet
         self.engine = make_engine(database) if isinstance(database, str) else database
+        if self.engine.dialect.name == "sqlite" and config.sqlite_synchronous != "FULL":
+            if config.sqlite_synchronous != "NORMAL":
+                raise ChannelError("sqlite_synchronous must be FULL or NORMAL")
+            event.listen(self.engine, "connect", _synchronous_normal)
         Base.metadata.create_all(self.engine)
         self._sessions = make_sessionmaker(self.engine)
         self._callback: Callback | None = None
@@ -164,6 +211,8 @@ class ChannelNode:
         self._client: httpx.AsyncClient | None = None
         self._finished: dict[str, list[tuple[int, Any]]] = {}  # answers not written yet
         self._peers: dict[str, tuple[str, bool]] = {}  # channel -> (peer url, peer ready)
+        self._clean: dict[str, bool] = {}  # True: no unanswered package in the database
+        self._definitions: dict[str, ChannelDefinition] = {}
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -373,17 +422,19 @@ class ChannelNode:
                 # Never a new package while one may be in the peer's hands unanswered.
                 await self._deliver(sent)
 
-    def _flush_finished(self, session: Session, finished: list[tuple[int, Any]]) -> None:
-        for sent_id, response in finished:
-            session.execute(
-                update(SentPayment)
-                .where(SentPayment.id == sent_id)
-                .values(status="answered", response=response)
+    @staticmethod
+    def _flush_finished(conn: Any, finished: list[tuple[int, Any]]) -> None:
+        if finished:
+            conn.execute(
+                update(_SENT)
+                .where(_SENT.c.id == bindparam("sent_id"))
+                .values(status="answered", response=bindparam("answer")),
+                [{"sent_id": sent_id, "answer": answer} for sent_id, answer in finished],
             )
 
     def _next_package(
         self, cid: str, amount: int, message: Any, finished: list[tuple[int, Any]]
-    ) -> tuple[SentPayment, bool]:
+    ) -> tuple[Outgoing, bool]:
         """(the oldest unanswered package, False) or (a new package, True): one transaction.
 
         ``finished`` are answers received since the last call: written here, with the
@@ -391,61 +442,80 @@ class ChannelNode:
         answered package may look unanswered: it is sent again and the peer, which keeps
         its answer, repeats it without crediting it twice.
         """
-        with self._lock(cid), self._sessions.begin() as session:
-            self._flush_finished(session, finished)
-            row = self._row(session, cid, lock=True)
-            pending = session.scalars(
-                select(SentPayment)
-                .where(
-                    SentPayment.channel_id == cid,
-                    SentPayment.period == row.period,
-                    SentPayment.status == "pending",
+        c, t = _CHANNELS.c, _SENT.c
+        with self._lock(cid), self.engine.begin() as conn:
+            self._flush_finished(conn, finished)
+            row = conn.execute(
+                select(
+                    c.role,
+                    c.period,
+                    c.status,
+                    c.close_requested,
+                    c.my_seq,
+                    c.spent_by_me,
+                    c.deposited_by_me,
+                    c.received,
+                    c.peer_url,
+                    c.is_peer_ready,
                 )
-                .order_by(SentPayment.seq)
-                .limit(1)
+                .where(c.channel_id == cid)
+                .with_for_update()
             ).first()
-            if pending is not None:
-                session.expunge(pending)
-                return pending, False
+            if row is None:
+                raise ChannelError(f"unknown channel {cid[:16]}")
+            if not self._clean.get(cid):
+                pending = conn.execute(
+                    select(t.id, t.package, t.message)
+                    .where(t.channel_id == cid, t.period == row.period, t.status == "pending")
+                    .order_by(t.seq)
+                    .limit(1)
+                ).first()
+                if pending is not None:
+                    return Outgoing(pending.id, cid, pending.package, pending.message), False
             if row.status != "open" or row.close_requested:
                 raise ChannelError(f"the channel is {row.status}: no payments")
-            free = _free(row)
+            free = row.deposited_by_me - row.spent_by_me + row.received
             if amount > free:
                 raise ChannelError(f"amount {amount} is above the free balance {free}")
-            row.my_seq += 1
-            row.spent_by_me += amount
-            row.updated_at = time.time()
+            seq, spent = row.my_seq + 1, row.spent_by_me + amount
             body = {
                 "type": "payment",
                 "channel": cid,
                 "period": row.period,
                 "payer": row.role,
-                "amount_spent": row.spent_by_me,
+                "amount_spent": spent,
                 "payment_amount": amount,
-                "seq": row.my_seq,
+                "seq": seq,
             }
-            sent = SentPayment(
-                channel_id=cid,
-                period=row.period,
-                seq=row.my_seq,
-                amount=amount,
-                package=sign(self.key, body),
-                message=message,
-                status="pending",
+            package = sign(self.key, body)
+            conn.execute(
+                update(_CHANNELS)
+                .where(c.channel_id == cid)
+                .values(my_seq=seq, spent_by_me=spent, updated_at=time.time())
             )
-            session.add(sent)
-            session.flush()
-            session.expunge(sent)
+            inserted = conn.execute(
+                insert(_SENT).values(
+                    channel_id=cid,
+                    period=row.period,
+                    seq=seq,
+                    amount=amount,
+                    package=package,
+                    message=message,
+                    status="pending",
+                    created_at=time.time(),
+                )
+            )
+            self._clean[cid] = False
             self._peers[cid] = (row.peer_url, row.is_peer_ready)
-            return sent, True
+            return Outgoing(_new_id(inserted), cid, package, message), True
 
     def flush_answers(self) -> None:
         """Write answers kept in memory (done anyway with the next payment)."""
-        with self._sessions.begin() as session:
+        with self.engine.begin() as conn:
             for cid in list(self._finished):
-                self._flush_finished(session, self._finished.pop(cid, []))
+                self._flush_finished(conn, self._finished.pop(cid, []))
 
-    async def _deliver(self, sent: SentPayment) -> Any:
+    async def _deliver(self, sent: Outgoing) -> Any:
         cid = sent.channel_id
         peer_url, ready = self._peers.get(cid, ("", False))
         if not ready:
@@ -460,6 +530,7 @@ class ChannelNode:
             )
         except httpx.HTTPError as error:
             raise PeerUnreachable(f"peer did not answer: {error!r}") from None
+        self._clean[cid] = reply.status_code < 500  # answered, refused or failed: not pending
         try:
             answer = reply.json()
         except ValueError:
@@ -632,26 +703,43 @@ class ChannelNode:
             row = session.get(ChannelRow, cid)
         return row is not None and row.status not in ("closing_by_me", "closing_by_peer")
 
-    def _accept_package(self, envelope: Any, message: Any) -> tuple[ReceivedPayment, bool]:
+    def _definition(self, cid: str, raw: dict[str, Any]) -> ChannelDefinition:
+        definition = self._definitions.get(cid)
+        if definition is None:
+            definition = self._definitions[cid] = ChannelDefinition.from_json(raw)
+        return definition
+
+    def _accept_package(self, envelope: Any, message: Any) -> Incoming:
         """Verify and record a package under the channel's row lock.
 
         A plain (not async) callback answers inside the same transaction: the payment
-        and its answer are one commit. Returns (the payment, whether it is new).
-        Raises PaymentRefused.
+        and its answer are one commit. Raises PaymentRefused.
         """
         body = envelope.get("body") if isinstance(envelope, dict) else None
         if not isinstance(body, dict) or not isinstance(body.get("channel"), str):
             raise PaymentRefused("not a signed package")
         cid = body["channel"]
-        with self._lock(cid), self._sessions.begin() as session:
-            row = session.scalars(
-                select(ChannelRow).where(ChannelRow.channel_id == cid).with_for_update()
+        c = _CHANNELS.c
+        with self._lock(cid), self.engine.begin() as conn:
+            row = conn.execute(
+                select(
+                    c.definition,
+                    c.role,
+                    c.period,
+                    c.peer_seq,
+                    c.status,
+                    c.close_requested,
+                    c.received,
+                    c.deposited_by_peer,
+                    c.spent_by_me,
+                )
+                .where(c.channel_id == cid)
+                .with_for_update()
             ).first()
             if row is None:
                 raise PaymentRefused("unknown channel")
-            definition = ChannelDefinition.from_json(row.definition)
-            peer = other(row.role)  # type: ignore[arg-type]
-            if verify(definition.party(peer).pubkey, envelope) is None:
+            peer = other(row.role)
+            if verify(self._definition(cid, row.definition).party(peer).pubkey, envelope) is None:
                 raise PaymentRefused("bad signature")
             if body.get("type") != "payment" or body.get("payer") != peer:
                 raise PaymentRefused("not a payment package from the peer")
@@ -666,17 +754,18 @@ class ChannelNode:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     raise PaymentRefused(f"{name} must be a non-negative integer")
             assert isinstance(seq, int) and isinstance(spent, int) and isinstance(amount, int)
+            r = _RECEIVED.c
             if seq <= row.peer_seq:
-                known = session.scalars(
-                    select(ReceivedPayment).where(
-                        ReceivedPayment.channel_id == cid,
-                        ReceivedPayment.period == row.period,
-                        ReceivedPayment.seq == seq,
+                known = conn.execute(
+                    select(r.id, r.amount, r.package, r.answered, r.response, r.error).where(
+                        r.channel_id == cid, r.period == row.period, r.seq == seq
                     )
                 ).first()
                 if known is not None and known.package == envelope:
-                    session.expunge(known)
-                    return known, False  # the payer's retry: same answer, no new credit
+                    # The payer's retry: the same answer, no new credit.
+                    return Incoming(
+                        known.id, cid, known.amount, known.answered, known.response, known.error
+                    )
                 raise PaymentRefused(f"stale or replayed package (seq {seq} <= {row.peer_seq})")
             if row.status != "open" or row.close_requested:
                 raise PaymentRefused(f"the channel is {row.status}")
@@ -689,26 +778,31 @@ class ChannelNode:
                     f"amount_spent {spent} is above what the peer has "
                     f"({row.deposited_by_peer} deposited + {row.spent_by_me} received)"
                 )
-            row.peer_seq = seq
-            row.received = spent
-            row.evidence = envelope
-            row.updated_at = time.time()
-            payment = ReceivedPayment(
-                channel_id=cid,
-                period=row.period,
-                seq=seq,
-                amount=amount,
-                package=envelope,
-                front=self.config.name,
+            conn.execute(
+                update(_CHANNELS)
+                .where(c.channel_id == cid)
+                .values(peer_seq=seq, received=spent, evidence=envelope, updated_at=time.time())
             )
             callback = self._callback
-            if callback is None or not inspect.iscoroutinefunction(callback):
-                payment.response, payment.error = self._call_back(callback, amount, message, cid)
-                payment.answered = True
-            session.add(payment)
-            session.flush()
-            session.expunge(payment)
-            return payment, True
+            answered = callback is None or not inspect.iscoroutinefunction(callback)
+            response, error = (
+                self._call_back(callback, amount, message, cid) if answered else (None, None)
+            )
+            inserted = conn.execute(
+                insert(_RECEIVED).values(
+                    channel_id=cid,
+                    period=row.period,
+                    seq=seq,
+                    amount=amount,
+                    package=envelope,
+                    answered=answered,
+                    response=response,
+                    error=error,
+                    front=self.config.name,
+                    created_at=time.time(),
+                )
+            )
+            return Incoming(_new_id(inserted), cid, amount, answered, response, error)
 
     def _answer(self, payment_id: int, response: Any, error: str | None) -> None:
         with self._sessions.begin() as session:
@@ -736,7 +830,7 @@ class ChannelNode:
 
         Raises PaymentRefused when the package is refused (nothing is credited).
         """
-        payment, _new = await run_db(self._accept_package, envelope, message)
+        payment = await run_db(self._accept_package, envelope, message)
         if payment.answered:
             return {"accepted": True, "response": payment.response, "error": payment.error}
         # An async callback: the payment is recorded; answer, then record the answer.

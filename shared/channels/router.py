@@ -15,6 +15,7 @@ authenticated by its signature.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -45,14 +46,20 @@ class PayRequest(BaseModel):
     message: Any = None
 
 
-def channel_router(node: ChannelNode) -> APIRouter:
+def channel_router(node_or_getter: ChannelNode | Callable[[], ChannelNode]) -> APIRouter:
+    """The routes; pass the node, or a function returning it (built later, in a lifespan)."""
     router = APIRouter(tags=["channels (peer)"])
+
+    def get() -> ChannelNode:
+        if isinstance(node_or_getter, ChannelNode):
+            return node_or_getter
+        return node_or_getter()
 
     @router.post("/create")
     async def create(payload: CreateRequest) -> JSONResponse:
         """A peer proposes a channel; the answer is my key and payout address."""
         try:
-            answer = await asyncio.to_thread(node.accept_create, payload.model_dump())
+            answer = await asyncio.to_thread(get().accept_create, payload.model_dump())
         except ChannelError as error:
             return AsciiJSONResponse({"error": str(error)}, status_code=400)
         return AsciiJSONResponse(answer)
@@ -60,13 +67,13 @@ def channel_router(node: ChannelNode) -> APIRouter:
     @router.post("/is_ready")
     async def is_ready(payload: ReadyRequest) -> JSONResponse:
         """Whether this node knows the channel and takes payments on it."""
-        return AsciiJSONResponse({"response": await run_db(node.is_ready, payload.channel_id)})
+        return AsciiJSONResponse({"response": await run_db(get().is_ready, payload.channel_id)})
 
     @router.post("/pay")
     async def pay(payload: PayRequest) -> JSONResponse:
         """A signed payment package and the payer's message; the callback's answer."""
         try:
-            answer = await node.receive(payload.package, payload.message)
+            answer = await get().receive(payload.package, payload.message)
         except PaymentRefused as error:
             return AsciiJSONResponse({"accepted": False, "error": str(error)}, status_code=409)
         return AsciiJSONResponse(answer)

@@ -20,6 +20,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 from shared.machine.broadcaster import StatusBroadcaster
+from shared.machine.channel_payment import MachineChannels, mount_channels, start_channels
 from shared.machine.processor import MachineConfig, OrderProcessor, ProviderLink, WalletLike
 from shared.machine.requests import EnergyOrderRequest, OrderRejected, parse_order
 from shared.machine.settings import MachineSettings
@@ -105,6 +106,9 @@ def create_machine_app(
         if warm_up is not None:
             await asyncio.to_thread(warm_up)
         processor = OrderProcessor(config, store, wallet, runtime.watcher, broadcaster, provider)
+        channels = await start_channels(settings, role, processor, wallet, database_url)
+        if channels is not None:
+            channel_holder["channels"] = channels
         runtime.store, runtime.processor = store, processor
         refresh = getattr(provider, "refresh_name", None)
         if refresh is not None:
@@ -124,6 +128,8 @@ def create_machine_app(
         try:
             yield
         finally:
+            if channels is not None:
+                await channels.stop()
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -150,6 +156,9 @@ def create_machine_app(
         allow_headers=["*"],
     )
     app.state.runtime = runtime
+    channel_holder: dict[str, MachineChannels] = {}
+    if role == "provider" or settings.provider_payment == "channel":
+        mount_channels(app, channel_holder)
 
     @app.get("/")
     async def index() -> dict[str, Any]:

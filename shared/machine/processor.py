@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -94,6 +95,10 @@ class OrderProcessor:
         self.current_order_id: str | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._energy_requests: dict[str, asyncio.Task[tuple[str, int]]] = {}
+        # Payment channels (shared/machine/channel_payment.py), set by the app when used:
+        # a robot pays its provider off-ledger; a provider counts off-ledger payments.
+        self.channel_payer: Callable[[str, int], Awaitable[str]] | None = None
+        self.paid_off_ledger: Callable[[str], int] | None = None
 
     # ---- taking orders -------------------------------------------------------------------
 
@@ -274,6 +279,10 @@ class OrderProcessor:
         log.info("event=order_%s order_id=%s", state.value, order.id)
 
     async def _confirmed(self, order: Order) -> bool:
+        if self.paid_off_ledger is not None:
+            paid = await asyncio.to_thread(self.paid_off_ledger, order.id)
+            if paid >= order.price:
+                return True
         balance = await asyncio.to_thread(self.wallet.address_balance, order.address)
         return balance >= order.price
 
@@ -319,6 +328,12 @@ class OrderProcessor:
                     return True
                 order = self.store.update(order.id, payout_started=True)
                 asked_at = time.perf_counter()
+                if self.channel_payer is not None:
+                    # Off-ledger over the provider channel; at most once per order.
+                    reference = await self.channel_payer(order.id, order.payout_value or value)
+                    self.store.update(order.id, payout_tail=reference)
+                    log.info("event=provider_paid_off_ledger order_id=%s", order.id)
+                    return True
                 result = await asyncio.to_thread(
                     self.wallet.send,
                     order.payout_value or value,

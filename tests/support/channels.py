@@ -93,6 +93,13 @@ class ChannelProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def agent(self, cid: str) -> dict[str, Any]:
+        """The agent's view of a channel (GET /channels/<id> on the devnet)."""
+        reply = httpx.get(f"{self.devnet.api_url}/channels/{cid}", timeout=30)
+        reply.raise_for_status()
+        result: dict[str, Any] = reply.json()
+        return result
+
     def start(self, timeout: float = 180) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap
