@@ -67,7 +67,8 @@ def _genesis(settings: DevnetSettings) -> dict[str, int]:
 def create_app(settings: DevnetSettings) -> FastAPI:
     """Build the devnet app; nothing starts until the lifespan runs."""
     state: dict[str, Any] = {}
-    channels = ChannelAgentHost(settings.data_dir)  # the channel agent (docs/channels.md)
+    # The channel agent (docs/channels.md); its secret defaults to one derived from this seed.
+    channels = ChannelAgentHost(settings.data_dir, settings.coordinator_seed.get_secret_value())
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -22,6 +22,7 @@ changes nothing; the loop never stops on bad input.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -74,7 +75,6 @@ from shared.settings import load_settings
 from shared.tasks import Supervisor
 
 __all__ = [
-    "PUBLIC_TEST_AGENT_SECRET",
     "ChannelAgent",
     "ChannelAgentHost",
     "ChannelAgentSettings",
@@ -83,7 +83,6 @@ __all__ = [
 
 log = logging.getLogger("devnet.channels")
 
-PUBLIC_TEST_AGENT_SECRET = "DEVNET-PUBLIC-CHANNEL-AGENT-SECRET-DO-NOT-USE-FOR-ANYTHING-REAL"
 PAYOUT_TAG = "CHANNEL9PAYOUT"
 # A command's JSON fits in a few transactions; more is not a command.
 _MAX_MESSAGE_TRYTES = 2187 * 4
@@ -95,7 +94,7 @@ class ChannelAgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DEVNET_CHANNEL_AGENT_", extra="ignore")
 
     enabled: bool = True
-    secret: SecretStr = SecretStr(PUBLIC_TEST_AGENT_SECRET)
+    secret: SecretStr | None = None  # default: derived from DEVNET_COORDINATOR_SEED
     database_url: str | None = None
     interval: float = Field(0.2, gt=0, le=60)
     max_channels: int = Field(10_000, ge=1)
@@ -189,10 +188,15 @@ class ChannelAgent:
 
     @classmethod
     def from_settings(
-        cls, node: DevnetNode, settings: ChannelAgentSettings, data_dir: Path
+        cls, node: DevnetNode, settings: ChannelAgentSettings, data_dir: Path, fallback: str
     ) -> ChannelAgent:
+        """``fallback`` (the coordinator seed) derives the secret when none is set."""
+        if settings.secret is not None:
+            secret = settings.secret.get_secret_value()
+        else:
+            secret = hashlib.sha256(f"devnet-channel-agent/v1/{fallback}".encode()).hexdigest()
         url = settings.database_url or sqlite_url(data_dir, "channel_agent")
-        return cls(node, settings.secret.get_secret_value(), url, settings.max_channels)
+        return cls(node, secret, url, settings.max_channels)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -580,9 +584,10 @@ class ChannelAgent:
 class ChannelAgentHost:
     """The agent's place in the devnet app: settings, the supervised loop, the HTTP routes."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, fallback_secret: str) -> None:
         self.settings = load_settings(ChannelAgentSettings)
         self.data_dir = data_dir
+        self._fallback = fallback_secret
         self.agent: ChannelAgent | None = None
         self.supervisor = Supervisor("devnet-channels")
 
@@ -591,7 +596,7 @@ class ChannelAgentHost:
             log.info("event=channel_agent_disabled")
             return
         self.agent = await asyncio.to_thread(
-            ChannelAgent.from_settings, node, self.settings, self.data_dir
+            ChannelAgent.from_settings, node, self.settings, self.data_dir, self._fallback
         )
         self.supervisor.start("channel-agent", self._run)
         log.info("event=channel_agent_started interval=%s", self.settings.interval)
