@@ -158,7 +158,7 @@ def create_machine_app(
     app.state.runtime = runtime
     channel_holder: dict[str, MachineChannels] = {}
     if role == "provider" or settings.provider_payment == "channel":
-        mount_channels(app, channel_holder)
+        mount_channels(app, channel_holder, settings)
 
     @app.get("/")
     async def index() -> dict[str, Any]:

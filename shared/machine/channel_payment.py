@@ -18,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import secrets
 import time
-from typing import Any
+from typing import Annotated, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, FastAPI, Header, HTTPException
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, select
 
 from shared.channels.node import ChannelConfig, ChannelNode, WalletLike
@@ -235,8 +236,10 @@ async def start_channels(
     return channels
 
 
-def mount_channels(app: FastAPI, holder: dict[str, MachineChannels]) -> None:
-    """The peer router and ``GET /channel`` (served once the lifespan put the node in)."""
+def mount_channels(
+    app: FastAPI, holder: dict[str, MachineChannels], settings: MachineSettings
+) -> None:
+    """The peer router, ``GET /channel`` and ``POST /channel/close`` (MACHINE_TOKEN)."""
 
     def node() -> ChannelNode:
         channels = holder.get("channels")
@@ -254,5 +257,24 @@ def mount_channels(app: FastAPI, holder: dict[str, MachineChannels]) -> None:
         if channels is None:
             return {"channels": [], "time": time.time()}
         return await asyncio.to_thread(channels.summary)
+
+    token = settings.machine_token.get_secret_value() if settings.machine_token else None
+
+    @router.post("/channel/close")
+    async def close_channels(authorization: Annotated[str | None, Header()] = None) -> Any:
+        """Close every open channel of this machine; the agent settles them on the devnet."""
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if token is not None and not secrets.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(401, "a valid 'Authorization: Bearer <MACHINE_TOKEN>' needed")
+        channels = holder.get("channels")
+        if channels is None:
+            raise HTTPException(503, "payment channels are starting")
+        closed = []
+        for cid in await asyncio.to_thread(channels.node.channels):
+            state = await asyncio.to_thread(channels.node.balances_and_status, cid)
+            if state["status"] == "open":
+                await channels.node.close(cid)
+                closed.append(cid)
+        return {"closing": closed}
 
     app.include_router(router)
