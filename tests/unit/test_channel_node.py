@@ -14,6 +14,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shared.channels.node import (
     ChannelConfig,
@@ -208,3 +210,25 @@ def test_create_request_checked(pair: Pair) -> None:
     ):
         with pytest.raises(ChannelError, match=reason):
             pair.b.accept_create({**good, **change})
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=_json)
+def test_fuzzed_pay_requests_refused_cleanly(pair: Pair, body: Any) -> None:
+    async def go() -> httpx.Response:
+        return await pair.b_http.post("http://b/peer/pay", json=body)
+
+    reply = run(go())
+    assert reply.status_code in (409, 422), reply.text
+    assert pair.b.balances_and_status(pair.cid)["peer_payments_count"] == 0

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shared.channels.rules import (
     ChannelDefinition,
@@ -296,3 +298,35 @@ def test_definition_validation() -> None:
     ):
         with pytest.raises(RuleError):
             ChannelDefinition.from_json({**good, **change})
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    envelope=_json
+    | st.fixed_dictionaries(
+        {"body": st.dictionaries(st.text(max_size=10), _json), "sig": st.text()}
+    ),
+    value=st.integers(min_value=-5, max_value=10**6),
+)
+def test_fuzzed_events_never_raise_nor_change_state_unsigned(
+    w: World, envelope: Any, value: int
+) -> None:
+    before = w.state
+    _state, out = apply(before, Command(envelope), Clock(before.last_milestone + 1, 1))
+    assert not out.accepted and _state == before
+    state, out = apply(before, Deposit(1, value, envelope), Clock(before.last_milestone + 1, 1))
+    if value > 0:  # unsigned value is stray: counted, never credited to a party
+        assert state.deposits == before.deposits and state.stray == before.stray + value
+    else:
+        assert not out.accepted and state == before
