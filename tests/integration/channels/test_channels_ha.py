@@ -153,10 +153,12 @@ def test_two_fronts_never_accept_more_than_the_deposit(
     assert all(count == 1 for count in recorded.values()), recorded
     assert set(seqs) == set(recorded)  # every answer is a recorded payment
     assert all(row.answered and row.error is None for row in rows)
+    # What the receiver can claim on the ledger is the highest cumulative total it took;
+    # packages the race skipped are in it too (the payer signed them), so the answered
+    # payment amounts add up to at most that, and that never exceeds the deposit.
     total = sum(row.amount for row in rows)
-    assert total <= DEPOSIT, total
-    assert channel.received == max(recorded) * STEP <= DEPOSIT
-    assert total == channel.received  # every credited token is one recorded payment
+    assert channel.received == max(recorded) * STEP
+    assert total <= channel.received <= DEPOSIT, (total, channel.received)
     assert {row.front for row in rows} <= {"front1", "front2"}
     assert len(rows) >= 20, "the hammer should get many payments through"
     state = front2.status(cid)
