@@ -78,17 +78,18 @@ def test_robot_pays_its_provider_over_a_channel(devnet: DevnetProcess, tmp_path:
             reply = _order(robot)
             order_id = reply["order_id"]
             devnet.faucet(reply["address"], 100)
-            _until(
-                f"order {n} finished",
-                lambda oid=order_id: (
-                    _state(f"{robot.url}/orders/{oid}") in ("done", "failed", "expired")
-                ),
-            )
-            assert _state(f"{robot.url}/orders/{order_id}") == "done"
-            _until(
-                "wind's energy order done",
-                lambda oid=order_id: _state(f"{wind.url}/energy-orders/{oid}") == "done",
-            )
+            robot_order = f"{robot.url}/orders/{order_id}"
+            wind_order = f"{wind.url}/energy-orders/{order_id}"
+
+            def finished(url: str = robot_order) -> bool:
+                return _state(url) in ("done", "failed", "expired")
+
+            def delivered(url: str = wind_order) -> bool:
+                return _state(url) == "done"
+
+            _until(f"order {n} finished", finished)
+            assert _state(robot_order) == "done"
+            _until("wind's energy order done", delivered)
             energy = httpx.get(f"{wind.url}/energy-orders/{order_id}").json()
             assert energy["price"] == 10
         card = httpx.get(f"{robot.url}/channel").json()["channels"]
