@@ -82,6 +82,10 @@ class PaymentRefused(ChannelError):
     """The peer refused the package (the payment did not happen)."""
 
 
+class _Unsynced(PaymentRefused):
+    """Refused on what may be a stale local view of the agent (deposit, status)."""
+
+
 class PeerUnreachable(ChannelError):
     """The peer did not answer (10 s); the package is sent again before any new one."""
 
@@ -767,6 +771,8 @@ class ChannelNode:
                         known.id, cid, known.amount, known.answered, known.response, known.error
                     )
                 raise PaymentRefused(f"stale or replayed package (seq {seq} <= {row.peer_seq})")
+            if row.status == "opening" and not row.close_requested:
+                raise _Unsynced("the channel is opening")
             if row.status != "open" or row.close_requested:
                 raise PaymentRefused(f"the channel is {row.status}")
             if amount <= 0 or spent - row.received < amount:
@@ -774,7 +780,7 @@ class ChannelNode:
                     f"amount_spent {spent} must be at least {row.received} + {amount}"
                 )
             if spent > row.deposited_by_peer + row.spent_by_me:
-                raise PaymentRefused(
+                raise _Unsynced(
                     f"amount_spent {spent} is above what the peer has "
                     f"({row.deposited_by_peer} deposited + {row.spent_by_me} received)"
                 )
@@ -830,7 +836,20 @@ class ChannelNode:
 
         Raises PaymentRefused when the package is refused (nothing is credited).
         """
-        payment = await run_db(self._accept_package, envelope, message)
+        try:
+            payment = await run_db(self._accept_package, envelope, message)
+        except _Unsynced as refusal:
+            # The payer may have seen the agent credit a deposit before we did: ask the
+            # agent (only the real peer gets here: the signature was checked) and retry once.
+            cid = envelope["body"]["channel"]
+            try:
+                summary = await self.agent_summary(cid)
+            except httpx.HTTPError:
+                raise refusal from None
+            if summary is None:
+                raise refusal from None
+            await run_db(self._sync, cid, summary)
+            payment = await run_db(self._accept_package, envelope, message)
         if payment.answered:
             return {"accepted": True, "response": payment.response, "error": payment.error}
         # An async callback: the payment is recorded; answer, then record the answer.
