@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -27,6 +28,13 @@ from shared.channels.node import ChannelConfig, ChannelNode
 from shared.iota.wallet import Wallet
 from tests.support.channels import ChannelProcess, random_seed
 from tests.support.devnet import DevnetProcess
+
+
+def _cpu_seconds(process: ChannelProcess) -> float:
+    """User + system CPU seconds of the receiver process so far (Linux /proc)."""
+    pid = process._process.pid if process._process is not None else None
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -57,6 +65,7 @@ async def _run(args: argparse.Namespace, devnet: DevnetProcess, bob: ChannelProc
         for i in range(20):  # warm the connection and both databases
             await node.pay(cid, 1, {"warm": i})
         latencies: list[float] = []
+        cpu_payer, cpu_receiver = time.process_time(), _cpu_seconds(bob)
         started = time.perf_counter()
         for i in range(args.payments):
             t0 = time.perf_counter()
@@ -64,6 +73,8 @@ async def _run(args: argparse.Namespace, devnet: DevnetProcess, bob: ChannelProc
             latencies.append(time.perf_counter() - t0)
             assert answer == {"received": 1, "message": {"order": i}}, answer
         elapsed = time.perf_counter() - started
+        cpu_payer = time.process_time() - cpu_payer
+        cpu_receiver = _cpu_seconds(bob) - cpu_receiver
         ledger_send: list[float] = []
         ledger_total: list[float] = []
         target = await asyncio.to_thread(wallet.new_address, "ledger-bench")
@@ -91,6 +102,13 @@ async def _run(args: argparse.Namespace, devnet: DevnetProcess, bob: ChannelProc
     )
     print(f"| off-ledger p99 latency | {_pct(ms, 0.99):.2f} ms | < 20 ms |")
     print(f"| off-ledger max latency | {max(ms):.2f} ms | |")
+    payer_ms = cpu_payer / args.payments * 1000
+    receiver_ms = cpu_receiver / args.payments * 1000
+    print(f"| CPU per payment: payer / receiver | {payer_ms:.2f} ms / {receiver_ms:.2f} ms | |")
+    print(
+        f"| payments/s the CPU allows (1 / (payer + receiver CPU)) | "
+        f"{1000 / (payer_ms + receiver_ms):.0f} | >= 500 |"
+    )
     if ledger_total:
         print(
             f"| ledger transfer: send (PoW + store), median of {args.ledger} | "
