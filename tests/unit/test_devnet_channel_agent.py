@@ -122,11 +122,11 @@ def test_agent_settles_from_confirmed_commands_and_survives_a_crash_before_attac
     def crash(_trytes: Any, **_kw: Any) -> Any:
         raise RuntimeError("killed before attaching")
 
-    devnet.node.attach_and_store = crash  # type: ignore[method-assign]
+    devnet.node.attach_and_store = crash
     with pytest.raises(RuntimeError):
         agent.step()
     agent.close()
-    devnet.node.attach_and_store = original  # type: ignore[method-assign]
+    devnet.node.attach_and_store = original
     assert escrow not in devnet.node.tangle.spent
 
     # A new agent on the same database attaches the same signed bundle, once.
