@@ -59,6 +59,18 @@ RUN set -eu; \
     /opt/venv/bin/python -W ignore -c "import numpy, zmq, \
 sqlalchemy, pydantic_core, uvloop, yaml, httptools, websockets, ccurl, sha3, iota"
 
+# The services use plotly only for the plotly.js its wheel ships (package_data/plotly.min.js,
+# served to browsers); its Python figure classes (graph_objs, validators: 41 MB) and its
+# JupyterLab extension are never imported, so they stay out of the image. `import plotly`
+# still works (the build's last check). A service that builds figures in Python must drop
+# this step and mind the image size (docs/docker.md, "Image size").
+RUN set -eu; \
+    site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
+    rm -rf "$site/plotly/graph_objs" "$site/plotly/graph_objects" "$site/plotly/validators" \
+        "$site/plotly/labextension"; \
+    /opt/venv/bin/python -W ignore -c "import plotly, importlib.resources as r; \
+assert (r.files('plotly') / 'package_data' / 'plotly.min.js').is_file()"
+
 FROM python:${PYTHON_VERSION}-slim AS runtime
 LABEL org.opencontainers.image.title="machine-economy" \
       org.opencontainers.image.description="Machines that pay each other on a private IOTA devnet" \

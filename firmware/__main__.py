@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 from firmware.host.runner import main_loop
 from firmware.host.settings import FirmwareSettings
+from shared.logs import configure_logging
 from shared.settings import load_settings
 
 
 def main() -> None:
     settings = load_settings(FirmwareSettings)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(settings.log_level, "lock-device")
     main_loop(settings)
 
 

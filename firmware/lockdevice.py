@@ -3,12 +3,14 @@
 This module is what would be copied to a board next to umqtt.simple and machine.Pin: it
 imports nothing, uses no typing, dataclasses, f-strings or ``from __future__``, and gets its
 MQTT client, relay pins and clock injected. On CPython, firmware.host supplies umqtt-like and
-Pin-like objects (tests/unit/test_firmware_subset.py keeps this module inside the subset).
+Pin-like objects (tests/unit/test_firmware_device.py keeps this module inside the subset).
 
 Relay pin value 1 means the relay is energised and the machine may run: unlocked. The device
 boots with every relay off (locked), publishes every lock state retained, honours
-``command=lock|unlock`` with ``request=`` on ``.../machine-access/$lock/command`` and echoes the
-request in ``.../$lock/locked``. Every bad input gets a status message and changes nothing.
+``command=lock|unlock`` with ``request=`` on ``$prefix/machine-access/$lock/command`` and echoes
+the request in ``$prefix/machine-access/$lock/locked``; its device topics are
+``$prefix/device/$device_id/{online,name,firmware,ip}``. Every bad input gets a status message
+and changes nothing.
 """
 
 # MicroPython subset: %-formatting, explicit loops and try/except instead of contextlib.
@@ -104,8 +106,9 @@ class LockDevice:
         self.relock_ms = relock_ms
         self.ticks_ms = ticks_ms
         self.log = log or _no_log
+        # Seed 004's layout: the device tree and the machine-access tree under one prefix.
         self.base = prefix + "/device/" + device_id
-        self.access = self.base + "/machine-access"
+        self.access = prefix + "/machine-access"
         self.locked = [True] * len(relays)
         self.requests = [None] * len(relays)
         self.relock_at = [None] * len(relays)

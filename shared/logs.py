@@ -5,21 +5,43 @@ Format (docs/architecture.md)::
     ts=2026-11-29T01:02:03.456Z level=INFO service=robot logger=robot event=order_paid id=...
 
 Messages are written as ``event=name key=value ...``; the prefix fields are added here.
+A message that does not start with ``key=`` (a library's free text) becomes ``msg="..."``,
+and a line break inside a message is written as ``\\n``, so every record is one line that
+:data:`LINE_PATTERN` matches (a traceback follows on indented lines).
 ``LOG_LEVEL`` is parsed once, case-insensitively, by :func:`parse_log_level`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
-__all__ = ["LOG_LEVELS", "KeyValueFormatter", "configure_logging", "parse_log_level"]
+__all__ = [
+    "LINE_PATTERN",
+    "LOG_LEVELS",
+    "KeyValueFormatter",
+    "configure_logging",
+    "parse_log_level",
+]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # Libraries that are chatty at INFO; their warnings still show.
 _NOISY = ("engineio", "socketio", "iota", "urllib3", "httpx", "httpcore", "uvicorn.access")
+
+#: One log line as documented in docs/architecture.md (tests parse service output with it).
+LINE_PATTERN = re.compile(
+    r"^ts=(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) "
+    r"level=(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) "
+    r"service=(?P<service>[a-z0-9_-]+) "
+    r"logger=(?P<logger>\S+) "
+    r"(?P<message>[A-Za-z_][\w.]*=\S.*)$"
+)
+
+# A message is already key=value when its first word is ``key=``.
+_KEY_FIRST = re.compile(r"[A-Za-z_][\w.]*=\S")
 
 
 def parse_log_level(value: object) -> str:
@@ -45,9 +67,11 @@ class KeyValueFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         message = record.getMessage()
-        if "=" not in message.split(" ", 1)[0]:
+        if _KEY_FIRST.match(message) is None:
             # A library's free-text line: keep it one field so the line still parses.
             message = "msg=" + _quote(message)
+        else:
+            message = message.replace("\r", "\\r").replace("\n", "\\n")
         line = (
             f"ts={self.formatTime(record)} level={record.levelname} service={self.service} "
             f"logger={record.name} {message}"
@@ -59,7 +83,8 @@ class KeyValueFormatter(logging.Formatter):
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\r", "\\r").replace("\n", "\\n") + '"'
 
 
 def configure_logging(level: str, service: str) -> None:
@@ -71,6 +96,8 @@ def configure_logging(level: str, service: str) -> None:
     handler.setFormatter(KeyValueFormatter(service))
     root.addHandler(handler)
     root.setLevel(parse_log_level(level))
+    # warnings.warn (a library's DeprecationWarning) goes through the same format.
+    logging.captureWarnings(True)
     for name in _NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
     # uvicorn's own loggers propagate to ours (run with log_config=None).

@@ -4,19 +4,30 @@ Every service declares a ``pydantic_settings.BaseSettings`` subclass and calls
 :func:`load_settings` from its ``__main__``. A wrong or missing value stops the
 process with one line per problem that names the environment variable, never
 a traceback and never the offending value when the field is a secret.
+
+Every variable can also be given as a file, the ``*_FILE`` convention of the official
+container images and of Docker secrets: ``SEED_FILE=/run/secrets/robot1_seed`` reads
+SEED from that file (one trailing newline is dropped). A non-empty ``SEED`` in the
+environment wins over ``SEED_FILE``. What a file holds is never echoed in an error.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings
 
-__all__ = ["SettingsError", "describe_errors", "load_settings"]
+__all__ = ["FILE_SUFFIX", "SettingsError", "describe_errors", "load_settings", "values_from_files"]
 
 S = TypeVar("S", bound=BaseSettings)
+
+FILE_SUFFIX = "_FILE"
+# A secret or a URL; anything bigger is a wrong path (a log, a database), not a value.
+MAX_FILE_BYTES = 64 * 1024
 
 
 class SettingsError(SystemExit):
@@ -40,8 +51,58 @@ def _env_name(cls: type[BaseSettings], field: str) -> str:
     return f"{prefix}{field}".upper()
 
 
-def describe_errors(cls: type[BaseSettings], error: ValidationError) -> str:
-    """Turn a pydantic ValidationError into 'VARIABLE: reason' lines."""
+def _init_key(cls: type[BaseSettings], field: str) -> str:
+    """The keyword ``cls(...)`` takes the field's value by (its alias, if it has one)."""
+    info = cls.model_fields[field]
+    if isinstance(info.validation_alias, str):
+        return info.validation_alias
+    return info.alias or field
+
+
+def values_from_files(cls: type[BaseSettings]) -> dict[str, str]:
+    """``{field: value}`` read from ``<VARIABLE>_FILE`` for every variable not set itself.
+
+    Raises SettingsError naming the ``*_FILE`` variable when its file cannot be read.
+    """
+    environ = {key.upper(): value for key, value in os.environ.items()}
+    names = {field: _env_name(cls, field) for field in cls.model_fields}
+    taken = set(names.values())
+    values: dict[str, str] = {}
+    problems = []
+    for field, name in names.items():
+        file_variable = name + FILE_SUFFIX
+        path = environ.get(file_variable)
+        # A non-empty value wins; a field whose own name ends in _FILE is not a file's name.
+        if not path or environ.get(name) or file_variable in taken:
+            continue
+        try:
+            with Path(path).open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as error:
+            problems.append(f"{file_variable}: cannot read {path} ({error.strerror or error})")
+            continue
+        if len(data) > MAX_FILE_BYTES:
+            problems.append(f"{file_variable}: {path} is larger than {MAX_FILE_BYTES} bytes")
+            continue
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(f"{file_variable}: {path} is not UTF-8 text")
+            continue
+        values[_init_key(cls, field)] = text.removesuffix("\n").removesuffix("\r")
+    if problems:
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(problems))
+    return values
+
+
+def describe_errors(
+    cls: type[BaseSettings], error: ValidationError, from_files: frozenset[str] = frozenset()
+) -> str:
+    """Turn a pydantic ValidationError into 'VARIABLE: reason' lines.
+
+    ``from_files`` names the fields (or aliases) whose value came from a ``*_FILE``: their
+    lines name that variable and never show the value, whatever the field's type.
+    """
     lines = []
     for item in error.errors():
         loc = item.get("loc") or ("?",)
@@ -49,6 +110,8 @@ def describe_errors(cls: type[BaseSettings], error: ValidationError) -> str:
         name = _env_name(cls, field)
         info = cls.model_fields.get(field)
         secret = info is not None and info.annotation in (SecretStr, SecretStr | None)
+        if field in from_files:
+            name, secret = f"{name} (from {name}{FILE_SUFFIX})", True
         reason = item.get("msg", "invalid value")
         if not secret and "input" in item and item["type"] != "missing":
             shown = repr(item["input"])
@@ -60,10 +123,16 @@ def describe_errors(cls: type[BaseSettings], error: ValidationError) -> str:
 
 
 def load_settings(cls: type[S]) -> S:
-    """Build ``cls`` from the environment or exit(2) with a message naming each bad variable."""
+    """Build ``cls`` from the environment (and ``*_FILE`` files) or exit(2) naming each bad
+    variable."""
+    from_files: dict[str, Any] = {}
     try:
-        return cls()
+        from_files.update(values_from_files(cls))
+        return cls(**from_files)
+    except SettingsError as error:
+        print(error.message, file=sys.stderr)
+        raise
     except ValidationError as error:
-        message = describe_errors(cls, error)
+        message = describe_errors(cls, error, frozenset(from_files))
         print(message, file=sys.stderr)
         raise SettingsError(message) from None

@@ -111,25 +111,38 @@ class BodySizeLimitMiddleware:
                     await self._reject(send)
                     return
         received = 0
+        exceeded = False
         response_started = False
+        replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
+            if exceeded:
+                raise BodyTooLarge
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started, replaced
+            if replaced:
+                return  # the app's own reply to the cut-off body: already answered 413
             if message["type"] == "http.response.start":
+                if exceeded and not response_started:
+                    # The app caught the error and answers it its own way (FastAPI turns a
+                    # failed body read into a 400): the client still gets the clear 413.
+                    replaced = True
+                    await self._reject(send)
+                    return
                 response_started = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
-            if not response_started:
+            if not response_started and not replaced:
                 await self._reject(send)

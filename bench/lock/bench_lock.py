@@ -57,7 +57,7 @@ def bench_raw(broker: MosquittoProcess, cycles: int) -> list[float]:
     client.on_socket_open = set_no_delay
     client.on_message = lambda c, u, m: inbox.put(bytes(m.payload))
     client.connect(broker.host, broker.port)
-    client.subscribe(f"{PREFIX}/device/dev-1/machine-access/0/locked", 1)
+    client.subscribe(f"{PREFIX}/dev-1/machine-access/0/locked", 1)
     client.loop_start()
     time.sleep(0.3)
     while not inbox.empty():
@@ -68,7 +68,7 @@ def bench_raw(broker: MosquittoProcess, cycles: int) -> list[float]:
         request = f"raw-{i}"
         started = time.perf_counter()
         client.publish(
-            f"{PREFIX}/device/dev-1/machine-access/0/command",
+            f"{PREFIX}/dev-1/machine-access/0/command",
             f"request={request}\ncommand={command}",
             qos=1,
         )
@@ -117,7 +117,7 @@ def main() -> None:
                     "firmware",
                     {
                         "MQTT_URL": broker.url("dev-1", USERS["dev-1"]),
-                        "MQTT_PREFIX": PREFIX,
+                        "MQTT_PREFIX": f"{PREFIX}/dev-1",
                         "DEVICE_ID": "dev-1",
                         "DEVICE_LOCKS": "2",
                     },

@@ -2,40 +2,32 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import contextlib
+from typing import Any
 
-from shared.mqtt.topics import validate_device_id, validate_prefix
-from shared.mqtt.url import MqttUrl, parse_mqtt_url
+from pydantic import Field, field_validator, model_validator
 
-__all__ = ["FirmwareSettings"]
+from shared.mqtt.settings import MqttSettings
+from shared.mqtt.topics import TopicError, device_prefix, validate_device_id
+
+__all__ = ["DEFAULT_ROOT", "FirmwareSettings"]
+
+#: Without MQTT_PREFIX the device's prefix is {DEFAULT_ROOT}/{DEVICE_ID}, as the ACL expects.
+DEFAULT_ROOT = "machine-economy"
 
 
-class FirmwareSettings(BaseSettings):
-    """Read from MQTT_URL, MQTT_PREFIX, DEVICE_ID, DEVICE_LOCKS, ... (docs/firmware.md)."""
+class FirmwareSettings(MqttSettings):
+    """Read from MQTT_URL, MQTT_PREFIX, DEVICE_ID, DEVICE_LOCKS, ... (docs/firmware.md).
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    MQTT_PREFIX is this device's own ``$prefix`` (seed 004); user name in MQTT_URL = device id.
+    """
 
-    mqtt_url: SecretStr = Field(description="mqtt://user:password@host:port; user = device id")
-    mqtt_prefix: str = "machine-economy"
     device_id: str
     device_locks: int = Field(default=1, ge=1, le=16)
     device_name: str | None = None
     device_ip: str | None = None
     lock_auto_relock_seconds: float = Field(default=0.0, ge=0.0, le=86_400.0)
     mqtt_keepalive: int = Field(default=15, ge=5, le=3600)
-    log_level: str = "INFO"
-
-    @field_validator("mqtt_url")
-    @classmethod
-    def _url(cls, value: SecretStr) -> SecretStr:
-        parse_mqtt_url(value.get_secret_value())
-        return value
-
-    @field_validator("mqtt_prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        return validate_prefix(value)
 
     @field_validator("device_id")
     @classmethod
@@ -51,13 +43,11 @@ class FirmwareSettings(BaseSettings):
             raise ValueError("use 1-20 characters of A-Z a-z 0-9 - _")
         return value
 
-    @field_validator("log_level")
+    @model_validator(mode="before")
     @classmethod
-    def _level(cls, value: str) -> str:
-        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
-        return value.upper()
-
-    @property
-    def broker(self) -> MqttUrl:
-        return parse_mqtt_url(self.mqtt_url.get_secret_value())
+    def _default_prefix(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("mqtt_prefix"):
+            # A missing or bad DEVICE_ID is reported by its own validator.
+            with contextlib.suppress(TopicError, TypeError, KeyError):
+                return {**data, "mqtt_prefix": device_prefix(DEFAULT_ROOT, data["device_id"])}
+        return data

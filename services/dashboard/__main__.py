@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
 
 from services.dashboard.app import create_app
 from services.dashboard.settings import DashboardSettings
+from shared.logs import configure_logging
 from shared.settings import load_settings
 
 
 def main() -> None:
     settings = load_settings(DashboardSettings)
-    logging.basicConfig(
-        level=settings.log_level,
-        format="ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, "dashboard")
     uvicorn.run(
         create_app(settings),
         host=settings.host,

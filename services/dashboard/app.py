@@ -1,7 +1,10 @@
-"""The dashboard's app factory: the static page, its machine list and the faucet proxy."""
+"""The dashboard's app factory: the page, its machine list, the faucet proxy, the overview's
+series (history + a live server-sent-events stream) and the devnet explorer's API."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,17 +12,26 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
+import plotly
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from services.dashboard.collector import Collector
+from services.dashboard.explorer import router as explorer_router
+from services.dashboard.series import SeriesStore
 from services.dashboard.settings import DashboardSettings
+from shared.tasks import Supervisor
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("dashboard")
 STATIC = Path(__file__).parent / "static"
+# Plotly's wheel ships its browser bundle; the page loads it from us, never from a CDN.
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+# Live overview streams at once; more get 503 so no client can pin the server.
+MAX_STREAMS = 100
 
 
 class PayRequest(BaseModel):
@@ -32,16 +44,26 @@ def create_app(settings: DashboardSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient(timeout=60) as client:
             app.state.http = client
+            series = SeriesStore(settings.history_seconds, settings.max_points)
+            app.state.series = series
+            supervisor = Supervisor("dashboard")
+            app.state.supervisor = supervisor
+            supervisor.start("collector", Collector(settings, series, client).run)
             log.info("event=started port=%d machines=%d", settings.port, len(settings.machines))
             public_url = settings.public_url or f"http://localhost:{settings.port}/"
             log.info("event=demo_ready url=%s hint=open_this_page_in_a_browser", public_url)
-            yield
+            try:
+                yield
+            finally:
+                await supervisor.stop()
 
     app = FastAPI(
         title="machine economy dashboard",
         description="Watch and drive the seed 000 machines from a browser.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.streams = 0
 
     @app.get("/", response_model=None)
     async def index(request: Request) -> dict[str, Any] | Response:
@@ -50,16 +72,72 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             return RedirectResponse("/ui/", status_code=307)
         return {"name": settings.name, "status": "running"}
 
-    @app.get("/health")
-    async def health() -> dict[str, Any]:
-        """Liveness."""
+    @app.get("/health", response_model=None)
+    async def health(request: Request) -> dict[str, Any] | Response:
+        """200 while the collector runs; 503 naming it while it is down."""
+        supervisor: Supervisor | None = getattr(request.app.state, "supervisor", None)
+        down = supervisor.down() if supervisor is not None else {"collector": "starting"}
+        if down:
+            body = {"status": "unhealthy", "name": settings.name, "down": down}
+            return Response(json.dumps(body), status_code=503, media_type="application/json")
         return {"status": "ok", "name": settings.name}
+
+    @app.get("/api/series")
+    async def series_history(request: Request) -> dict[str, Any]:
+        """Every series the server keeps (the past hour) and the totals, for a page load."""
+        series: SeriesStore = request.app.state.series
+        return {
+            "seq": series.seq,
+            "series": series.snapshot(),
+            "totals": series.totals,
+            "maxPoints": series.max_points,
+            "historySeconds": series.history_seconds,
+        }
+
+    @app.get("/api/stream")
+    async def series_stream(request: Request, after: int = 0) -> StreamingResponse:
+        """Server-sent events: one ``points`` event per collection with the new points."""
+        if request.app.state.streams >= MAX_STREAMS:
+            raise HTTPException(503, f"too many live views open (limit {MAX_STREAMS})")
+        series: SeriesStore = request.app.state.series
+
+        async def events() -> AsyncIterator[str]:
+            request.app.state.streams += 1
+            seen = max(0, after)
+            try:
+                yield "retry: 2000\n\n"
+                while not await request.is_disconnected():
+                    if series.seq > seen:
+                        body = {
+                            "seq": series.seq,
+                            "series": series.snapshot(seen),
+                            "totals": series.totals,
+                        }
+                        seen = series.seq
+                        yield f"event: points\ndata: {json.dumps(body)}\n\n"
+                    else:
+                        yield ": keep-alive\n\n"
+                    await series.wait(15)
+            except asyncio.CancelledError:
+                pass
+            finally:
+                request.app.state.streams -= 1
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    @app.get("/ui/vendor/plotly.min.js", include_in_schema=False)
+    async def plotly_js() -> FileResponse:
+        return FileResponse(PLOTLY_JS, media_type="text/javascript")
 
     @app.get("/api/machines")
     async def machines() -> dict[str, Any]:
         """The machines the page shows, as the browser reaches them."""
         return {
-            "machines": [m.model_dump() for m in settings.machines],
+            "machines": [m.model_dump(exclude={"api_url"}) for m in settings.machines],
             "pay_limit": settings.pay_limit,
         }
 
@@ -88,5 +166,6 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         result: dict[str, Any] = reply.json()
         return result
 
+    app.include_router(explorer_router)
     app.mount("/ui", StaticFiles(directory=STATIC, html=True), name="ui")
     return app

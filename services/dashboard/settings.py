@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.logs import parse_log_level
 
 __all__ = ["DashboardSettings", "MachineLink"]
 
@@ -17,6 +19,9 @@ class MachineLink(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     url: str = Field(pattern=r"^https?://[^\s]+$")
     provider: str | None = Field(default=None, description="the name of a robot's energy provider")
+    # Where the DASHBOARD SERVER reaches the machine (compose: its service name); the
+    # browser always uses ``url``.
+    api_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
 
 
 DEFAULT_MACHINES = [
@@ -30,7 +35,7 @@ DEFAULT_MACHINES = [
 class DashboardSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    port: int = Field(8080, ge=1, le=65535)
+    port: int = Field(8000, ge=1, le=65535)
     host: str = "0.0.0.0"
     name: str = Field("dashboard", min_length=1, max_length=64)
     # NoDecode: we parse the JSON ourselves so that bad JSON is a "MACHINES: ..." line too
@@ -38,11 +43,25 @@ class DashboardSettings(BaseSettings):
         default_factory=lambda: list(DEFAULT_MACHINES)
     )
     faucet_url: str = Field("http://localhost:14265", pattern=r"^https?://")
+    # The devnet's IRI API as the server reaches it (the explorer and the overview read it);
+    # empty means FAUCET_URL.
+    node_url: str = Field("", pattern=r"^(https?://.*)?$")
+    collect_seconds: float = Field(2.0, ge=0.2, le=60)
+    history_seconds: float = Field(3600.0, ge=60, le=7 * 86400)
+    max_points: int = Field(10_000, ge=100, le=100_000)
+    lock_url: str | None = Field(None, pattern=r"^https?://")
+    lock_user: str | None = None
+    lock_password: SecretStr | None = None
     # Where a person opens the page; printed at start (compose knows the published port).
     public_url: str | None = Field(None, pattern=r"^https?://")
     faucet_token: SecretStr | None = None
     pay_limit: int = Field(10_000, gt=0, description="most a visitor may pay per click")
-    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> str:
+        return parse_log_level(value)
 
     @field_validator("machines", mode="before")
     @classmethod
@@ -66,7 +85,17 @@ class DashboardSettings(BaseSettings):
                 raise ValueError(f"{machine.name}: provider {machine.provider!r} is not listed")
         return value
 
-    @field_validator("faucet_token")
+    @field_validator("node_url")
+    @classmethod
+    def _node_defaults_to_faucet(cls, value: str, info: ValidationInfo) -> str:
+        return value or str(info.data.get("faucet_url", ""))
+
+    @field_validator("lock_url", "lock_user", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("faucet_token", "lock_password")
     @classmethod
     def _empty_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value() else None

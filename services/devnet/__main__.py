@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import uvicorn
@@ -10,6 +9,7 @@ import uvicorn
 from services.devnet.app import create_app
 from services.devnet.settings import DevnetSettings
 from services.devnet.tangle import load_snapshot
+from shared.logs import configure_logging
 from shared.settings import load_settings
 
 
@@ -21,16 +21,12 @@ def main() -> None:
         except (OSError, ValueError) as error:
             print(f"invalid settings:\n  DEVNET_SNAPSHOT: {error}", file=sys.stderr)
             raise SystemExit(2) from None
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-        stream=sys.stdout,
-    )
+    configure_logging(settings.log_level, "devnet")
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_level=settings.log_level,
+        log_config=None,
         access_log=False,
     )
 

@@ -9,19 +9,19 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from services.devnet.api import LIMITS, IriApi
 from services.devnet.channel_agent import ChannelAgentHost
 from services.devnet.coordinator import MilestoneCoordinator
+from services.devnet.explorer import router as explorer_router
 from services.devnet.faucet import Faucet, FaucetError, FaucetUnavailable
 from services.devnet.node import DevnetNode
 from services.devnet.publisher import ZmqPublisher
@@ -30,10 +30,17 @@ from services.devnet.store import TangleStore
 from services.devnet.tangle import Tangle, TangleError, load_snapshot
 from shared.iota.bundle import TOTAL_SUPPLY
 from shared.iota.signing import address_of
+from shared.web import AsciiJSONResponse, install_error_handlers
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("devnet")
+
+
+# Reads "Authorization: Bearer ..." and documents it in OpenAPI; the faucet stays open when
+# DEVNET_FAUCET_TOKEN is unset, so the check is in the route. Module level: the route's
+# annotations are resolved in this module's namespace.
+_faucet_bearer = HTTPBearer(auto_error=False, description="DEVNET_FAUCET_TOKEN, when set")
 
 
 class FaucetRequest(BaseModel):
@@ -41,20 +48,6 @@ class FaucetRequest(BaseModel):
 
     address: Any = None
     value: Any = None
-
-
-class AsciiJSONResponse(JSONResponse):
-    """JSON with non-ASCII escaped: a lone surrogate echoed from the input stays encodable."""
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-
-
-async def _validation_error(request: Request, exc: Exception) -> AsciiJSONResponse:
-    # FastAPI's default 422 renders the echoed input as UTF-8, which raised (a bare 500)
-    # when the JSON held a lone surrogate such as "\ud800".
-    assert isinstance(exc, RequestValidationError)
-    return AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
 
 
 def _genesis(settings: DevnetSettings) -> dict[str, int]:
@@ -74,6 +67,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = TangleStore(settings.effective_database_url())
+        _app.state.tangle_store = store
         tangle = Tangle(store, settings.mwm)
         await anyio.to_thread.run_sync(tangle.open, lambda: _genesis(settings))
         publisher = ZmqPublisher(settings.host, settings.zmq_port)
@@ -118,7 +112,9 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         summary="Private IOTA devnet: IRI 1.8-compatible node, coordinator, ZMQ feed, faucet",
         lifespan=lifespan,
     )
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    # FastAPI's {"detail": [...]} 422, ASCII-escaped: its default rendering raised (a bare
+    # 500) when the JSON held a lone surrogate such as "\ud800".
+    install_error_handlers(app)
     app.include_router(channels.router)
     app.add_middleware(
         CORSMiddleware,
@@ -193,13 +189,20 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         return reply(status, answer)
 
     @app.post("/faucet")
-    async def faucet_route(request: Request, payload: FaucetRequest) -> JSONResponse:
+    async def faucet_route(
+        payload: FaucetRequest,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_faucet_bearer)],
+    ) -> JSONResponse:
         """Send `value` devnet tokens to `address` (capped by DEVNET_FAUCET_MAX)."""
         token = settings.faucet_token.get_secret_value() if settings.faucet_token else None
         if token:
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not secrets.compare_digest(given, token):
-                return JSONResponse({"error": "faucet token missing or wrong"}, status_code=401)
+            given = credentials.credentials if credentials is not None else ""
+            if not secrets.compare_digest(given.encode(), token.encode()):
+                return JSONResponse(
+                    {"error": "faucet token missing or wrong"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
         faucet: Faucet = state["faucet"]
         try:
             payment = await anyio.to_thread.run_sync(faucet.pay, payload.address, payload.value)
@@ -217,6 +220,8 @@ def create_app(settings: DevnetSettings) -> FastAPI:
                 "transactions": payment.transactions,
             }
         )
+
+    app.include_router(explorer_router)
 
     @app.get("/faucet")
     async def faucet_info() -> dict[str, Any]:

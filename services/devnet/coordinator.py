@@ -23,6 +23,7 @@ from shared.iota.bundle import bundle_hash
 from shared.iota.signing import address_of, has_m_bug, key_of, sign_fragment
 from shared.iota.transaction import NULL_HASH
 from shared.iota.trinary import int_to_trits, trits_to_trytes
+from shared.retry import Backoff
 
 __all__ = ["MERGE_TAG", "MilestoneCoordinator"]
 
@@ -102,8 +103,12 @@ class MilestoneCoordinator:
         return index
 
     async def run(self, interval: float) -> None:
-        """Issue a milestone every ``interval`` seconds until cancelled."""
+        """Issue a milestone every ``interval`` seconds until cancelled.
+
+        A failed milestone (the database busy, the disk full) is retried with backoff and
+        jitter instead of on the beat, then the beat resumes."""
         loop = asyncio.get_running_loop()
+        backoff = Backoff(initial=interval, maximum=max(10 * interval, 10.0))
         next_at = loop.time()
         while True:
             try:
@@ -112,6 +117,11 @@ class MilestoneCoordinator:
                 raise
             except Exception:
                 log.exception("event=milestone_failed")
+                retry_in = backoff.next_delay()
+                next_at = loop.time() + retry_in
+                await asyncio.sleep(retry_in)
+                continue
+            backoff.reset()
             next_at += interval
             delay = next_at - loop.time()
             if delay < 0:

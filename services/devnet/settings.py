@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.iota.trinary import is_trytes
+from shared.logs import parse_log_level
 
 __all__ = ["PUBLIC_TEST_COORDINATOR_SEED", "PUBLIC_TEST_FAUCET_SEED", "DevnetSettings"]
 
@@ -43,7 +44,7 @@ class DevnetSettings(BaseSettings):
     data_dir: Path = Path("data/devnet")
     database_url: str | None = None
     max_merges: int = Field(16, ge=0, le=1000)
-    log_level: str = "info"
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
 
     @field_validator("faucet_seed", "coordinator_seed")
     @classmethod
@@ -57,12 +58,10 @@ class DevnetSettings(BaseSettings):
             raise ValueError(f"snapshot file {value} does not exist")
         return value
 
-    @field_validator("log_level")
+    @field_validator("log_level", mode="before")
     @classmethod
-    def _level(cls, value: str) -> str:
-        if value.lower() not in {"debug", "info", "warning", "error"}:
-            raise ValueError("must be debug, info, warning or error")
-        return value.lower()
+    def _log_level(cls, value: object) -> str:
+        return parse_log_level(value)
 
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -2,10 +2,9 @@
 
 Every write that the API acknowledges happens in one database transaction
 (a whole storeTransactions body, or a whole milestone with the balances it
-moves), so a kill -9 leaves either all of it or none. SQLite runs in WAL mode
-with synchronous=NORMAL: a committed transaction survives the process being
-killed (the WAL is in the OS page cache); only a power cut could lose the last
-commits, which is acceptable for a devnet.
+moves), so a kill -9 leaves either all of it or none. The engine comes from
+shared.db (WAL, synchronous=FULL like every store: a commit is on disk before the
+API answers, so not even a power cut loses an acknowledged transaction).
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -26,12 +24,12 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
-    create_engine,
-    event,
     insert,
     select,
     update,
 )
+
+from shared.db import make_engine
 
 __all__ = ["StoredTransaction", "TangleStore", "metadata"]
 
@@ -106,24 +104,11 @@ class StoredTransaction:
     branch: str
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
-
-
 class TangleStore:
     """Thin persistence layer; the caller (Tangle) serialises writes with its own lock."""
 
     def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-        self.engine: Engine = create_engine(url, connect_args=connect_args)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = make_engine(url)
         metadata.create_all(self.engine)
 
     def close(self) -> None:

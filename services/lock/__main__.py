@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
 
 from services.lock.app import create_app
 from services.lock.settings import LockSettings
+from shared.logs import configure_logging
 from shared.settings import load_settings
 
 
 def main() -> None:
     settings = load_settings(LockSettings)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    configure_logging(settings.log_level, "lock")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

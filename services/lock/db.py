@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
-    create_engine,
-    event,
+    inspect,
+    text,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Account",
@@ -28,7 +28,7 @@ __all__ = [
     "Membership",
     "Token",
     "Tool",
-    "make_engine",
+    "create_schema",
     "utc",
     "utcnow",
 ]
@@ -79,12 +79,16 @@ class Membership(Base):
 
 
 class Tool(Base):
+    """A machine behind lock ``lock_index`` of the device at ``device_prefix`` (seed 004:
+    ``$prefix/machine-access/$lock``); ``device_id`` names its ``$prefix/device/$id`` topics."""
+
     __tablename__ = "tools"
-    __table_args__ = (UniqueConstraint("device_id", "lock_index"),)
+    __table_args__ = (UniqueConstraint("device_prefix", "lock_index"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     device_id: Mapped[str] = mapped_column(String(32))
+    device_prefix: Mapped[str] = mapped_column(String(200))
     lock_index: Mapped[int] = mapped_column(Integer)
     circle_id: Mapped[int | None] = mapped_column(ForeignKey("circles.id"), nullable=True)
 
@@ -121,26 +125,77 @@ class Event(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine and the tables; SQLite gets WAL so a SIGKILL loses no commit."""
-    kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False}
-    engine = create_engine(url, **kwargs)
-    if url.startswith("sqlite"):
+def create_schema(engine: Engine, root: str) -> int:
+    """Create missing tables and upgrade old ones; return how many tools were migrated.
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode survives a process crash; only an OS crash could lose a commit.
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
+    Before seed 004's per-device prefixes a tool had no ``device_prefix``: its device lived at
+    ``{root}/device/{id}/machine-access/...``. Such a tool gets the default prefix
+    ``{root}/{device_id}``, the prefix the upgraded device must be given (docs/lock.md).
+    """
+    with engine.connect() as conn:
+        tables = inspect(conn).get_table_names()
+        columns = (
+            {c["name"] for c in inspect(conn).get_columns("tools")} if "tools" in tables else set()
+        )
+    migrated = 0
+    if "tools" in tables and "device_prefix" not in columns:
+        migrated = _add_device_prefix(engine, root)
     Base.metadata.create_all(engine)
-    return engine
+    return migrated
 
 
-def make_sessions(engine: Engine) -> sessionmaker[Any]:
-    return sessionmaker(engine, expire_on_commit=False)
+def _add_device_prefix(engine: Engine, root: str) -> int:
+    if engine.dialect.name == "sqlite":
+        return _rebuild_sqlite_tools(engine, root)
+    with engine.begin() as conn:  # PostgreSQL: DDL is transactional, all or nothing
+        conn.execute(text("ALTER TABLE tools ADD COLUMN device_prefix VARCHAR(200)"))
+        count = _fill_prefix(conn, "tools", root)
+        conn.execute(text("ALTER TABLE tools ALTER COLUMN device_prefix SET NOT NULL"))
+        conn.execute(
+            text("ALTER TABLE tools DROP CONSTRAINT IF EXISTS tools_device_id_lock_index_key")
+        )
+        conn.execute(text("ALTER TABLE tools ADD UNIQUE (device_prefix, lock_index)"))
+    return count
+
+
+def _fill_prefix(conn: Connection, table: str, root: str) -> int:
+    result = conn.execute(
+        text(f"UPDATE {table} SET device_prefix = :root || '/' || device_id"), {"root": root}
+    )
+    return int(result.rowcount or 0)
+
+
+def _rebuild_sqlite_tools(engine: Engine, root: str) -> int:
+    """SQLite cannot change a table's constraints: copy into a new table and swap (sqlite.org's
+    "making other kinds of table schema changes"), foreign keys off, in one transaction."""
+    copy = MetaData()
+    for table in Base.metadata.sorted_tables:  # the tables the foreign keys point to
+        if table.name != "tools":
+            table.to_metadata(copy)
+    new = Base.metadata.tables["tools"].to_metadata(copy, name="tools_new")
+    with engine.connect() as conn:
+        # Outside any transaction, or SQLite ignores it.
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
+        try:
+            with conn.begin():
+                conn.exec_driver_sql("DROP TABLE IF EXISTS tools_new")
+                new.create(conn)
+                inserted = conn.execute(
+                    text(
+                        "INSERT INTO tools_new (id, name, description, device_id, device_prefix,"
+                        " lock_index, circle_id) SELECT id, name, description, device_id,"
+                        " :root || '/' || device_id, lock_index, circle_id FROM tools"
+                    ),
+                    {"root": root},
+                )
+                count = int(inserted.rowcount or 0)
+                conn.exec_driver_sql("DROP TABLE tools")
+                conn.exec_driver_sql("ALTER TABLE tools_new RENAME TO tools")
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"tools migration broke foreign keys: {broken[:5]}")
+        finally:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
+    return count

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from shared.mqtt.topics import MAX_PREFIX_LENGTH, validate_prefix
+
 __all__ = [
     "MAX_ID",
     "AccountIn",
@@ -39,6 +41,8 @@ def _encodable(value: str) -> str:
 
 #: Free text that can be stored: valid Unicode only.
 Text = Annotated[str, AfterValidator(_encodable)]
+#: An MQTT topic prefix: levels of [A-Za-z0-9_.-] separated by "/".
+Prefix = Annotated[str, AfterValidator(validate_prefix)]
 
 
 class AccountIn(BaseModel):
@@ -95,6 +99,12 @@ class ToolIn(BaseModel):
     name: str = Field(pattern=NAME)
     description: Text = Field(default="", max_length=1000)
     device_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    device_prefix: Prefix | None = Field(
+        default=None,
+        max_length=MAX_PREFIX_LENGTH,
+        description="the device's MQTT prefix (seed 004's $prefix); default MQTT_PREFIX/device_id",
+        examples=["machine-economy/lock-1"],
+    )
     lock_index: int = Field(ge=0, le=999)
     circle_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
@@ -104,6 +114,7 @@ class ToolOut(BaseModel):
     name: str
     description: str
     device_id: str
+    device_prefix: str
     lock_index: int
     circle: str | None
     holder: str | None

@@ -10,7 +10,7 @@ from shared.settings import load_settings
 
 def main() -> None:
     settings = load_settings(RobotSettings)
-    serve(create_app(settings), settings)
+    serve(create_app(settings), settings, "robot")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from shared.settings import load_settings
 
 def main() -> None:
     settings = load_settings(ProviderSettings)
-    serve(create_app(settings), settings)
+    serve(create_app(settings), settings, "solar")
 
 
 if __name__ == "__main__":

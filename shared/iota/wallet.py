@@ -29,7 +29,6 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,22 +40,21 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
-    create_engine,
-    event,
     func,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from shared.db import make_engine, make_sessionmaker
 from shared.iota.curl import curl_hash
 from shared.iota.signing import address_of
 from shared.iota.text import tag_trytes, text_to_trytes
 from shared.iota.trinary import trits_to_trytes, trytes_to_trits
 from shared.iota.validation import InvalidTrytes, validate_address, validate_seed
 from shared.iota.wallet_bundle import WalletInput, build_transfer
+from shared.retry import Backoff
 
 __all__ = [
     "MAX_SUPPLY",
@@ -142,35 +140,6 @@ def seed_fingerprint(seed: str, security: int) -> str:
     return hashlib.sha256(f"machine-economy-wallet/v1/{security}/{seed}".encode()).hexdigest()
 
 
-def _make_engine(database_url: str) -> Engine:
-    if database_url.startswith("sqlite"):
-        # A file database in a directory that does not exist yet is the normal
-        # first start (DATA_DIR/...), so create the directory.
-        path = database_url.split("///", 1)[1] if "///" in database_url else ""
-        if path and path != ":memory:" and not path.startswith("file:"):
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        if path in ("", ":memory:"):
-            # One shared connection, or every thread would see its own empty database.
-            return create_engine(
-                database_url,
-                connect_args={"check_same_thread": False},
-                poolclass=StaticPool,
-            )
-        engine = create_engine(database_url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            # WAL lets readers and one writer of other processes work at once;
-            # synchronous=FULL makes every commit durable before it returns.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.close()
-
-        return engine
-    return create_engine(database_url, pool_pre_ping=True)
-
-
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -226,10 +195,10 @@ class Wallet:
             adapter = HttpAdapter(node_url, timeout=request_timeout)
         self._api = Iota(adapter)
         self._engine = (
-            database_url if isinstance(database_url, Engine) else _make_engine(database_url)
+            database_url if isinstance(database_url, Engine) else make_engine(database_url)
         )
         _Base.metadata.create_all(self._engine)
-        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._sessions = make_sessionmaker(self._engine)
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -515,6 +484,7 @@ class Wallet:
 
     def _store(self, attached: list[TryteString]) -> None:
         """broadcastTransactions + storeTransactions, retried: the PoW is already paid for."""
+        backoff = Backoff(initial=0.5, maximum=2.0)
         for attempt in range(3):
             try:
                 self._api.broadcast_and_store(attached)
@@ -527,7 +497,7 @@ class Wallet:
                     raise NodeError(
                         f"storeTransactions failed: {type(error).__name__}: {error}"
                     ) from None
-                time.sleep(0.5 * (attempt + 1))
+                time.sleep(backoff.next_delay())
 
     def _claim_inputs(
         self, value: int, *, exclude: str

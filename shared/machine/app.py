@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import socketio
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.machine.broadcaster import StatusBroadcaster
 from shared.machine.channel_payment import MachineChannels, mount_channels, start_channels
@@ -62,6 +63,11 @@ def _processor(request: Request) -> OrderProcessor:
 
 
 Processor = Annotated["OrderProcessor", Depends(_processor)]
+
+# Reads "Authorization: Bearer ..." and documents the scheme in OpenAPI; the check is ours
+# (check_token), so a provider without MACHINE_TOKEN stays open. Module level: the route's
+# annotations are resolved in this module's namespace.
+_bearer = HTTPBearer(auto_error=False, description="MACHINE_TOKEN, if the provider has one")
 
 
 @dataclass
@@ -221,12 +227,18 @@ def create_machine_app(
     if role == "provider":
         token = settings.machine_token.get_secret_value() if settings.machine_token else None
 
-        def check_token(authorization: Annotated[str | None, Header()] = None) -> None:
+        def check_token(
+            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        ) -> None:
             if token is None:
                 return
-            given = (authorization or "").removeprefix("Bearer ").strip()
+            given = credentials.credentials if credentials is not None else ""
             if not secrets.compare_digest(given.encode(), token.encode()):
-                raise HTTPException(401, "a valid 'Authorization: Bearer <MACHINE_TOKEN>' needed")
+                raise HTTPException(
+                    401,
+                    "a valid 'Authorization: Bearer <MACHINE_TOKEN>' needed",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
 
         @app.post("/energy-orders", dependencies=[Depends(check_token)])
         async def create_energy_order(

@@ -21,6 +21,7 @@ from shared.machine.requests import EnergyOrderRequest, OrderRejected, OrderRequ
 from shared.machine.status import MachineStatus, OrderState
 from shared.machine.store import Order, OrderStore
 from shared.machine.watcher import AddressWatch, PaymentWatcher
+from shared.retry import Backoff
 
 __all__ = ["MachineConfig", "OrderProcessor", "ProviderLink", "WalletLike"]
 
@@ -179,6 +180,8 @@ class OrderProcessor:
 
     async def _run(self) -> None:
         await self.refresh_balance()
+        # After a failed order: a poll interval at first, longer while the failures go on.
+        backoff = Backoff(self.config.poll_interval, 5 * self.config.poll_interval)
         while True:
             pending = self.store.unfinished()
             if not pending:
@@ -200,12 +203,13 @@ class OrderProcessor:
                 await self.broadcaster.announce(
                     MachineStatus.WAITING_FOR_ORDER, self._idle_message, order_id=order.id
                 )
+                backoff.reset()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 # a node outage or a database hiccup: keep the order, try again shortly
                 log.exception("event=order_error order_id=%s error=%s", order.id, error)
-                await asyncio.sleep(self.config.poll_interval)
+                await backoff.sleep()
 
     async def _serve(self, order: Order) -> None:
         with self.watcher.watch(order.address) as watch:
@@ -311,7 +315,7 @@ class OrderProcessor:
         """Pay the provider exactly once, even across a crash in the middle of sending."""
         assert self.provider is not None
         deadline = time.time() + self.config.payout_timeout
-        delay = 0.5
+        backoff = Backoff(initial=0.5, maximum=5.0)
         while True:
             try:
                 started = time.perf_counter()
@@ -361,10 +365,10 @@ class OrderProcessor:
                     type(error).__name__,
                     str(error)[:200].replace("\n", " "),
                 )
+                delay = backoff.next_delay()
                 if time.time() + delay > deadline:
                     return False
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
 
     def _ask_provider_early(self, order: Order) -> None:
         """Tell the provider while the milestone is still coming: it takes it a moment to

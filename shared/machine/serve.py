@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import uvicorn
 
+from shared.logs import configure_logging
 from shared.machine.settings import MachineSettings
 
-__all__ = ["configure_logging", "serve"]
+__all__ = ["serve"]
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
-    # pyota and the socket servers are chatty at INFO; their warnings still show
-    for noisy in ("engineio", "socketio", "iota", "urllib3", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def serve(app: Any, settings: MachineSettings) -> None:
-    configure_logging(settings.log_level)
+def serve(app: Any, settings: MachineSettings, service: str) -> None:
+    """Log as ``service`` (shared/logs) and serve ``app`` until SIGTERM."""
+    configure_logging(settings.log_level, service)
     uvicorn.run(
         app,
         host=settings.host,

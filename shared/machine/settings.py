@@ -10,8 +10,13 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.iota.trinary import is_trytes
+from shared.logs import parse_log_level
 
-__all__ = ["MachineSettings", "slug"]
+__all__ = ["NAME_PATTERN", "MachineSettings", "slug"]
+
+#: NAME as docs/robot.md states it: ASCII letters, digits, ``_``, space, ``.`` and ``-``
+#: (not ``\w``, which also takes every Unicode letter).
+NAME_PATTERN = r"^[A-Za-z0-9_ .-]+$"
 
 
 def slug(name: str) -> str:
@@ -26,7 +31,7 @@ class MachineSettings(BaseSettings):
 
     port: int = Field(3000, ge=1, le=65535, description="HTTP + Socket.IO port")
     host: str = Field("0.0.0.0", description="interface to listen on")
-    name: str = Field("machine", min_length=1, max_length=64, pattern=r"^[\w .-]+$")
+    name: str = Field("machine", min_length=1, max_length=64, pattern=NAME_PATTERN)
     seed: SecretStr = Field(description="81-tryte IOTA seed of the machine's wallet")
     iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
     iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")
@@ -42,7 +47,7 @@ class MachineSettings(BaseSettings):
     min_weight_magnitude: int = Field(9, ge=1, le=243)
     security: int = Field(2, ge=1, le=3)
     depth: int = Field(3, ge=1, le=15)
-    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
     # Payment channels (seed 003, docs/channels.md): how a robot pays its energy provider.
     provider_payment: Literal["ledger", "channel"] = Field(
         "ledger", description="robot: one ledger transfer per order, or a payment channel"
@@ -81,8 +86,8 @@ class MachineSettings(BaseSettings):
 
     @field_validator("log_level", mode="before")
     @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
+    def _log_level(cls, value: object) -> str:
+        return parse_log_level(value)
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or a SQLite file named after the machine so two never share one."""

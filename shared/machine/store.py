@@ -17,17 +17,16 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
-    create_engine,
-    event,
     func,
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from shared.db import make_engine, make_sessionmaker
 from shared.machine.status import ACTIVE_STATES, OrderState
 
-__all__ = ["Order", "OrderStore", "make_engine"]
+__all__ = ["Order", "OrderStore"]
 
 
 class _Base(DeclarativeBase):
@@ -119,29 +118,13 @@ def _snapshot(row: _OrderRow) -> Order:
     )
 
 
-def make_engine(database_url: str) -> Engine:
-    """An engine for ``database_url``; SQLite gets WAL and a busy timeout (the wallet shares it)."""
-    if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.close()
-
-        return engine
-    return create_engine(database_url, pool_pre_ping=True)
-
-
 class OrderStore:
     """Orders of one machine, oldest first."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         _Base.metadata.create_all(engine)
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sessions = make_sessionmaker(engine)
 
     @classmethod
     def from_url(cls, database_url: str) -> OrderStore:

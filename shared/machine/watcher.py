@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.iota.zmq_lines import AddressConfirmation, TransactionConfirmed, TransactionSeen
+from shared.retry import Backoff
 
 __all__ = ["AddressWatch", "FeedFactory", "PaymentWatcher"]
 
@@ -78,12 +79,19 @@ class PaymentWatcher:
                 watch.confirmations += 1
                 watch.changed.set()
 
-    async def run(self, feed_factory: FeedFactory, *, retry_delay: float = 1.0) -> None:
-        """Consume the feed forever, reconnecting after errors (the orders poll meanwhile)."""
+    async def run(
+        self, feed_factory: FeedFactory, *, retry_delay: float = 1.0, max_delay: float = 10.0
+    ) -> None:
+        """Consume the feed forever, reconnecting after errors (the orders poll meanwhile).
+
+        Reconnects back off from ``retry_delay`` to ``max_delay`` with jitter, so machines
+        that lost the same node do not all knock on it at the same moment."""
+        backoff = Backoff(retry_delay, max(retry_delay, max_delay))
         while True:
             try:
                 async with feed_factory() as feed:
                     self.connected = True
+                    backoff.reset()
                     log.info("event=zmq_connected")
                     async for event in feed:
                         self.handle(event)
@@ -93,4 +101,4 @@ class PaymentWatcher:
                 log.warning("event=zmq_error error=%s", type(error).__name__)
             finally:
                 self.connected = False
-            await asyncio.sleep(retry_delay)
+            await backoff.sleep()

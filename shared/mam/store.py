@@ -26,14 +26,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
-    event,
     insert,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
+from shared.db import make_engine
 from shared.iota.curl import curl_hash
 from shared.iota.trinary import int_to_trits, trits_to_trytes, trytes_to_trits
 from shared.mam.channel import ChannelState, Mode, create_channel
@@ -76,12 +75,6 @@ def seed_fingerprint(seed: str, security: int) -> str:
     return trits_to_trytes(curl_hash(trits, 81))
 
 
-def _sqlite_durable(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.close()
-
-
 class ChannelStore:
     """Channel positions in a SQL database (a SQLite file unless given another URL)."""
 
@@ -91,10 +84,7 @@ class ChannelStore:
 
     @classmethod
     def from_url(cls, url: str) -> ChannelStore:
-        engine = create_engine(url)
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_durable)
-        return cls(engine)
+        return cls(make_engine(url))
 
     @classmethod
     def in_directory(cls, data_dir: str | Path) -> ChannelStore:

@@ -1,9 +1,11 @@
 """Fixtures for end-to-end tests; the compose part runs docker-compose.yml on a real engine.
 
-The compose stack gets a unique project name, its own .env (fresh seeds and passwords) and free
-host ports, so parallel runs never collide; it is always taken down with its volumes.
-Skipped, with the reason, when no Docker engine or Compose is reachable or when the base images
-are missing (on machines without a registry, `.ci/docker-images.sh` builds stand-ins).
+The compose stack starts as on a fresh clone without .env: no secret is written anywhere, the
+stack's one-shot `secrets` service generates them (the tests read them back from the running
+containers). It gets a unique project name and an env file with free host ports only, so parallel
+runs never collide (and a developer's own .env is never read); it is always taken down with its
+volumes. Skipped, with the reason, when no Docker engine or Compose is reachable or when the base
+images are missing (on machines without a registry, `.ci/docker-images.sh` builds stand-ins).
 """
 
 from __future__ import annotations
@@ -21,9 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+# Compose reads the override by itself only when no --file is given; the tests give both.
+COMPOSE_FILES = (COMPOSE_FILE, REPO_ROOT / "docker-compose.override.yml")
+STACK_FILE = REPO_ROOT / "docker-stack.yml"
+INIT_SECRETS = REPO_ROOT / "deploy" / "init-secrets.sh"
+# Services that run once and exit 0 (the secrets generator); never "healthy", never restarted.
+ONE_SHOT_SERVICES = frozenset({"secrets"})
 BASE_IMAGES = ("python:3.11", "python:3.11-slim", "eclipse-mosquitto:2")
 # One tag for all runs, so a second run reuses the layer cache of the first.
 E2E_IMAGE = os.environ.get("E2E_IMAGE", "machine-economy:e2e")
@@ -43,6 +52,8 @@ SECRET_VARIABLES = (
     "LOCK_MQTT_PASSWORD",
     "LOCK_DEVICE_MQTT_PASSWORD",
 )
+# The file each secret is generated into (deploy/init-secrets.sh): the variable, lower case.
+SECRET_FILES = tuple(name.lower() for name in (*SEED_VARIABLES, *SECRET_VARIABLES))
 PORT_VARIABLES = (
     "DASHBOARD_HOST_PORT",
     "DEVNET_HOST_PORT",
@@ -95,11 +106,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def random_secrets() -> dict[str, str]:
+    """A value for every secret variable (for tests that give their own)."""
+    values = {name: random_seed() for name in SEED_VARIABLES}
+    values.update({name: secrets.token_hex(16) for name in SECRET_VARIABLES})
+    return values
+
+
 def stack_env(**overrides: str) -> dict[str, str]:
-    """A complete .env: fresh secrets, free host ports, quick machines."""
-    env = {name: random_seed() for name in SEED_VARIABLES}
-    env.update({name: secrets.token_hex(16) for name in SECRET_VARIABLES})
-    env.update({name: str(free_port()) for name in PORT_VARIABLES})
+    """The env file of a fresh clone's run: free host ports and quick machines, no secret."""
+    env = {name: str(free_port()) for name in PORT_VARIABLES}
     env.update(
         IMAGE=E2E_IMAGE,
         PUBLISH_ADDRESS="127.0.0.1",
@@ -114,13 +130,14 @@ def stack_env(**overrides: str) -> dict[str, str]:
 
 
 class ComposeStack:
-    """docker-compose.yml under one project name with its own env file."""
+    """docker-compose.yml (+ override) under one project name with its own env file."""
 
     def __init__(self, directory: Path, env: dict[str, str]) -> None:
         command = compose_command()
         assert command is not None
         self.env = env
         self.project = f"me2e{uuid.uuid4().hex[:10]}"
+        directory.mkdir(parents=True, exist_ok=True)
         self.env_file = directory / ".env"
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         self.env_file.chmod(0o600)
@@ -130,8 +147,7 @@ class ComposeStack:
             self.project,
             "--project-directory",
             str(REPO_ROOT),
-            "--file",
-            str(COMPOSE_FILE),
+            *(arg for path in COMPOSE_FILES for arg in ("--file", str(path))),
             "--env-file",
             str(self.env_file),
         ]
@@ -147,6 +163,13 @@ class ComposeStack:
             )
         return result.stdout + result.stderr
 
+    def config(self) -> dict[str, Any]:
+        """`compose config`, parsed (stdout only: v1 prints warnings on stderr)."""
+        result = _run([*self.base, "config"], timeout=60)
+        assert result.returncode == 0, result.stderr
+        config: dict[str, Any] = yaml.safe_load(result.stdout)
+        return config
+
     def url(self, port_variable: str, path: str = "") -> str:
         return f"http://127.0.0.1:{self.env[port_variable]}{path}"
 
@@ -160,7 +183,10 @@ class ComposeStack:
         return _run(args).stdout.split()
 
     def states(self) -> dict[str, tuple[str, str]]:
-        """service -> (state, health) for every container of the project."""
+        """service -> (state, health) for every container of the project.
+
+        A one-shot service that finished with status 0 reads ("completed", "none").
+        """
         ids = self.container_ids()
         if not ids:
             return {}
@@ -169,8 +195,18 @@ class ComposeStack:
         for item in json.loads(out or "[]"):
             service = item["Config"]["Labels"]["com.docker.compose.service"]
             health = (item["State"].get("Health") or {}).get("Status", "none")
-            states[service] = (item["State"]["Status"], health)
+            state = item["State"]["Status"]
+            if service in ONE_SHOT_SERVICES and state == "exited" and not item["State"]["ExitCode"]:
+                state = "completed"
+            states[service] = (state, health)
         return states
+
+    def secret(self, name: str) -> str:
+        """A generated secret, read inside the running stack (/run/secrets/<name>)."""
+        container = self.container_ids("devnet")[0]
+        result = _run(["docker", "exec", container, "cat", f"/run/secrets/{name}"])
+        assert result.returncode == 0, result.stderr
+        return result.stdout
 
     def wait_healthy(self, services: list[str] | None = None, timeout: float = 300) -> None:
         """`up --wait` for Compose v1 too: every (given) container running and healthy."""
@@ -179,7 +215,8 @@ class ComposeStack:
         while time.monotonic() < deadline:
             states = self.states()
             wanted = {s: states.get(s) for s in (services or list(states))}
-            if wanted and all(v == ("running", "healthy") for v in wanted.values()):
+            done = (("running", "healthy"), ("completed", "none"))
+            if wanted and all(v in done for v in wanted.values()):
                 return
             broken = [s for s, v in wanted.items() if v and v[0] in ("exited", "dead")]
             if broken:
@@ -188,11 +225,10 @@ class ComposeStack:
         raise AssertionError(f"not healthy after {timeout:.0f} s: {states}\n{self.logs()}")
 
     def up(self, timeout: float = 600) -> None:
-        if self.v2:
-            self.run("up", "--detach", "--wait", "--no-build", timeout=timeout)
-        else:
-            self.run("up", "--detach", "--no-build", timeout=timeout)
-            self.wait_healthy(timeout=timeout)
+        """`up -d`, then wait for every healthcheck (the same way for Compose v1 and v2: v2's
+        `--wait` counts a finished one-shot service as a failure in some versions)."""
+        self.run("up", "--detach", "--no-build", timeout=timeout)
+        self.wait_healthy(timeout=timeout)
 
     def logs(self, *services: str, tail: int = 60) -> str:
         return self.run("logs", "--no-color", "--tail", str(tail), *services, check=False)

@@ -1,36 +1,35 @@
 """docker compose up on a real Docker engine: the whole economy, driven from the host.
 
-Build, up and wait for every healthcheck; then from the host: a Socket.IO order on robot 1 paid
-through the devnet faucet finishes; a checkout on the lock controller unlocks the device (seen on
-MQTT); a devnet restart keeps balances; a robot killed mid-order finishes it after restart;
-`down -v` leaves nothing behind. One stack per module; tests run in file order and share it.
+As on a fresh clone without .env: build, up (the stack generates its own secrets) and wait for
+every healthcheck; then from the host: a Socket.IO order on robot 1 paid through the devnet
+faucet finishes; a checkout on the lock controller unlocks the device (seen on MQTT); a devnet
+restart keeps balances; a robot killed mid-order finishes it after restart; no secret is in a log;
+`down` and `up` again keep the secrets, the wallets and their balances; `down -v` leaves nothing
+behind. One stack per module; tests run in file order and share it.
 """
 
 from __future__ import annotations
 
-import os
 import queue
+import re
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import paho.mqtt.client as mqtt
 import pytest
 import socketio
-import yaml
 
 from tests.e2e.conftest import (
-    COMPOSE_FILE,
     E2E_IMAGE,
-    SECRET_VARIABLES,
-    SEED_VARIABLES,
+    SECRET_FILES,
     ComposeStack,
     json_of,
-    stack_env,
+    random_secrets,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.timeout(1500)]
@@ -105,7 +104,7 @@ def balances(stack: ComposeStack, addresses: list[str]) -> list[int]:
 
 def faucet_pay(stack: ComposeStack, address: str, value: int) -> dict[str, Any]:
     """POST /faucet from the host; retried while the faucet's last payment confirms."""
-    token = stack.env["DEVNET_FAUCET_TOKEN"]
+    token = stack.secret("devnet_faucet_token")
 
     def attempt() -> dict[str, Any] | None:
         reply = httpx.post(
@@ -141,55 +140,32 @@ def robot_order(stack: ComposeStack, order_id: str) -> dict[str, Any] | None:
 
 
 # -- without a running stack -------------------------------------------------------------------
-def test_compose_refuses_to_start_without_a_secret(docker_ready: None, tmp_path: Any) -> None:
-    """A missing seed stops compose before anything starts, naming the variable."""
-    env = stack_env()
-    del env["ROBOT1_SEED"]
-    env["LOCK_ADMIN_PASSWORD"] = ""
-    stack = ComposeStack(tmp_path, env)
-    output = stack.run("config", check=False)
-    assert "ROBOT1_SEED is not set" in output or "LOCK_ADMIN_PASSWORD is not set" in output
-    result = subprocess.run(
-        [*stack.base, "up", "--detach", "--no-build"], capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode != 0
-    assert "is not set, copy .env.example to .env" in result.stdout + result.stderr
-    assert stack.container_ids() == []
+def test_a_fresh_clone_needs_no_setting_and_given_values_win(
+    docker_ready: None, tmp_path: Path
+) -> None:
+    """With no .env the file is complete; a secret given in the env file replaces the file's."""
+    fresh = ComposeStack(tmp_path / "fresh", {})
+    config = fresh.config()
+    robot = config["services"]["robot-1"]["environment"]
+    assert robot["SEED"] in ("", None) and robot["SEED_FILE"] == "/run/secrets/robot1_seed"
+    assert config["services"]["robot-1"]["depends_on"]["secrets"] == {
+        "condition": "service_completed_successfully"
+    }
+    # every service but the generator itself waits for it and mounts the secrets read-only
+    for name, service in config["services"].items():
+        if name == "secrets":
+            continue
+        assert "secrets" in service["depends_on"], name
+        assert any(
+            (v.get("target") if isinstance(v, dict) else v.split(":")[1]) == "/run/secrets"
+            for v in service["volumes"]
+        ), name
 
-
-def test_compose_file_deploys_as_a_swarm_stack(docker_ready: None) -> None:
-    """`docker stack deploy` accepts the same file once depends_on is dropped (docs/docker.md)."""
-    if subprocess.run(["docker", "stack", "config", "--help"], capture_output=True).returncode:
-        pytest.skip("this docker CLI has no `docker stack config`")
-    script = (
-        "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); "
-        "[s.pop('depends_on', None) for s in d['services'].values()]; "
-        "yaml.safe_dump(d, sys.stdout)"
-    )
-    stripped = subprocess.run(
-        [sys.executable, "-c", script, str(COMPOSE_FILE)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    env = {**os.environ, **stack_env()}
-    result = subprocess.run(
-        ["docker", "stack", "config", "--compose-file", "-"],
-        input=stripped,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    config = yaml.safe_load(result.stdout)
-    assert set(config["services"]) >= {"devnet", "mosquitto", "robot-1", "lock-device"}
-    # the CLI's own interpolation (not Compose's) must give every service its secret
-    devnet = config["services"]["devnet"]["environment"]
-    assert devnet["DEVNET_FAUCET_SEED"] == env["DEVNET_FAUCET_SEED"]
-    assert config["services"]["robot-1"]["environment"]["SEED"] == env["ROBOT1_SEED"]
-    lock_url = config["services"]["lock"]["environment"]["MQTT_URL"]
-    assert lock_url == f"mqtt://lock-controller:{env['LOCK_MQTT_PASSWORD']}@mosquitto:1883"
+    given = random_secrets()
+    mine = ComposeStack(tmp_path / "given", {"ROBOT1_SEED": given["ROBOT1_SEED"]})
+    config = mine.config()
+    assert config["services"]["robot-1"]["environment"]["SEED"] == given["ROBOT1_SEED"]
+    assert config["services"]["robot-2"]["environment"]["SEED"] in ("", None)
 
 
 # -- the running economy -----------------------------------------------------------------------
@@ -197,6 +173,7 @@ def test_every_service_is_healthy_and_only_documented_ports_are_published(
     compose_stack: ComposeStack,
 ) -> None:
     states = compose_stack.states()
+    assert states.pop("secrets") == ("completed", "none")
     assert set(states) == {
         "devnet",
         "mosquitto",
@@ -264,13 +241,16 @@ def test_order_on_robot_1_paid_through_the_faucet_finishes(
 
 def test_lock_checkout_unlocks_the_device_seen_on_mqtt(compose_stack: ComposeStack) -> None:
     env = compose_stack.env
-    prefix, device = "machine-economy", "lock-1"
+    lock_mqtt_password = compose_stack.secret("lock_mqtt_password")
+    # Seed 004's layout: the device's own prefix, its device tree and machine-access under it.
+    device = "lock-1"
+    prefix = f"machine-economy/{device}"
     messages: queue.Queue[tuple[str, str]] = queue.Queue()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"e2e-{uuid.uuid4().hex[:8]}")
-    client.username_pw_set("lock-controller", env["LOCK_MQTT_PASSWORD"])
+    client.username_pw_set("lock-controller", lock_mqtt_password)
     client.on_message = lambda _c, _u, msg: messages.put((msg.topic, msg.payload.decode()))
     client.connect("127.0.0.1", int(env["MQTT_HOST_PORT"]))
-    client.subscribe(f"{prefix}/device/{device}/#", qos=1)
+    client.subscribe(f"{prefix}/#", qos=1)
     client.loop_start()
     try:
         # the device announced itself with a retained online=1
@@ -290,20 +270,25 @@ def test_lock_checkout_unlocks_the_device_seen_on_mqtt(compose_stack: ComposeSta
 
         assert collect(f"{prefix}/device/{device}/online", 20) == "1"
 
-        admin = ("admin", env["LOCK_ADMIN_PASSWORD"])
+        admin = ("admin", compose_stack.secret("lock_admin_password"))
         api = httpx.Client(base_url=compose_stack.url("LOCK_HOST_PORT"), auth=admin, timeout=30)
         assert api.post("/tools/999/checkout").status_code == 404  # a clear error, no command
         me = json_of(api.get("/me"))
         assert api.post(f"/accounts/{me['id']}/memberships", json={"days": 1}).status_code == 201
         tool = api.post("/tools", json={"name": "laser", "device_id": device, "lock_index": 0})
         assert tool.status_code == 201, tool.text
+        assert json_of(tool)["device_prefix"] == prefix
         tool_id = json_of(tool)["id"]
         checkout = api.post(f"/tools/{tool_id}/checkout")
         assert checkout.status_code == 200, checkout.text
         assert json_of(checkout)["state"] == "unlocked"
-        locked_topic = f"{prefix}/device/{device}/machine-access/0/locked"
+        locked_topic = f"{prefix}/machine-access/0/locked"
         payload = collect(locked_topic, 20)
         assert payload is not None and "state=unlocked" in payload.splitlines(), seen
+        # the controller's command went to the seed's topic, with the request it echoed
+        command = seen.get(f"{prefix}/machine-access/0/command", "").splitlines()
+        assert "command=unlock" in command, seen
+        assert f"request={json_of(checkout)['request']}" in command, seen
         checkin = api.post(f"/tools/{tool_id}/checkin")
         assert checkin.status_code == 200, checkin.text
         wait_for(
@@ -365,11 +350,37 @@ def test_robot_killed_mid_order_completes_it_after_restart(
     assert balances(compose_stack, [energy["address"]]) == [10]
 
 
-def test_no_secret_reaches_the_logs(compose_stack: ComposeStack) -> None:
+def test_secrets_were_generated_once_and_stay_out_of_logs_and_container_config(
+    compose_stack: ComposeStack,
+) -> None:
+    values = {name: compose_stack.secret(name) for name in SECRET_FILES}
+    for name, value in values.items():
+        pattern = r"[A-Z9]{81}" if name.endswith("_seed") else r"[0-9a-f]{32}"
+        if not re.fullmatch(pattern, value):
+            pytest.fail(f"{name} is not {pattern}")
+    assert len(set(values.values())) == len(values)  # each one drawn on its own
+    robot = compose_stack.container_ids("robot-1")[0]
+    listing = subprocess.run(
+        ["docker", "exec", robot, "stat", "-c", "%a %u %n", *[f"/run/secrets/{n}" for n in values]],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.splitlines()
+    assert listing and all(line.startswith("400 10001 ") for line in listing), listing
+    # read-only for the services
+    probe = ["docker", "exec", robot, "sh", "-c", "echo x > /run/secrets/robot1_seed"]
+    assert subprocess.run(probe, capture_output=True, timeout=30).returncode != 0
     logs = compose_stack.logs(tail=100_000)
     assert "robot-1" in logs and "devnet" in logs  # the logs are really there
-    for name in (*SEED_VARIABLES, *SECRET_VARIABLES):
-        assert compose_stack.env[name] not in logs, f"{name} appears in the logs"
+    generated = re.findall(r"event=secret_generated name=(\w+)", logs)
+    assert len(generated) == len(set(generated)) and set(SECRET_FILES) <= set(generated)
+    inspected = subprocess.run(
+        ["docker", "inspect", *compose_stack.container_ids()], capture_output=True, text=True
+    ).stdout
+    # pytest.fail, not assert: a failed assert would print the secret it found
+    leaked = [name for name, value in values.items() if value in logs or value in inspected]
+    if leaked:
+        pytest.fail(f"secrets in the logs or a container's configuration: {leaked}")
 
 
 # PROTOCOLS.md section 9: judged by what the Dockerfile adds on top of its base (the stand-in
@@ -419,11 +430,50 @@ def test_runtime_image_has_aot_kernels_and_no_numba(compose_stack: ComposeStack)
     assert importing.returncode != 0 and "No module named 'numba'" in importing.stderr
 
 
+def test_restart_keeps_the_secrets_the_wallets_and_their_balances(
+    compose_stack: ComposeStack,
+) -> None:
+    """`down` (without -v) and `up` again: the same seeds, the same money, the same orders."""
+
+    def robot_balance() -> int | None:
+        try:
+            health = httpx.get(compose_stack.url("ROBOT1_HOST_PORT", "/health"), timeout=5)
+        except httpx.HTTPError:
+            return None
+        balance = json_of(health).get("balance") if health.status_code == 200 else None
+        return int(balance) if isinstance(balance, int) else None
+
+    def settled() -> int | None:
+        first = robot_balance()
+        time.sleep(2)
+        return first if first is not None and robot_balance() == first else None
+
+    secrets_before = {name: compose_stack.secret(name) for name in SECRET_FILES}
+    balance_before = wait_for(settled, 120, "robot 1's balance to settle")
+    assert balance_before >= 90  # at least one finished order's share stays with the robot
+    orders_before = json_of(httpx.get(compose_stack.url("ROBOT1_HOST_PORT", "/orders")))
+    faucet = json_of(httpx.get(compose_stack.url("DEVNET_HOST_PORT", "/faucet"), timeout=10))
+    faucet_before = balances(compose_stack, [faucet["address"]])
+
+    compose_stack.run("down", "--timeout", "10", timeout=180)
+    assert compose_stack.container_ids() == [] and compose_stack.volumes()
+    compose_stack.up()
+
+    changed = [n for n in SECRET_FILES if compose_stack.secret(n) != secrets_before[n]]
+    assert changed == []
+    assert "event=secrets_ready generated=0 kept=" in compose_stack.logs("secrets")
+    wait_for(lambda: robot_balance() == balance_before, 120, "robot 1's balance after restart")
+    orders_after = json_of(httpx.get(compose_stack.url("ROBOT1_HOST_PORT", "/orders")))
+    assert [o["order_id"] for o in orders_after] == [o["order_id"] for o in orders_before]
+    assert balances(compose_stack, [faucet["address"]]) == faucet_before
+
+
 def test_down_removes_containers_networks_and_volumes(compose_stack: ComposeStack) -> None:
-    assert compose_stack.volumes(), "the stack should have named volumes before down"
+    volumes = compose_stack.volumes()
+    assert any(v.endswith("_secrets") for v in volumes), volumes
     compose_stack.down()
     assert compose_stack.container_ids() == []
-    assert compose_stack.volumes() == []
+    assert compose_stack.volumes() == []  # the generated secrets are gone with the rest
     assert compose_stack.networks() == []
     # the image stays for the next run; nothing else of this project does
     assert (

@@ -11,17 +11,13 @@ Usage::
 Ports are chosen free once per instance and stay the same across restarts, so a
 test can ``kill()`` and ``start()`` again and keep talking to the same URLs.
 The process writes its output to ``<data_dir>/devnet.log``; its tail is
-printed when start-up fails.
+printed when start-up fails. Starting, waiting and stopping are tests/support/process.py's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,21 +26,15 @@ from typing import Any
 
 import httpx
 
+from tests.support.process import ManagedProcess, free_port
+
 __all__ = ["PUBLIC_TEST_FAUCET_SEED", "DevnetProcess", "devnet_fixture", "free_port"]
 
 # Must match services.devnet.settings.PUBLIC_TEST_FAUCET_SEED (a test pins them together).
 # PUBLIC: anybody can read this seed; it only ever holds devnet tokens.
 PUBLIC_TEST_FAUCET_SEED = "DEVNET9PUBLIC9TEST9SEED9DO9NOT9USE9FOR9ANYTHING9REAL9" + "9" * 28
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
 _HEADERS = {"X-IOTA-API-Version": "1", "Content-Type": "application/json"}
-
-
-def free_port() -> int:
-    """A TCP port that was free a moment ago on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class DevnetProcess:
@@ -72,8 +62,13 @@ class DevnetProcess:
         self.api_url = f"http://127.0.0.1:{self.port}"
         self.zmq_url = f"tcp://127.0.0.1:{self.zmq_port}"
         self.log_path = self.data_dir / "devnet.log"
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: Any = None
+        self._process = ManagedProcess(
+            "devnet",
+            ["-m", "services.devnet"],
+            env={},
+            log_path=self.log_path,
+            inherit_env=False,  # env() already holds os.environ without stray DEVNET_*
+        )
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -100,77 +95,34 @@ class DevnetProcess:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._process.running
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+        return self._process.pid
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 120) -> None:
         """Spawn the devnet; return once getNodeInfo answers with at least one milestone."""
-        if self.running:
-            raise RuntimeError("devnet already running")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "services.devnet"],
-            cwd=_REPO_ROOT,
-            env=self.env(),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        last_error = "no answer yet"
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                self._reap()
-                raise RuntimeError(
-                    f"devnet exited with {self._process.returncode}\n{self.log_tail()}"
-                )
-            try:
-                info = self.command("getNodeInfo", timeout=2)
-                if int(info.get("latestMilestoneIndex", 0)) >= 1:
-                    return
-                last_error = f"no milestone yet: {info.get('latestMilestoneIndex')}"
-            except (httpx.HTTPError, ValueError) as error:
-                last_error = repr(error)
-            time.sleep(0.1)
-        self.kill()
-        raise RuntimeError(f"devnet not ready after {timeout}s ({last_error})\n{self.log_tail()}")
+        self._process.env = self.env()
+        self._process.start(self._ready, timeout)
+
+    def _ready(self) -> str | None:
+        info = self.command("getNodeInfo", timeout=2)
+        if int(info.get("latestMilestoneIndex", 0)) >= 1:
+            return None
+        return f"no milestone yet: {info.get('latestMilestoneIndex')}"
 
     def stop(self, timeout: float = 15) -> None:
         """SIGTERM and wait (SIGKILL if it does not exit in ``timeout``)."""
-        if self._process is None:
-            return
-        if self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                self._process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(10)
-        self._reap()
+        self._process.stop(timeout)
 
     def kill(self) -> None:
         """SIGKILL and wait: the crash case."""
-        if self._process is None:
-            return
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.wait(10)
-        self._reap()
-
-    def _reap(self) -> None:
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        self._process.kill()
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return self._process.log_tail(lines)
 
     def __enter__(self) -> DevnetProcess:
         self.start()

@@ -26,6 +26,8 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
+from tests.support.process import free_port
+
 __all__ = ["MOSQUITTO", "MOSQUITTO_PASSWD", "MosquittoProcess", "free_port", "mosquitto_available"]
 
 MOSQUITTO = os.environ.get("MOSQUITTO_BIN", "/usr/sbin/mosquitto")
@@ -34,12 +36,6 @@ MOSQUITTO_PASSWD = os.environ.get("MOSQUITTO_PASSWD_BIN", "/usr/bin/mosquitto_pa
 
 def mosquitto_available() -> bool:
     return os.access(MOSQUITTO, os.X_OK) and os.access(MOSQUITTO_PASSWD, os.X_OK)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class MosquittoProcess:

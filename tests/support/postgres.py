@@ -11,6 +11,14 @@ never see each other's rows.
 Set ``TEST_POSTGRES_URL`` (a server URL whose user may CREATE DATABASE) to use an existing
 server instead. Without PostgreSQL the tests are skipped with the reason, except under
 CI (``CI=true``), where a missing server is an error: CI must test PostgreSQL.
+
+The stateful integration tests run on both databases through ``databases`` (module scope,
+for module-scoped service fixtures) or ``database_url`` (one test): each is parametrised
+``sqlite``/``postgres``, and the postgres runs carry the ``postgres`` marker, so
+``-m "not postgres"`` leaves them out for a quick local run.
+
+    def test_restart(databases: Databases) -> None:
+        env = {"DATABASE_URL": databases.url("robot-1")}   # one database per process
 """
 
 from __future__ import annotations
@@ -29,7 +37,16 @@ import pytest
 
 from tests.support.devnet import free_port
 
-__all__ = ["PostgresServer", "fresh_database", "postgres_server", "postgres_url"]
+__all__ = [
+    "BACKENDS",
+    "Databases",
+    "PostgresServer",
+    "database_url",
+    "databases",
+    "fresh_database",
+    "postgres_server",
+    "postgres_url",
+]
 
 _USER = "postgres"
 
@@ -206,3 +223,74 @@ def postgres_url(postgres_server: tuple[str, str]) -> Iterator[str]:
     admin_dsn, base = postgres_server
     with fresh_database(admin_dsn, base) as url:
         yield url
+
+
+# -- the same tests on SQLite and PostgreSQL --------------------------------------------------
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgres: the PostgreSQL run of a test parametrised over both databases"
+    )
+
+
+class Databases:
+    """Empty databases on one backend: ``url(name)`` makes (once) and returns one per name.
+
+    SQLite: a file ``<name>.db`` in a temporary directory. PostgreSQL: a database of its own
+    on the session's server, dropped by ``close()``. Every process of a test gets its own
+    name, as every service has its own database in production.
+    """
+
+    def __init__(self, backend: str, directory: Path, server: tuple[str, str] | None) -> None:
+        self.backend = backend
+        self.directory = directory
+        self._server = server
+        self._urls: dict[str, str] = {}
+        self._stack = contextlib.ExitStack()
+
+    def url(self, name: str) -> str:
+        if name not in self._urls:
+            if self._server is None:
+                path = self.directory / f"{name.replace(' ', '-')}.db"
+                self._urls[name] = f"sqlite:///{path}"
+            else:
+                admin_dsn, base = self._server
+                self._urls[name] = self._stack.enter_context(fresh_database(admin_dsn, base))
+        return self._urls[name]
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _databases(request: pytest.FixtureRequest, directory: Path) -> Databases:
+    backend = str(request.param)
+    server = request.getfixturevalue("postgres_server") if backend == "postgres" else None
+    return Databases(backend, directory, server)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    """SQLite or PostgreSQL databases for a whole module (its tests run once per backend)."""
+    made = _databases(request, tmp_path_factory.mktemp("databases"))
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """One empty database for one test: a SQLite file, then a PostgreSQL database."""
+    made = _databases(request, tmp_path / "databases")
+    made.directory.mkdir(parents=True, exist_ok=True)
+    try:
+        yield made.url("test")
+    finally:
+        made.close()

@@ -13,7 +13,8 @@ from firmware.host.machine import Pin
 from firmware.lockdevice import LockDevice, run
 from shared.mqtt.codec import decode
 
-P = "p/device/d1"
+P = "p/device/d1"  # the device tree
+A = "p/machine-access"  # the machine-access tree of the same prefix (seed 004)
 
 
 class FakeClient:
@@ -73,25 +74,25 @@ def test_boots_locked_and_announces_everything(setup: Any) -> None:
     assert retained[f"{P}/firmware"] == fw.FIRMWARE_VERSION
     assert retained[f"{P}/ip"] == "10.0.0.5"
     for lock in range(3):
-        assert retained[f"{P}/machine-access/{lock}/locked"] == "state=locked"
+        assert retained[f"{A}/{lock}/locked"] == "state=locked"
     # online comes last, after the subscriptions are in place
     assert client.published[-1][0] == f"{P}/online"
     assert set(client.subscribed) == {
         f"{P}/name",
-        f"{P}/machine-access/command",
-        f"{P}/machine-access/+/command",
+        f"{A}/command",
+        f"{A}/+/command",
     }
 
 
 def test_unlock_and_lock_echo_the_request(setup: Any) -> None:
     _device, client, pins = setup
-    out = client.deliver(f"{P}/machine-access/2/command", b"request=20400404\ncommand=unlock")
-    assert out == [(f"{P}/machine-access/2/locked", "state=unlocked\nrequest=20400404", True)]
+    out = client.deliver(f"{A}/2/command", b"request=20400404\ncommand=unlock")
+    assert out == [(f"{A}/2/locked", "state=unlocked\nrequest=20400404", True)]
     assert pins[2].value() == 1 and pins[0].value() == 0
     # Idempotent: unlock again still echoes
-    out = client.deliver(f"{P}/machine-access/2/command", b"command=unlock\nrequest=2")
+    out = client.deliver(f"{A}/2/command", b"command=unlock\nrequest=2")
     assert decode(out[0][1]) == {"state": "unlocked", "request": "2"}
-    out = client.deliver(f"{P}/machine-access/2/command", b"command=lock\nrequest=3")
+    out = client.deliver(f"{A}/2/command", b"command=lock\nrequest=3")
     assert decode(out[0][1]) == {"state": "locked", "request": "3"} and pins[2].value() == 0
 
 
@@ -147,9 +148,9 @@ def test_errors_get_status_and_change_nothing(
     setup: Any, topic: str, payload: bytes, status_topic: str, message: str
 ) -> None:
     _device, client, pins = setup
-    out = client.deliver(f"{P}/{topic}", payload)
+    out = client.deliver(f"p/{topic}", payload)
     assert len(out) == 1
-    assert out[0][0] == f"{P}/{status_topic}" and out[0][2] is False
+    assert out[0][0] == f"p/{status_topic}" and out[0][2] is False
     fields = decode(out[0][1])
     assert message in fields["message"] and fields["level"] == "warning"
     if b"request=r" in payload:
@@ -159,25 +160,25 @@ def test_errors_get_status_and_change_nothing(
 
 def test_refresh_republishes_all_states(setup: Any) -> None:
     _device, client, _pins = setup
-    client.deliver(f"{P}/machine-access/1/command", b"command=unlock\nrequest=a")
-    out = client.deliver(f"{P}/machine-access/command", b"command=refresh")
+    client.deliver(f"{A}/1/command", b"command=unlock\nrequest=a")
+    out = client.deliver(f"{A}/command", b"command=refresh")
     states = {t: m for t, m, _ in out if t.endswith("/locked")}
     assert states == {
-        f"{P}/machine-access/0/locked": "state=locked",
-        f"{P}/machine-access/1/locked": "state=unlocked\nrequest=a",
-        f"{P}/machine-access/2/locked": "state=locked",
+        f"{A}/0/locked": "state=locked",
+        f"{A}/1/locked": "state=unlocked\nrequest=a",
+        f"{A}/2/locked": "state=locked",
     }
 
 
 def test_auto_relock(setup: Any) -> None:
     device, client, pins = setup
-    client.deliver(f"{P}/machine-access/0/command", b"command=unlock\nrequest=a")
+    client.deliver(f"{A}/0/command", b"command=unlock\nrequest=a")
     device.clock["now"] = 999
     device.tick(999)
     assert pins[0].value() == 1
     device.tick(1000)
     assert pins[0].value() == 0
-    assert (f"{P}/machine-access/0/locked", "state=locked", True) in client.published
+    assert (f"{A}/0/locked", "state=locked", True) in client.published
 
 
 def test_rename(setup: Any) -> None:

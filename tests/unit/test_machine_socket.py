@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +18,7 @@ import uvicorn
 from services.robot.settings import RobotSettings
 from shared.machine.app import create_machine_app
 from shared.machine.processor import MachineConfig
+from tests.support.process import free_port
 from tests.unit.test_machine_processor import FakeProvider, FakeWallet
 
 
@@ -34,12 +34,6 @@ class SilentFeed:
     async def _events(self) -> AsyncIterator[Any]:
         await asyncio.Event().wait()
         yield None  # pragma: no cover
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,6 +18,7 @@ from shared.iota.zmq_lines import (
     ZmqEvent,
     format_event,
 )
+from tests.support.process import free_port
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -47,12 +47,6 @@ SN = TransactionConfirmed(
     branch="F" * 81,
     bundle="D" * 81,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Publisher:

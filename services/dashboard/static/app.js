@@ -3,9 +3,11 @@
 
 const logList = document.getElementById("log");
 
-function log(text) {
+// A log line; `parts` may mix strings and elements (explorer links).
+function log(text, ...parts) {
   const item = document.createElement("li");
   item.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+  for (const part of parts) item.append(part);
   logList.prepend(item);
 }
 
@@ -54,8 +56,9 @@ function connectMachine(machine, card, payLimit) {
     current = data;
     showStatus(data.status);
     $(".message").textContent = data.message || "-";
-    $(".order-info").textContent = data.address
-      ? `${data.order_id || ""} pay ${data.price}i to ${data.address}` : "-";
+    const info = $(".order-info");
+    info.textContent = data.address ? `${data.order_id || ""} pay ${data.price}i to ` : "-";
+    if (data.address) info.append(explorerLink.make("address", data.address));
     if (previousStatus === "working" && data.status === "waiting_for_order") {
       $(".made").textContent = String(Number($(".made").textContent) + 1);
       const what = isProvider ? "energy delivered" : "product finished";
@@ -92,8 +95,12 @@ function connectMachine(machine, card, payLimit) {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ address, value: price }),
     });
-    if (!reply.ok) log(`${machine.name}: payment failed: ${await reply.text()}`);
-    else log(`${machine.name}: payment sent`);
+    if (!reply.ok) {
+      log(`${machine.name}: payment failed: ${await reply.text()}`);
+      return;
+    }
+    const sent = await reply.json();
+    log(`${machine.name}: payment sent, bundle `, explorerLink.make("bundle", sent.bundle));
   });
 }
 

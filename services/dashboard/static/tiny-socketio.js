@@ -47,8 +47,10 @@ class TinySocket {
       const was = this.connected;
       this.connected = false;
       if (was) this.fire("disconnect");
-      // come back by ourselves: machines restart, and the demo should just carry on
-      setTimeout(() => this.open(), this.retryDelay);
+      // come back by ourselves: machines restart, and the demo should just carry on.
+      // Full jitter like shared/retry.py's Backoff: many open pages that lost the same
+      // machine do not all knock on it again at the same moment.
+      setTimeout(() => this.open(), Math.max(50, Math.random() * this.retryDelay));
       this.retryDelay = Math.min(this.retryDelay * 2, 5000);
     };
   }

@@ -15,8 +15,13 @@ from tests.support.devnet import DevnetProcess
 pytestmark = pytest.mark.integration
 
 
-def test_sigkill_between_milestones_loses_nothing(tmp_path: Path) -> None:
-    devnet = DevnetProcess(tmp_path / "devnet", milestone_interval=1.5)
+def test_sigkill_between_milestones_loses_nothing(tmp_path: Path, database_url: str) -> None:
+    """On SQLite and on PostgreSQL (DEVNET_DATABASE_URL)."""
+    devnet = DevnetProcess(
+        tmp_path / "devnet",
+        milestone_interval=1.5,
+        extra_env={"DEVNET_DATABASE_URL": database_url},
+    )
     try:
         devnet.start()
         receivers = [address_of(random_seed(), 0, 2) for _ in range(2)]

@@ -28,6 +28,7 @@ USERS = {
     "lock-controller": "controller-pw",
     "lock-a": "device-a-pw",
     "lock-b": "device-b-pw",
+    "laser1": "laser1-pw",  # a device with a prefix of its own choosing (test_seed_topics)
     "observer": "observer-pw",
 }
 ADMIN_PASSWORD = "admin-password-1"
@@ -146,7 +147,7 @@ class Processes:
     ) -> subprocess.Popen[bytes]:
         base = {
             "MQTT_URL": self.broker.url(device_id, USERS[device_id]),
-            "MQTT_PREFIX": PREFIX,
+            "MQTT_PREFIX": f"{PREFIX}/{device_id}",
             "DEVICE_ID": device_id,
             "DEVICE_LOCKS": str(locks),
         }

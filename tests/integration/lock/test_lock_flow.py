@@ -11,18 +11,28 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from shared.mqtt.codec import decode
-from tests.integration.lock.conftest import PREFIX, USERS, Observer, Processes, state_is
+from tests.integration.lock.conftest import (
+    PREFIX,
+    USERS,
+    Controller,
+    Observer,
+    Processes,
+    state_is,
+)
 from tests.support.mosquitto import MosquittoProcess
 
 pytestmark = pytest.mark.integration
 
-A = f"{PREFIX}/device/lock-a"
+A = f"{PREFIX}/lock-a"  # device lock-a's prefix (the default {root}/{device id})
+AD = f"{A}/device/lock-a"  # its device topics
 
 
-def _setup(processes: Processes, observer: Observer) -> tuple[object, dict[str, int]]:
+def _setup(
+    processes: Processes, observer: Observer, **controller_env: str
+) -> tuple[Controller, dict[str, int]]:
     processes.device("lock-a", locks=2)
-    observer.wait_latest(f"{A}/online", lambda p: p == b"1")
-    ctl = processes.controller()
+    observer.wait_latest(f"{AD}/online", lambda p: p == b"1")
+    ctl = processes.controller(None, **controller_env)
     laser = ctl.admin("POST", "/circles", json={"name": "laser", "description": "laser cutter"})
     tool = ctl.admin(
         "POST",
@@ -38,9 +48,9 @@ def _setup(processes: Processes, observer: Observer) -> tuple[object, dict[str, 
 
 
 def test_checkout_unlocks_checkin_locks_and_takeover(
-    processes: Processes, observer: Observer
+    processes: Processes, observer: Observer, database_url: str
 ) -> None:
-    ctl, ids = _setup(processes, observer)
+    ctl, ids = _setup(processes, observer, DATABASE_URL=database_url)
     alice = ctl.member("alice", [ids["circle"]])
     bob = ctl.member("bob", [ids["circle"]])
     # Boots locked, and the controller shows it live from the retained state.
@@ -129,7 +139,7 @@ def test_device_kill_publishes_last_will_and_controller_shows_offline(
     os.kill(device.pid, signal.SIGKILL)
     device.wait(5)
     # Mosquitto notices the dead socket (no DISCONNECT) and publishes the will.
-    observer.wait_for(f"{A}/online", lambda p: p == b"0", timeout=10)
+    observer.wait_for(f"{AD}/online", lambda p: p == b"0", timeout=10)
     ctl.wait_tool(ids["tool"], lambda t: t["device_online"] is False)
     reply = ctl.as_user(alice, "POST", f"/tools/{ids['tool']}/checkout")
     assert reply.status_code == 503 and "offline" in reply.json()["detail"]
@@ -153,7 +163,7 @@ def test_broker_restart_both_reconnect_and_state_is_right(
     try:
         # The device republishes its state on reconnect; the controller picks it up again.
         fresh.wait_for(f"{A}/machine-access/1/locked", state_is("unlocked"), timeout=15)
-        fresh.wait_for(f"{A}/online", lambda p: p == b"1", timeout=15)
+        fresh.wait_for(f"{AD}/online", lambda p: p == b"1", timeout=15)
         ctl.wait_tool(
             ids["tool"],
             lambda t: t["device_online"] is True and t["lock_state"] == "unlocked",
@@ -183,13 +193,15 @@ def test_unknown_device_times_out_and_never_claims_an_unlock(processes: Processe
     assert ctl.http.get("/health").status_code == 200
 
 
-def test_controller_state_survives_sigkill(processes: Processes, observer: Observer) -> None:
-    ctl, ids = _setup(processes, observer)
+def test_controller_state_survives_sigkill(
+    processes: Processes, observer: Observer, database_url: str
+) -> None:
+    ctl, ids = _setup(processes, observer, DATABASE_URL=database_url)
     alice = ctl.member("alice", [ids["circle"]])
     assert ctl.as_user(alice, "POST", f"/tools/{ids['tool']}/checkout").status_code == 200
     os.kill(ctl.proc.pid, signal.SIGKILL)
     ctl.proc.wait(5)
-    again = processes.controller(data_dir=processes.tmp / "lock-data")
+    again = processes.controller(data_dir=processes.tmp / "lock-data", DATABASE_URL=database_url)
     tool = again.wait_tool(ids["tool"], lambda t: t["lock_state"] == "unlocked")
     assert tool["holder"] == "alice"
     assert next(e["kind"] for e in again.admin("GET", "/events")) == "checkout"
@@ -218,8 +230,8 @@ def test_broker_refuses_anonymous_and_foreign_publishes(
 ) -> None:
     processes.device("lock-a", locks=1)
     processes.device("lock-b", locks=1)
-    observer.wait_latest(f"{A}/online", lambda p: p == b"1")
-    observer.wait_latest(f"{PREFIX}/device/lock-b/online", lambda p: p == b"1")
+    observer.wait_latest(f"{AD}/online", lambda p: p == b"1")
+    observer.wait_latest(f"{PREFIX}/lock-b/device/lock-b/online", lambda p: p == b"1")
     observer.drain(0.2)
 
     for user, password in ((None, None), ("lock-controller", "wrong")):
@@ -233,7 +245,7 @@ def test_broker_refuses_anonymous_and_foreign_publishes(
     assert not result[0].is_failure  # type: ignore[attr-defined]
     client.publish(f"{A}/machine-access/0/command", "command=unlock\nrequest=evil", qos=1)
     client.publish(f"{A}/machine-access/0/locked", "state=unlocked\nrequest=evil", qos=1)
-    client.publish(f"{A}/online", "0", qos=1, retain=True)
+    client.publish(f"{AD}/online", "0", qos=1, retain=True)
     time.sleep(0.3)
     client.disconnect()
     client.loop_stop()
@@ -260,7 +272,7 @@ def test_garbage_payloads_get_status_and_change_nothing(
     broker: MosquittoProcess, processes: Processes, observer: Observer
 ) -> None:
     processes.device("lock-a", locks=1)
-    observer.wait_latest(f"{A}/online", lambda p: p == b"1")
+    observer.wait_latest(f"{AD}/online", lambda p: p == b"1")
     client, _ = _raw_client(broker, "lock-controller", USERS["lock-controller"])
     cases = [
         (f"{A}/machine-access/0/command", b"\xff\xfe garbage", "Malformed payload"),
@@ -292,8 +304,8 @@ def test_auto_relock_and_rename(
     broker: MosquittoProcess, processes: Processes, observer: Observer
 ) -> None:
     processes.device("lock-a", locks=1, LOCK_AUTO_RELOCK_SECONDS="0.3", DEVICE_NAME="laser")
-    observer.wait_for(f"{A}/name", lambda p: p == b"laser", timeout=10)
-    observer.wait_latest(f"{A}/online", lambda p: p == b"1")
+    observer.wait_for(f"{AD}/name", lambda p: p == b"laser", timeout=10)
+    observer.wait_latest(f"{AD}/online", lambda p: p == b"1")
     client, _ = _raw_client(broker, "lock-controller", USERS["lock-controller"])
     client.publish(f"{A}/machine-access/0/command", "command=unlock\nrequest=r-7", qos=1)
     observer.wait_for(f"{A}/machine-access/0/locked", state_is("unlocked", "r-7"))
@@ -301,10 +313,10 @@ def test_auto_relock_and_rename(
     observer.wait_for(f"{A}/machine-access/0/locked", state_is("locked"))
     assert 0.2 < time.monotonic() - started < 2
     # A valid rename is taken; an invalid one is refused and the real name republished.
-    client.publish(f"{A}/name", "cnc-mill", qos=1, retain=True)
+    client.publish(f"{AD}/name", "cnc-mill", qos=1, retain=True)
     time.sleep(0.2)
-    client.publish(f"{A}/name", "bad name/with slash", qos=1, retain=True)
+    client.publish(f"{AD}/name", "bad name/with slash", qos=1, retain=True)
     assert "Invalid name" in decode(observer.wait_for(f"{A}/machine-access/status"))["message"]
-    observer.wait_for(f"{A}/name", lambda p: p == b"cnc-mill")
+    observer.wait_for(f"{AD}/name", lambda p: p == b"cnc-mill")
     client.disconnect()
     client.loop_stop()

@@ -26,7 +26,7 @@ async def _next(client: MqttClient, topic: str, timeout: float = 5) -> Message:
 async def test_subscribe_survives_broker_restart(broker: MosquittoProcess) -> None:
     url = broker.url("observer", USERS["observer"])
     device_url = broker.url("lock-a", USERS["lock-a"])
-    topic = f"{PREFIX}/device/lock-a/online"
+    topic = f"{PREFIX}/lock-a/device/lock-a/online"
     async with (
         MqttClient(url) as watcher,
         MqttClient(device_url, will=Will(topic, b"0"), reconnect_max=0.5) as device,

@@ -27,9 +27,10 @@ def devnet(tmp_path: Path) -> Iterator[DevnetProcess]:
 
 @pytest.mark.timeout(180)
 def test_three_messages_attached_and_fetched_in_order(
-    devnet: DevnetProcess, tmp_path: Path
+    devnet: DevnetProcess, database_url: str
 ) -> None:
-    store = ChannelStore.in_directory(tmp_path / "writer")
+    """The writer's channel store on SQLite and on PostgreSQL."""
+    store = ChannelStore.from_url(database_url)
     with NodeApi(devnet.api_url) as node:
         writer = ChannelWriter.open(
             node, store, SEED, security=2, mode="restricted", side_key=SIDE_KEY, mwm=devnet.mwm

@@ -1,9 +1,14 @@
-"""Fixtures for the robot integration tests: a real devnet, wind and a robot as processes."""
+"""Fixtures for the robot integration tests: a real devnet, wind and a robot as processes.
+
+The module runs once on SQLite and once on PostgreSQL (``databases``): every process gets a
+database of its own on that backend (DATABASE_URL, DEVNET_DATABASE_URL).
+"""
 
 from __future__ import annotations
 
 import secrets
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +18,17 @@ import socketio
 
 from tests.integration.robot.machines import ServiceProcess, machine_env
 from tests.support.devnet import DevnetProcess, devnet_fixture
+from tests.support.postgres import Databases
 
 
 @pytest.fixture(scope="module")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetProcess]:
-    with devnet_fixture(tmp_path_factory.mktemp("devnet"), milestone_interval=0.5) as node:
+def devnet(
+    tmp_path_factory: pytest.TempPathFactory, databases: Databases
+) -> Iterator[DevnetProcess]:
+    extra_env = {"DEVNET_DATABASE_URL": databases.url("devnet")}
+    with devnet_fixture(
+        tmp_path_factory.mktemp("devnet"), milestone_interval=0.5, extra_env=extra_env
+    ) as node:
         yield node
 
 
@@ -28,17 +39,31 @@ def machine_token() -> str:
 
 @pytest.fixture(scope="module")
 def wind(
-    devnet: DevnetProcess, tmp_path_factory: pytest.TempPathFactory, machine_token: str
+    devnet: DevnetProcess,
+    tmp_path_factory: pytest.TempPathFactory,
+    machine_token: str,
+    databases: Databases,
 ) -> Iterator[ServiceProcess]:
     data = tmp_path_factory.mktemp("wind")
-    env = machine_env(devnet, "wind", data, work_seconds=0.2, machine_token=machine_token)
+    env = machine_env(
+        devnet,
+        "wind",
+        data,
+        work_seconds=0.2,
+        machine_token=machine_token,
+        database_url=databases.url("wind"),
+    )
     with ServiceProcess("wind", env, data) as process:
         yield process
 
 
 @pytest.fixture
 def robot(
-    devnet: DevnetProcess, wind: ServiceProcess, tmp_path: Path, machine_token: str
+    devnet: DevnetProcess,
+    wind: ServiceProcess,
+    tmp_path: Path,
+    machine_token: str,
+    databases: Databases,
 ) -> Iterator[ServiceProcess]:
     env = machine_env(
         devnet,
@@ -48,6 +73,7 @@ def robot(
         price=100,
         work_seconds=0.2,
         machine_token=machine_token,
+        database_url=databases.url(f"robot-{uuid.uuid4().hex[:8]}"),
     )
     process = ServiceProcess("robot", env, tmp_path / "robot")
     process.start()

@@ -2,27 +2,23 @@
 
 Each service runs as ``sys.executable -m services.<name>`` on a free port with its own DATA_DIR;
 the port stays the same across restarts so a test can SIGKILL a machine and start it again.
+Starting, waiting and stopping are tests/support/process.py's.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from tests.support.devnet import DevnetProcess, free_port
+from tests.support.devnet import DevnetProcess
+from tests.support.process import ManagedProcess, free_port
 
 __all__ = ["ServiceProcess", "machine_env", "random_seed"]
 
-_REPO_ROOT = Path(__file__).resolve().parents[3]
 _TRYTES = "9ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -55,65 +51,34 @@ class ServiceProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{module}-{env.get('NAME', module).replace(' ', '-')}.log"
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: Any = None
-
-    def start(self, timeout: float = 60) -> ServiceProcess:
-        full_env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.module}"],
-            cwd=_REPO_ROOT,
-            env=full_env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+        self._process = ManagedProcess(
+            module, ["-m", f"services.{module}"], env=env, log_path=self.log_path
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                self._reap()
-                raise RuntimeError(f"{self.module} exited early:\n{self.log_tail()}")
-            try:
-                health = httpx.get(self.url + "/health", timeout=2).json()
-                if health.get("status") == "ok" and health.get("machine_status") != "booting":
-                    return self
-            except (httpx.HTTPError, ValueError):
-                pass
-            time.sleep(0.1)
-        self.kill()
-        raise RuntimeError(f"{self.module} not ready after {timeout}s:\n{self.log_tail()}")
+
+    def start(self, timeout: float = 120) -> ServiceProcess:
+        self._process.env = dict(self.env)
+        self._process.start(self._ready, timeout)
+        return self
+
+    def _ready(self) -> str | None:
+        health = httpx.get(self.url + "/health", timeout=2).json()
+        if health.get("status") == "ok" and health.get("machine_status") != "booting":
+            return None
+        return f"health: {health}"
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._process.running
 
     def stop(self, timeout: float = 10) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                self._process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(10)
-        self._reap()
+        self._process.stop(timeout)
 
     def kill(self) -> None:
         """SIGKILL: the crash case."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait(10)
-        self._reap()
-
-    def _reap(self) -> None:
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        self._process.kill()
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return self._process.log_tail(lines)
 
     def __enter__(self) -> ServiceProcess:
         return self.start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -103,7 +102,7 @@ def test_robot_killed_after_payment_completes_the_order_after_restart(
     robot.kill()
     customer.close()
     # the order was paid but not finished when the robot died
-    store = OrderStore.from_url(f"sqlite:///{Path(robot.env['DATA_DIR']) / 'robot-1.sqlite'}")
+    store = OrderStore.from_url(robot.env["DATABASE_URL"])
     assert store.get(order_id).state not in TERMINAL_STATES  # type: ignore[union-attr]
     store.close()
 

@@ -1,0 +1,126 @@
+"""Small queries and row -> API body mappers shared by the routers (all synchronous)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import HTTPException, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.lock.db import (
+    Account,
+    Checkout,
+    Circle,
+    CircleMember,
+    Event,
+    Membership,
+    Tool,
+    utc,
+    utcnow,
+)
+from services.lock.link import LockLink
+from services.lock.schemas import AccountOut, CircleOut, ToolOut
+from services.lock.settings import LockSettings
+
+__all__ = [
+    "account_out",
+    "circle_out",
+    "circles_of",
+    "conflict",
+    "get_tool",
+    "is_admin",
+    "record",
+    "tool_out",
+]
+
+log = logging.getLogger("services.lock")
+
+
+def circles_of(session: Session, account_id: int) -> list[str]:
+    rows = session.scalars(
+        select(Circle.name)
+        .join(CircleMember, CircleMember.circle_id == Circle.id)
+        .where(CircleMember.account_id == account_id)
+    )
+    return sorted(rows)
+
+
+def is_admin(session: Session, settings: LockSettings, account: Account) -> bool:
+    return settings.lock_admin_circle in circles_of(session, account.id)
+
+
+def record(session: Session, kind: str, **fields: Any) -> None:
+    """Add an event row (committed with the caller's transaction) and log it."""
+    session.add(Event(kind=kind, **fields))
+    log.info(
+        "event=%s %s",
+        kind,
+        " ".join(f"{k}={v}" for k, v in fields.items() if k != "detail" and v is not None),
+    )
+
+
+def active(session: Session, account_id: int) -> bool:
+    now = utcnow()
+    for m in session.scalars(select(Membership).where(Membership.account_id == account_id)):
+        if utc(m.starts_at) <= now < utc(m.ends_at):
+            return True
+    return False
+
+
+def account_out(session: Session, account: Account) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        username=account.username,
+        circles=circles_of(session, account.id),
+        active_membership=active(session, account.id),
+    )
+
+
+def circle_out(session: Session, circle: Circle) -> CircleOut:
+    members = session.scalars(
+        select(Account.username)
+        .join(CircleMember, CircleMember.account_id == Account.id)
+        .where(CircleMember.circle_id == circle.id)
+    )
+    return CircleOut(
+        id=circle.id, name=circle.name, description=circle.description, members=sorted(members)
+    )
+
+
+def tool_out(session: Session, link: LockLink, tool: Tool) -> ToolOut:
+    """The tool's row, its holder, and the live device and lock state the link has seen."""
+    checkout = session.get(Checkout, tool.id)
+    holder = session.get(Account, checkout.account_id) if checkout else None
+    circle = session.get(Circle, tool.circle_id) if tool.circle_id is not None else None
+    device = link.device(tool.device_prefix, tool.device_id)
+    state = link.state(tool.device_prefix)
+    lock = state.locks.get(tool.lock_index) if state else None
+    return ToolOut(
+        id=tool.id,
+        name=tool.name,
+        description=tool.description,
+        device_id=tool.device_id,
+        device_prefix=tool.device_prefix,
+        lock_index=tool.lock_index,
+        circle=circle.name if circle else None,
+        holder=holder.username if holder else None,
+        checked_out_at=utc(checkout.checked_out_at) if checkout else None,
+        device_online=device.online if device else None,
+        device_name=device.name if device else None,
+        lock_state=lock.state if lock else None,
+        lock_request=lock.request if lock else None,
+    )
+
+
+def get_tool(session: Session, tool_id: int) -> Tool:
+    tool = session.get(Tool, tool_id)
+    if tool is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tool {tool_id}")
+    return tool
+
+
+def conflict(session: Session, what: str) -> HTTPException:
+    session.rollback()
+    return HTTPException(status.HTTP_409_CONFLICT, f"{what} already exists")

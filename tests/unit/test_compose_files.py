@@ -1,0 +1,105 @@
+"""The compose files fit together (docs/docker.md, "The files"); no Docker needed.
+
+A service added to docker-compose.yml must also wait for the secrets in the override and get
+its Docker secrets in docker-stack.yml; docker-compose.yml itself must stay loadable by
+`docker stack deploy` (no depends_on conditions, long volume syntax). These checks say which
+service is missing what, before any engine is involved.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / name).read_text())
+    return data
+
+
+BASE = load("docker-compose.yml")
+OVERRIDE = load("docker-compose.override.yml")
+STACK = load("docker-stack.yml")
+POSTGRES = load("docker-compose.postgres.yml")
+SERVICES = sorted(BASE["services"])
+GENERATED = set(
+    re.search(r'SECRETS="\n(.*?)"\n', (ROOT / "deploy/init-secrets.sh").read_text(), re.S)
+    .group(1)  # type: ignore[union-attr]
+    .split()
+)
+
+
+def secret_files(service: dict[str, Any]) -> set[str]:
+    """The /run/secrets/<name> files a service reads through *_FILE variables."""
+    names = set()
+    for key, value in (service.get("environment") or {}).items():
+        if key.endswith("_FILE") and str(value).startswith("/run/secrets/"):
+            names.add(str(value).removeprefix("/run/secrets/"))
+    return names
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_the_base_file_stays_loadable_by_docker_stack_deploy(name: str) -> None:
+    service = BASE["services"][name]
+    assert isinstance(service.get("depends_on", []), list), (
+        f"{name}: depends_on with conditions belongs in docker-compose.override.yml"
+    )
+    for volume in service.get("volumes", []):
+        assert isinstance(volume, dict), f"{name}: use the long volume syntax ({volume!r})"
+    assert "build" not in service and "restart" not in service, f"{name}: Compose only"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_service_waits_for_the_generated_secrets_under_compose(name: str) -> None:
+    service = OVERRIDE["services"].get(name)
+    assert service is not None, f"{name}: add it to docker-compose.override.yml"
+    assert service["depends_on"]["secrets"] == {"condition": "service_completed_successfully"}
+    mounts = {v["target"]: v for v in service["volumes"]}
+    assert mounts["/run/secrets"]["source"] == "secrets" and mounts["/run/secrets"]["read_only"]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_secret_a_service_reads_is_generated_and_a_swarm_secret(name: str) -> None:
+    wanted = secret_files(BASE["services"][name])
+    assert wanted <= GENERATED, f"{name}: add {wanted - GENERATED} to deploy/init-secrets.sh"
+    swarm = STACK["services"].get(name)
+    assert swarm is not None, f"{name}: add it to docker-stack.yml"
+    assert set(swarm.get("secrets", [])) == wanted, f"{name}: its secrets in docker-stack.yml"
+    assert wanted <= set(STACK["secrets"])
+    assert swarm["deploy"]["endpoint_mode"] == "dnsrr"
+    published = [p for p in BASE["services"][name].get("ports", [])]
+    assert len(swarm.get("ports", [])) == len(published), f"{name}: host-mode ports"
+    assert all(p["mode"] == "host" for p in swarm.get("ports", []))
+
+
+def test_a_value_given_in_the_environment_wins_in_every_service() -> None:
+    """Each `X_FILE` secret comes with `X: ${SOME_SECRET:-}`: an empty default, never required."""
+    for name in SERVICES:
+        environment = BASE["services"][name].get("environment") or {}
+        for key in environment:
+            if key.endswith("_FILE") and key.removesuffix("_FILE") in environment:
+                value = str(environment[key.removesuffix("_FILE")])
+                assert re.fullmatch(r"\$\{[A-Z0-9_]+:-\}", value), (name, key, value)
+    assert ":?" not in (ROOT / "docker-compose.yml").read_text()  # nothing is required
+
+
+def test_the_postgres_overlay_gives_every_stateful_service_its_own_database() -> None:
+    sql = (ROOT / "deploy/postgres-init.sql").read_text()
+    databases = set(re.findall(r"CREATE DATABASE (\w+);", sql))
+    used = set()
+    for name, service in POSTGRES["services"].items():
+        if name == "postgres":
+            continue
+        environment = service["environment"]
+        assert environment["PGPASSFILE"] == "/run/secrets/postgres_pgpass"
+        url = next(v for k, v in environment.items() if k.endswith("DATABASE_URL"))
+        assert url.startswith("postgresql+psycopg://economy@postgres:5432/"), url
+        used.add(url.rsplit("/", 1)[1])
+    assert used == databases and len(used) == len(POSTGRES["services"]) - 1
+    assert "postgres_password" in GENERATED
