@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from services.devnet.api import LIMITS, IriApi
+from services.devnet.channel_agent import ChannelAgentHost
 from services.devnet.coordinator import MilestoneCoordinator
 from services.devnet.explorer import router as explorer_router
 from services.devnet.faucet import Faucet, FaucetError, FaucetUnavailable
@@ -82,6 +83,8 @@ def write_local_snapshot(tangle: Tangle, data_dir: Path) -> None:
 def create_app(settings: DevnetSettings) -> FastAPI:
     """Build the devnet app; nothing starts until the lifespan runs."""
     state: dict[str, Any] = {}
+    # The channel agent (docs/channels.md); its secret defaults to one derived from this seed.
+    channels = ChannelAgentHost(settings.data_dir, settings.coordinator_seed.get_secret_value())
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -136,6 +139,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
                         )
 
             supervisor.start("pruner", prune_forever)
+        await channels.start(node)
         log.info(
             "event=devnet_started port=%d zmq_port=%d mwm=%d milestone_interval=%s "
             "coordinator=%s data=%s",
@@ -149,6 +153,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         try:
             yield
         finally:
+            await channels.stop()
             await supervisor.stop()
             publisher.close()
             store.close()
@@ -163,6 +168,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
     # 500) when the JSON held a lone surrogate such as "\ud800".
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.include_router(channels.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

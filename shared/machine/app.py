@@ -25,6 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.db import run_db
 from shared.machine.broadcaster import StatusBroadcaster
+from shared.machine.channel_payment import MachineChannels, mount_channels, start_channels
 from shared.machine.processor import MachineConfig, OrderProcessor, ProviderLink, WalletLike
 from shared.machine.requests import EnergyOrderRequest, OrderRejected, parse_order
 from shared.machine.settings import MachineSettings
@@ -172,6 +173,9 @@ def create_machine_app(
         if warm_up is not None:
             await asyncio.to_thread(warm_up)
         processor = OrderProcessor(config, store, wallet, runtime.watcher, broadcaster, provider)
+        channels = await start_channels(settings, role, processor, wallet, database_url)
+        if channels is not None:
+            channel_holder["channels"] = channels
         runtime.store, runtime.processor = store, processor
         refresh = getattr(provider, "refresh_name", None)
         if refresh is not None:
@@ -193,6 +197,8 @@ def create_machine_app(
         try:
             yield
         finally:
+            if channels is not None:
+                await channels.stop()
             await supervisor.stop()
             aclose = getattr(provider, "aclose", None)
             if aclose is not None:
@@ -216,6 +222,9 @@ def create_machine_app(
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.state.runtime = runtime
+    channel_holder: dict[str, MachineChannels] = {}
+    if role == "provider" or settings.provider_payment == "channel":
+        mount_channels(app, channel_holder, settings)
 
     @app.get("/")
     async def index() -> dict[str, Any]:

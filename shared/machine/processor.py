@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -103,6 +104,10 @@ class OrderProcessor:
         self._energy_requests: dict[str, asyncio.Task[tuple[str, int]]] = {}
         # Who placed each open order: (connection id, client address), for the limits.
         self._owners: dict[str, tuple[str | None, str | None]] = {}
+        # Payment channels (shared/machine/channel_payment.py), set by the app when used:
+        # a robot pays its provider off-ledger; a provider counts off-ledger payments.
+        self.channel_payer: Callable[[str, int], Awaitable[str]] | None = None
+        self.paid_off_ledger: Callable[[str], int] | None = None
 
     # ---- taking orders -------------------------------------------------------------------
 
@@ -347,6 +352,10 @@ class OrderProcessor:
                 await asyncio.to_thread(self.wallet.release, address)
 
     async def _confirmed(self, order: Order) -> bool:
+        if self.paid_off_ledger is not None:
+            paid = await asyncio.to_thread(self.paid_off_ledger, order.id)
+            if paid >= order.price:
+                return True
         balance = await asyncio.to_thread(self.wallet.address_balance, order.address)
         return balance >= order.price
 
@@ -394,6 +403,12 @@ class OrderProcessor:
                     return True
                 order = await run_db(self.store.update, order.id, payout_started=True)
                 asked_at = time.perf_counter()
+                if self.channel_payer is not None:
+                    # Off-ledger over the provider channel; at most once per order.
+                    reference = await self.channel_payer(order.id, order.payout_value or value)
+                    self.store.update(order.id, payout_tail=reference)
+                    log.info("event=provider_paid_off_ledger order_id=%s", order.id)
+                    return True
                 result = await asyncio.to_thread(
                     self.wallet.send,
                     order.payout_value or value,

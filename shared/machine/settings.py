@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,12 +54,33 @@ class MachineSettings(BaseSettings):
     security: int = Field(2, ge=1, le=3)
     depth: int = Field(3, ge=1, le=15)
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
+    # Payment channels (seed 003, docs/channels.md): how a robot pays its energy provider.
+    provider_payment: Literal["ledger", "channel"] = Field(
+        "ledger", description="robot: one ledger transfer per order, or a payment channel"
+    )
+    channel_key: SecretStr | None = Field(
+        None, description="Ed25519 key (64 hex); default: derived from SEED"
+    )
+    channel_public_url: str | None = Field(
+        None, pattern=r"^https?://", description="this machine's URL as channel peers reach it"
+    )
+    channel_deposit: int = Field(1000, gt=0, description="robot: deposit when opening/refilling")
+    channel_timeout: int = Field(600, ge=1, le=7 * 24 * 3600, description="channel timeout (s)")
 
     @field_validator("seed")
     @classmethod
     def _seed_is_81_trytes(cls, value: SecretStr) -> SecretStr:
         if not is_trytes(value.get_secret_value(), 81):
             raise ValueError("must be exactly 81 trytes (A-Z and 9)")
+        return value
+
+    @field_validator("channel_key")
+    @classmethod
+    def _channel_key_hex(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value()
+            if len(raw) != 64 or any(c not in "0123456789abcdefABCDEF" for c in raw):
+                raise ValueError("must be 64 hex characters (an Ed25519 private key)")
         return value
 
     @field_validator("machine_token")

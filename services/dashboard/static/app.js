@@ -72,6 +72,7 @@ function connectMachine(machine, card, payLimit) {
   socket.on("balance", (data) => {
     $(".balance").textContent = `${data.balance}i`;
   });
+  watchChannel(machine, $(".channel"));
   socket.on("queued", (data) => log(`${machine.name}: ${data.message}`));
   socket.on("error", (data) => log(`${machine.name}: error: ${data.reason}`));
 
@@ -101,6 +102,29 @@ function connectMachine(machine, card, payLimit) {
     const sent = await reply.json();
     log(`${machine.name}: payment sent, bundle `, explorerLink.make("bundle", sent.bundle));
   });
+}
+
+// The machine's payment channels (GET /channel, docs/channels.md): balances and status.
+function watchChannel(machine, cell) {
+  async function refresh() {
+    try {
+      const reply = await fetch(`${machine.url}/channel`);
+      if (reply.status === 404) {
+        cell.textContent = "none (pays on the ledger)";
+        return;
+      }
+      const { channels } = await reply.json();
+      cell.textContent = channels.length === 0 ? "no channel yet" : channels.map((c) =>
+        `${c.status}, period ${c.period}: deposited ${c.amount_deposited_by_me}i, ` +
+        `paid ${c.amount_spent_by_me}i (${c.my_payments_count}), ` +
+        `received ${c.amount_spent_by_peer}i (${c.peer_payments_count}), ` +
+        `free ${c.free_amount}i`).join("; ");
+    } catch (error) {
+      cell.textContent = "-";
+    }
+  }
+  refresh();
+  setInterval(refresh, 3000);
 }
 
 async function main() {

@@ -1,0 +1,1 @@
+"""A standalone payment-channel node (seed 003): peer router, admin API, watcher."""

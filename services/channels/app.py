@@ -1,0 +1,203 @@
+"""The channel node service: the peer router, an admin API and (background) the watcher.
+
+Roles (``CHANNELS_ROLE``): ``all`` (one process: wallet, watcher, router), ``front``
+(HA: only verifies packages and answers payers; no wallet, no seed) and ``background``
+(HA: wallet + watcher, also serves the router). Fronts and the background share one
+PostgreSQL database (``CHANNELS_DATABASE_URL``) and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from services.channels.settings import ChannelSettings
+from shared.channels.node import (
+    ChannelConfig,
+    ChannelError,
+    ChannelNode,
+    PaymentError,
+    PaymentRefused,
+    PeerUnreachable,
+)
+from shared.channels.router import channel_router
+from shared.db import make_engine, run_db, sqlite_url
+from shared.tasks import Supervisor
+from shared.web import AsciiJSONResponse, BodySizeLimitMiddleware, install_error_handlers
+
+__all__ = ["create_app", "load_key"]
+
+PEER_PREFIX = "/channels/peer"
+_bearer = HTTPBearer(auto_error=False)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def load_key(hex_key: str) -> Ed25519PrivateKey:
+    try:
+        raw = bytes.fromhex(hex_key)
+        if len(raw) != 32:
+            raise ValueError("not 32 bytes")
+        return Ed25519PrivateKey.from_private_bytes(raw)
+    except ValueError:
+        raise SystemExit("CHANNELS_KEY: must be 64 hex characters (an Ed25519 key)") from None
+
+
+class CreateBody(BaseModel):
+    peer: str
+    amount: int
+    timeout: int | None = None
+
+
+class PayBody(BaseModel):
+    amount: int
+    message: Any = None
+
+
+class DepositBody(BaseModel):
+    amount: int
+
+
+def default_answer(amount: int, message: Any, channel_id: str) -> dict[str, Any]:
+    """The service's callback: acknowledge the amount and echo the message."""
+    return {"received": amount, "message": message}
+
+
+def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> FastAPI:
+    key = load_key(settings.key_hex())
+    database = settings.database_url or sqlite_url(settings.data_dir, "channels")
+    wallet = None
+    if settings.role != "front":
+        from shared.iota.wallet import Wallet
+
+        assert settings.seed is not None
+        wallet = Wallet(
+            settings.seed.get_secret_value(),
+            settings.node_url,
+            make_engine(database),
+            security=settings.security,
+            min_weight_magnitude=settings.mwm,
+        )
+    config = ChannelConfig(
+        agent_url=settings.agent_url or settings.node_url,
+        public_url=settings.public_url + PEER_PREFIX,
+        default_timeout=settings.default_timeout,
+        min_timeout=settings.min_timeout,
+        max_timeout=settings.max_timeout,
+        watch_interval=settings.watch_interval,
+        name=settings.name or settings.role,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
+    node = node or ChannelNode(key, database, config, wallet)
+    node.on_payment(default_answer)
+    supervisor = Supervisor("channels")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if node.wallet is not None:
+            warm_up = getattr(node.wallet, "warm_up", None)
+            if warm_up is not None:
+                await asyncio.to_thread(warm_up)
+            supervisor.start("watcher", node.watch)
+        try:
+            yield
+        finally:
+            await supervisor.stop()
+            await node.aclose()
+
+    app = FastAPI(title="channels", summary="Payment-channel node (seed 003)", lifespan=lifespan)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=64 * 1024)
+    install_error_handlers(app)
+    app.include_router(channel_router(node), prefix=PEER_PREFIX)
+
+    def admin(credentials: Credentials) -> None:
+        token = settings.admin_token.get_secret_value() if settings.admin_token else ""
+        given = credentials.credentials if credentials else ""
+        if not token or not secrets.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(401, "admin token missing or wrong (CHANNELS_ADMIN_TOKEN)")
+
+    def failed(error: ChannelError) -> JSONResponse:
+        status = 502 if isinstance(error, PeerUnreachable) else 409
+        if isinstance(error, PaymentError):
+            status = 422
+        if isinstance(error, PaymentRefused):
+            status = 409
+        return AsciiJSONResponse({"error": str(error)}, status_code=status)
+
+    @app.get("/")
+    async def root() -> dict[str, Any]:
+        return {"name": "channels", "role": settings.role, "pubkey": node.pubkey}
+
+    @app.get("/health")
+    async def health() -> JSONResponse:
+        down = supervisor.down()
+        return AsciiJSONResponse(
+            {"status": "down" if down else "ok", "down": down}, status_code=503 if down else 200
+        )
+
+    @app.get("/wallet", dependencies=[Depends(admin)])
+    async def wallet_info() -> JSONResponse:
+        """The wallet's confirmed balance (background and all roles)."""
+        if node.wallet is None:
+            return AsciiJSONResponse({"error": "a front has no wallet"}, status_code=409)
+        balance = await asyncio.to_thread(node.wallet.balance)
+        return AsciiJSONResponse({"balance": balance})
+
+    @app.post("/wallet/address", dependencies=[Depends(admin)])
+    async def wallet_address() -> JSONResponse:
+        """A fresh address to fund the wallet with."""
+        if node.wallet is None:
+            return AsciiJSONResponse({"error": "a front has no wallet"}, status_code=409)
+        address = await asyncio.to_thread(node.wallet.new_address, "funding")
+        return AsciiJSONResponse({"address": address})
+
+    @app.get("/channels", dependencies=[Depends(admin)])
+    async def channels() -> dict[str, Any]:
+        return {"channels": await run_db(node.channels)}
+
+    @app.post("/channels", dependencies=[Depends(admin)])
+    async def create(body: CreateBody) -> JSONResponse:
+        try:
+            cid = await node.create_channel(body.peer, body.amount, timeout=body.timeout)
+        except ChannelError as error:
+            return failed(error)
+        return AsciiJSONResponse({"channel_id": cid})
+
+    @app.get("/channels/{cid}", dependencies=[Depends(admin)])
+    async def balances(cid: str) -> JSONResponse:
+        try:
+            return AsciiJSONResponse(await run_db(node.balances_and_status, cid))
+        except ChannelError as error:
+            return AsciiJSONResponse({"error": str(error)}, status_code=404)
+
+    @app.post("/channels/{cid}/pay", dependencies=[Depends(admin)])
+    async def pay(cid: str, body: PayBody) -> JSONResponse:
+        try:
+            return AsciiJSONResponse({"response": await node.pay(cid, body.amount, body.message)})
+        except ChannelError as error:
+            return failed(error)
+
+    @app.post("/channels/{cid}/deposit", dependencies=[Depends(admin)])
+    async def deposit(cid: str, body: DepositBody) -> JSONResponse:
+        try:
+            return AsciiJSONResponse({"tail": await node.deposit(cid, body.amount)})
+        except ChannelError as error:
+            return failed(error)
+
+    @app.post("/channels/{cid}/close", dependencies=[Depends(admin)])
+    async def close(cid: str) -> JSONResponse:
+        try:
+            await node.close(cid)
+        except ChannelError as error:
+            return failed(error)
+        return AsciiJSONResponse({"closing": True})
+
+    return app

@@ -1,0 +1,65 @@
+"""``CHANNELS_*`` settings of the channel node service (docs/channels.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.logs import parse_log_level
+
+__all__ = ["ChannelSettings"]
+
+
+class ChannelSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHANNELS_", extra="ignore")
+
+    role: Literal["all", "front", "background"] = "all"
+    host: str = "0.0.0.0"
+    port: int = Field(8700, ge=1, le=65535)
+    public_url: str = Field(min_length=8, max_length=400)
+    node_url: str = "http://devnet:14265"
+    agent_url: str | None = None  # defaults to node_url: the devnet hosts the agent
+    seed: SecretStr | None = None
+    key: SecretStr | None = None  # Ed25519 private key, 64 hex characters
+    key_file: Path | None = None
+    database_url: str | None = None
+    data_dir: Path = Path("data/channels")
+    admin_token: SecretStr | None = None
+    security: int = Field(2, ge=1, le=3)
+    mwm: int = Field(9, ge=1, le=27)
+    default_timeout: int = Field(600, ge=1)
+    min_timeout: int = Field(5, ge=1)
+    max_timeout: int = Field(7 * 24 * 3600, ge=1)
+    watch_interval: float = Field(1.0, gt=0, le=60)
+    name: str = Field("", max_length=64)
+    log_level: str = "info"
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+
+    @field_validator("public_url", "node_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        return parse_log_level(value)
+
+    @model_validator(mode="after")
+    def _secrets(self) -> ChannelSettings:
+        if self.role != "front" and self.seed is None:
+            raise ValueError("CHANNELS_SEED is required unless CHANNELS_ROLE=front")
+        if self.key is None and self.key_file is None:
+            raise ValueError("set CHANNELS_KEY or CHANNELS_KEY_FILE (Ed25519 key, 64 hex)")
+        return self
+
+    def key_hex(self) -> str:
+        if self.key is not None:
+            return self.key.get_secret_value().strip()
+        assert self.key_file is not None
+        return self.key_file.read_text().strip()
