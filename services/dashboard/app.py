@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
-import plotly
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from services.dashboard.collector import Collector
-from services.dashboard.energy import install_energy_view
+from services.dashboard.energy import install_energy_view, plotly_js_path
 from services.dashboard.explorer import router as explorer_router
 from services.dashboard.series import SeriesStore
 from services.dashboard.settings import DashboardSettings
@@ -32,8 +31,8 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("dashboard")
 STATIC = Path(__file__).parent / "static"
-# Plotly's wheel ships its browser bundle; the page loads it from us, never from a CDN.
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+# Plotly's wheel ships its browser bundle; every view loads it from us, never from a CDN.
+PLOTLY_JS = plotly_js_path()
 # Live overview streams at once; more get 503 so no client can pin the server.
 MAX_STREAMS = 100
 

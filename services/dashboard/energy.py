@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -153,17 +153,10 @@ async def _grid(client: httpx.AsyncClient, url: str | None) -> dict[str, Any] | 
 
 def energy_router(settings: EnergyViewSettings) -> APIRouter:
     router = APIRouter(tags=["energy"])
-    js = plotly_js_path()
 
     @router.get("/energy", include_in_schema=False)
     async def energy_page() -> RedirectResponse:
         return RedirectResponse("/ui/energy.html", status_code=307)
-
-    @router.get("/energy/plotly.min.js", include_in_schema=False)
-    async def plotly_js() -> Response:
-        if not js.is_file():  # pragma: no cover - the wheel always has it
-            raise HTTPException(404, "plotly.min.js is not installed")
-        return FileResponse(js, media_type="text/javascript")
 
     @router.get("/api/energy")
     async def energy(request: Request) -> dict[str, Any]:

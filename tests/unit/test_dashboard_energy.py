@@ -7,7 +7,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from services.dashboard.app import create_app
 from services.dashboard.energy import EnergyViewSettings, install_energy_view, plotly_js_path
+from services.dashboard.settings import DashboardSettings
 
 
 def test_urls_are_split_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,10 +26,9 @@ def test_urls_are_split_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_plotly_comes_from_the_wheel() -> None:
     path = plotly_js_path()
     assert path.is_file() and path.stat().st_size > 1_000_000
-    app = FastAPI()
-    install_energy_view(app, EnergyViewSettings.model_validate({}))
+    app = create_app(DashboardSettings.model_validate({"faucet_url": "http://127.0.0.1:9"}))
     with TestClient(app) as client:
-        reply = client.get("/energy/plotly.min.js")
+        reply = client.get("/ui/vendor/plotly.min.js")
         assert reply.status_code == 200
         assert reply.headers["content-type"].startswith("text/javascript")
         assert b"plotly" in reply.content[:2000].lower()

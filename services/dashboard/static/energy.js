@@ -35,7 +35,11 @@
         cells.forEach((cell, i) => {
           const td = document.createElement("td");
           td.textContent = cell === null || cell === undefined ? "-" : String(cell);
-          if (tableId === "channels" && i === 2) td.className = "root";
+          if (tableId === "channels" && i === 2) {
+            td.className = "root";
+            // Restricted channels: the explorer's MAM reader asks for the sideKey.
+            if (cell) td.replaceChildren(explorerLink.make("mam", String(cell), { mode: "restricted" }));
+          }
           tr.appendChild(td);
         });
         return tr;
