@@ -107,6 +107,14 @@ async function show() {
     return;
   }
   const [value, query = ""] = rest.split("?");
+  if (kind === "mam") {
+    // Fill the reader's form, so a restricted channel linked without its sideKey
+    // only needs the key typed in.
+    const params = new URLSearchParams(query);
+    document.getElementById("mam-root").value = decodeURIComponent(value);
+    document.getElementById("mam-mode").value = params.get("mode") || "public";
+    document.getElementById("mam-sidekey").value = params.get("sideKey") || "";
+  }
   result.replaceChildren(el("p", {}, "loading…"));
   try {
     result.replaceChildren(await views[kind](decodeURIComponent(value), new URLSearchParams(query)));
