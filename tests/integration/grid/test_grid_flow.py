@@ -4,8 +4,7 @@ return channel for the consumer), payment requests read from the return channel,
 payment confirmed, producers paid their share, books balanced, ``goodbye`` honoured, and
 a grid SIGKILLed between confirming a payment and paying producers paying each once.
 
-A kill *during* a send is covered by the payout marker lookup (services/grid/engine.py)
-and the wallet's own record of signed bundles."""
+A kill *during* a send: tests/integration/grid/test_payout_reconcile.py."""
 
 from __future__ import annotations
 
