@@ -39,7 +39,7 @@ def main() -> None:
     for security in (1, 2, 3):
         for mode in ("public", "private", "restricted"):
             side_key = "BENCHSIDEKEY" if mode == "restricted" else None
-            state = create_channel(seed, security, mode, side_key)  # type: ignore[arg-type]
+            state = create_channel(seed, security, mode, side_key)
             creates, parses = [], []
             for _ in range(args.messages):
                 start = time.perf_counter()
