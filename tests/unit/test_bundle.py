@@ -19,7 +19,7 @@ def attached(trytes: list[str]) -> list[str]:
     return attach_bundle(trytes, "C" * 81, "D" * 81, 3, now_ms=1_700_000_000_000)
 
 
-def sorted_transactions(trytes: list[str]):  # type: ignore[no-untyped-def]
+def sorted_transactions(trytes: list[str]):
     return sorted(parse_many(trytes).transactions, key=lambda tx: tx.current_index)
 
 

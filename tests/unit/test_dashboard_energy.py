@@ -15,12 +15,12 @@ from services.dashboard.settings import DashboardSettings
 def test_urls_are_split_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENERGY_CONSUMER_URLS", "http://a:1, http://b:2/ ,")
     monkeypatch.setenv("ENERGY_GRID_URL", "http://grid:4000/")
-    settings = EnergyViewSettings()  # type: ignore[call-arg]
+    settings = EnergyViewSettings()
     assert settings.consumer_urls == ["http://a:1", "http://b:2"]
     assert settings.grid_url == "http://grid:4000"
     monkeypatch.setenv("ENERGY_PRODUCER_URLS", "producer:3010")
     with pytest.raises(ValidationError, match="producer_urls"):
-        EnergyViewSettings()  # type: ignore[call-arg]
+        EnergyViewSettings()
 
 
 def test_plotly_comes_from_the_wheel() -> None:

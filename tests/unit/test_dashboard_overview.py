@@ -75,7 +75,7 @@ class FakeEconomy:
 def _settings(**extra: Any) -> DashboardSettings:
     machines = [{"name": "robot 1", "url": "http://public:3000", "api_url": "http://robot:3000"}]
     return DashboardSettings(
-        machines=json.dumps(machines),  # type: ignore[arg-type]  # parsed like the env var
+        machines=json.dumps(machines),  # parsed like the env var
         faucet_url="http://devnet:14265",
         collect_seconds=0.2,
         **extra,

@@ -80,7 +80,7 @@ def robot(tmp_path: Path) -> Iterator[Robot]:
     while httpx.get(url + "/health", timeout=5).json()["machine_status"] == "booting":
         assert time.monotonic() < deadline + 10, "machine did not finish booting"
         time.sleep(0.02)
-    runtime: MachineRuntime = app.other_asgi_app.state.runtime  # type: ignore[attr-defined]
+    runtime: MachineRuntime = app.other_asgi_app.state.runtime
     try:
         yield Robot(url, wallet, runtime)
     finally:

@@ -175,7 +175,7 @@ def make_machine(
     store = store or OrderStore.from_url(f"sqlite:///{tmp_path / 'orders.sqlite'}")
     sio = FakeSio()
     watcher = PaymentWatcher()
-    broadcaster = StatusBroadcaster(sio, config.name)  # type: ignore[arg-type]
+    broadcaster = StatusBroadcaster(sio, config.name)
     provider = FakeProvider() if robot else None
     wallet = FakeWallet()
     processor = OrderProcessor(config, store, wallet, watcher, broadcaster, provider)
@@ -215,8 +215,8 @@ async def test_robot_order_goes_through_every_status_and_pays_provider(tmp_path:
     assert tx_status["address"] == reply["address"] and tx_status["price"] == 100
     assert tx_status["order_id"] == reply["order_id"]
     assert [(s.value, s.to) for s in m.wallet.sent] == [
-        (10, m.provider.addresses[reply["order_id"]])
-    ]  # type: ignore[union-attr]
+        (10, m.provider.addresses[reply["order_id"]])  # type: ignore[union-attr]
+    ]
     assert m.watcher.watched == frozenset()  # no watch left behind per order
     balances = [d["balance"] for e, d, _ in m.sio.emitted if e == "balance"]
     assert balances and balances[-1] == 100  # the paid address is the robot's own
@@ -248,7 +248,7 @@ async def test_second_order_is_queued_and_served_after_the_first(tmp_path: Path)
     m.wallet.balances[second["address"]] = 100
     await m.pay(first["address"], 100)
     for reply in (first, second):
-        await wait_for(lambda r=reply: m.store.get(r["order_id"]).state == OrderState.DONE)  # type: ignore[misc]
+        await wait_for(lambda r=reply: m.store.get(r["order_id"]).state == OrderState.DONE)  # type: ignore[union-attr]
     assert len(m.wallet.sent) == 2
     # the store says done a moment before the machine announces it is free again
     await wait_for(lambda: m.sio.last() == "waiting_for_order")
@@ -422,7 +422,7 @@ async def test_provider_is_asked_while_the_confirmation_is_pending(tmp_path: Pat
     await wait_for(lambda: m.sio.last() == "waiting_for_tx")
     await m.pay(reply["address"], 100, confirm=False)
     await wait_for(lambda: m.sio.last() == "waiting_for_tx_confirm")
-    await wait_for(lambda: len(m.provider.requests) == 1)  # type: ignore[union-attr]
+    await wait_for(lambda: len(m.provider.requests) == 1)
     assert m.store.get(reply["order_id"]).paid_at is None  # type: ignore[union-attr]
     m.wallet.balances[reply["address"]] = 100
     await wait_for(lambda: m.store.get(reply["order_id"]).state == OrderState.DONE)  # type: ignore[union-attr]

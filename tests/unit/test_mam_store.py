@@ -19,7 +19,7 @@ SEED = "STORE9TEST9SEED" + "9" * 66
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _publish(store: ChannelStore, state, text: str):  # type: ignore[no-untyped-def]
+def _publish(store: ChannelStore, state, text: str):
     trial = dataclasses.replace(state)
     message = create_message(trial, text)
     store.advance(Position.of(state), trial)

@@ -11,7 +11,7 @@ from shared.mqtt.codec import MAX_PAYLOAD_BYTES, MAX_VALUE_LENGTH, PayloadError,
 
 keys = st.from_regex(r"[A-Za-z0-9_.-]{1,32}", fullmatch=True)
 values = st.text(
-    alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)),
+    alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=["Cs"]),
     max_size=40,
 )
 fields = st.dictionaries(keys, values, max_size=8)

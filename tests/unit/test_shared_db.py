@@ -138,7 +138,7 @@ def test_other_urls_are_not_sqlite() -> None:
     try:
         # PostgreSQL is used by URL alone; a restarted server costs no failed request
         assert engine.dialect.name == "postgresql"
-        assert engine.pool._pre_ping  # type: ignore[attr-defined]
+        assert engine.pool._pre_ping
     finally:
         engine.dispose()
 

@@ -120,7 +120,7 @@ async def test_malformed_lines_are_skipped_and_counted(context: zmq.asyncio.Cont
         async with ZmqFeed(f"tcp://127.0.0.1:{port}", ("sn",), context=context) as feed:
             await receive_while_sending(feed, publisher, [format_event(SN)])
             for bad in ["sn 1 2 3", "sn notanumber a b c d e", b"sn \xff\xfe"]:
-                await publisher.send(bad)
+                await publisher.send(bad)  # type: ignore[arg-type]  # str and bytes mixed
             changed = TransactionConfirmed(
                 milestone_index=8,
                 hash=HASH,

@@ -461,7 +461,7 @@ def test_get_routes_ignore_junk(devnet: DevnetProcess, path: str) -> None:
         response = client.get(
             path,
             params={"command": "getNodeInfo", "x": "\x00" * 10},
-            headers={"X-IOTA-API-Version": b"\xff", "Authorization": b"Bearer \xfe"},
+            headers={b"X-IOTA-API-Version": b"\xff", b"Authorization": b"Bearer \xfe"},
         )
         assert response.status_code == 200, response.text
         assert isinstance(response.json(), dict)
