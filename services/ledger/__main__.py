@@ -81,7 +81,7 @@ def main(argv: list[str]) -> int:
         access_log=False,
         ws_max_size=settings.ledger_max_message_bytes,
         timeout_keep_alive=30,
-        ws="websockets-sansio",
+        ws="auto",
     )
     return 0
 

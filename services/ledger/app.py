@@ -306,7 +306,11 @@ def create_app(settings: LedgerSettings) -> FastAPI:
     @app.websocket("/transactions")
     async def transactions_socket(websocket: WebSocket) -> None:
         token = websocket.query_params.get("token", "")
-        user = await run_db(service.store.token_user, token) if 0 < len(token) <= 128 else None
+        user = None
+        if 0 < len(token) <= 128:
+            user = service.store.cached_token_user(token) or await run_db(
+                service.store.token_user, token
+            )
         if user is None or user not in service.users:
             # Refused before accepting: the handshake fails with 403.
             await websocket.close(code=1008)

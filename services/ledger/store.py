@@ -613,6 +613,13 @@ class Store:
         self._remember_token(token_digest(token), username, now + ttl)
         return now + ttl
 
+    def cached_token_user(self, token: str) -> str | None:
+        """The user of a live token this process knows (no database access); else None."""
+        cached = self._tokens.get(token_digest(token))
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        return None
+
     def token_user(self, token: str) -> str | None:
         digest = token_digest(token)
         cached = self._tokens.get(digest)
