@@ -94,7 +94,7 @@ def test_energy_view_draws_live_charts(grid_economy: str) -> None:
             requested: list[str] = []
             page.on("request", lambda request: requested.append(request.url))
             page.goto(grid_economy + "/ui/", wait_until="domcontentloaded")
-            page.get_by_role("link", name="The energy grid").click()
+            page.locator("#nav").get_by_role("link", name="Energy", exact=True).click()
             expect(page).to_have_url(grid_economy + "/ui/energy.html", timeout=30_000)
             expect(page.locator("#energy-status")).to_contain_text("live", timeout=120_000)
             # Each chart has drawn points: plotly renders one path per marker.
@@ -111,8 +111,10 @@ def test_energy_view_draws_live_charts(grid_economy: str) -> None:
             assert all(n > 0 for n in points), points
             # The books and the channel roots are there too.
             expect(page.locator("#totals tbody tr").first).to_be_visible(timeout=60_000)
-            roots = page.locator("#channels td.root").all_inner_texts()
-            assert any(len(root) == 81 for root in roots), roots
+            # each root opens the explorer's MAM reader
+            links = page.locator("#channels td.root a.explorer-link.mam")
+            roots = [links.nth(i).get_attribute("data-value") for i in range(links.count())]
+            assert any(root is not None and len(root) == 81 for root in roots), roots
             page.screenshot(path=str(ARTIFACTS / "energy-view.png"), full_page=True)
             # nothing came from a CDN: every request went to the local dashboard
             assert all(url.startswith("http://127.0.0.1") for url in requested), requested
