@@ -188,6 +188,9 @@ def test_every_service_is_healthy_and_only_documented_ports_are_published(
         "producer",
         "consumer-1",
         "consumer-2",
+        "ledger-grid",
+        "ledger-producer",
+        "ledger-consumer",
     }
     assert all(state == ("running", "healthy") for state in states.values()), states
     published = set()
