@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -39,7 +40,22 @@ from tests.e2e.test_compose import FLOW, Customer, wait_for
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.timeout(1500)]
 
 IRI_HEADERS = {"X-IOTA-API-Version": "1"}
-STATEFUL = {"devnet", "mosquitto", "wind", "solar", "robot-1", "robot-2", "lock"}
+STATEFUL = {
+    "devnet",
+    "mosquitto",
+    "wind",
+    "solar",
+    "robot-1",
+    "robot-2",
+    "lock",
+    "grid",
+    "producer",
+    "consumer-1",
+    "consumer-2",
+    "ledger-grid",
+    "ledger-producer",
+    "ledger-consumer",
+}
 STATELESS = {"lock-device", "dashboard"}
 
 
@@ -252,12 +268,13 @@ def test_stack_files_give_every_service_dnsrr_host_ports_and_its_secrets(
         ), name
         constraints = (service["deploy"].get("placement") or {}).get("constraints") or []
         assert (name in STATEFUL) == ("node.role == manager" in constraints), name
-        # every *_FILE a service reads is a Docker secret it is given
         secrets = {s["source"] for s in service.get("secrets", [])}
+        # every secret file a service reads (through *_FILE, or named inside a value like
+        # the ledger's participant list) is a Docker secret it is given
         wanted = {
-            value.removeprefix("/run/secrets/")
-            for key, value in (service.get("environment") or {}).items()
-            if key.endswith("_FILE") and value and value.startswith("/run/secrets/")
+            name
+            for value in (service.get("environment") or {}).values()
+            for name in re.findall(r"/run/secrets/([A-Za-z0-9_]+)", str(value or ""))
         }
         assert wanted == secrets, name
         assert set(secrets) <= set(config["secrets"]), name
@@ -320,8 +337,9 @@ def test_checkout_unlocks_the_device(swarm_stack: SwarmStack) -> None:
     client.username_pw_set("lock-controller", swarm_stack.secret("lock_mqtt_password"))
     client.on_message = lambda _c, _u, msg: seen.append((msg.topic, msg.payload.decode()))
     client.connect("127.0.0.1", int(swarm_stack.env["MQTT_HOST_PORT"]))
-    locked = "machine-economy/device/lock-1/machine-access/0/locked"
-    client.subscribe("machine-economy/device/lock-1/#", qos=1)
+    # seed 004's layout: the device's own prefix machine-economy/lock-1
+    locked = "machine-economy/lock-1/machine-access/0/locked"
+    client.subscribe("machine-economy/lock-1/#", qos=1)
     client.loop_start()
     try:
         admin = ("admin", swarm_stack.secret("lock_admin_password"))
