@@ -309,8 +309,12 @@ def test_lock_checkout_unlocks_the_device_seen_on_mqtt(compose_stack: ComposeSta
         assert checkout.status_code == 200, checkout.text
         assert json_of(checkout)["state"] == "unlocked"
         locked_topic = f"{prefix}/machine-access/0/locked"
-        payload = collect(locked_topic, 20)
-        assert payload is not None and "state=unlocked" in payload.splitlines(), seen
+        # the retained state=locked of the device's start may come first: wait for the echo
+        wait_for(
+            lambda: "state=unlocked" in (collect(locked_topic, 1) or "").splitlines(),
+            20,
+            "state=unlocked after checkout",
+        )
         # the controller's command went to the seed's topic, with the request it echoed
         command = seen.get(f"{prefix}/machine-access/0/command", "").splitlines()
         assert "command=unlock" in command, seen
