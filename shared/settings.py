@@ -136,3 +136,28 @@ def load_settings(cls: type[S]) -> S:
         message = describe_errors(cls, error, frozenset(from_files))
         print(message, file=sys.stderr)
         raise SettingsError(message) from None
+
+
+# Well-known passwords that an admin account must not have.
+PLACEHOLDER_PASSWORDS = frozenset(
+    {"changeme", "change-me", "password", "admin", "secret", "12345678"}
+)
+
+
+def check_admin_password(value: SecretStr | None) -> SecretStr | None:
+    """A settings validator: at least 8 characters and no placeholder (None: not set)."""
+    if value is None:
+        return None
+    secret = value.get_secret_value()
+    if len(secret) < 8 or secret.lower() in PLACEHOLDER_PASSWORDS:
+        raise ValueError("use at least 8 characters and not a placeholder")
+    return value
+
+
+def check_database_url(value: SecretStr | None) -> SecretStr | None:
+    """A settings validator: a SQLite or PostgreSQL URL (None or empty: the default file)."""
+    if value is None or not value.get_secret_value():
+        return None
+    if not value.get_secret_value().startswith(("sqlite", "postgresql")):
+        raise ValueError("use a sqlite:// or postgresql+psycopg:// URL")
+    return value

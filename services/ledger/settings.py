@@ -23,11 +23,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from services.ledger.crypto import decode_public_key, private_key_from_seed
 from shared.db import sqlite_url
 from shared.logs import parse_log_level
+from shared.settings import check_admin_password, check_database_url
 
 __all__ = ["FAULT_STAGES", "LedgerSettings", "Participant"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_PLACEHOLDERS = {"changeme", "change-me", "password", "admin", "secret", "12345678"}
 #: Where LEDGER_FAULT_PAUSE may stop a round for a while (tests kill a process there).
 FAULT_STAGES = ("after_prepare", "after_decision", "after_first_commit", "before_apply")
 
@@ -156,19 +156,12 @@ class LedgerSettings(BaseSettings):
     @field_validator("ledger_admin_password")
     @classmethod
     def _password(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        secret = value.get_secret_value()
-        if len(secret) < 8 or secret.lower() in _PLACEHOLDERS:
-            raise ValueError("use at least 8 characters and not a placeholder")
-        return value
+        return check_admin_password(value)
 
     @field_validator("database_url")
     @classmethod
     def _db(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(("sqlite", "postgresql")):
-            raise ValueError("use a sqlite:// or postgresql+psycopg:// URL")
-        return value
+        return check_database_url(value)
 
     @field_validator("log_level")
     @classmethod

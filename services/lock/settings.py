@@ -7,10 +7,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 
 from shared.mqtt.settings import MqttSettings
+from shared.settings import check_admin_password, check_database_url
 
 __all__ = ["LockSettings"]
-
-_PLACEHOLDERS = {"changeme", "change-me", "password", "admin", "secret", "12345678"}
 
 
 class LockSettings(MqttSettings):
@@ -34,19 +33,12 @@ class LockSettings(MqttSettings):
     @field_validator("lock_admin_password")
     @classmethod
     def _password(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        secret = value.get_secret_value()
-        if len(secret) < 8 or secret.lower() in _PLACEHOLDERS:
-            raise ValueError("use at least 8 characters and not a placeholder")
-        return value
+        return check_admin_password(value)
 
     @field_validator("database_url")
     @classmethod
     def _db(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(("sqlite", "postgresql")):
-            raise ValueError("use a sqlite:// or postgresql+psycopg:// URL")
-        return value
+        return check_database_url(value)
 
     def database(self) -> str:
         if self.database_url is not None:

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.iota.trinary import is_trytes
 from shared.logs import configure_logging, parse_log_level
 from shared.machine.settings import slug
+from shared.settings import check_database_url
 
 __all__ = ["BalanceWatch", "EnergyServiceSettings", "serve_energy"]
 
@@ -61,11 +62,7 @@ class EnergyServiceSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value():
-            return None
-        if not value.get_secret_value().startswith(("sqlite", "postgresql")):
-            raise ValueError("use a sqlite:// or postgresql+psycopg:// URL")
-        return value
+        return check_database_url(value)
 
     @field_validator("log_level", mode="before")
     @classmethod
