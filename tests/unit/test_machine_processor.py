@@ -361,6 +361,8 @@ async def test_provider_serves_energy_orders_without_payout(tmp_path: Path) -> N
         )
     await m.pay(order.address, 10)
     await wait_for(lambda: m.store.get(order.id).state == OrderState.DONE)  # type: ignore[union-attr]
+    # the order is stored as done a moment before the machine announces it is free again
+    await wait_for(lambda: m.sio.statuses().count("waiting_for_order") == 2)
     assert m.sio.statuses() == [
         "waiting_for_order",
         "waiting_for_tx",
