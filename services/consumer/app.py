@@ -28,7 +28,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Query
-from fastapi.responses import JSONResponse
 from sqlalchemy import BigInteger, Float, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -39,7 +38,7 @@ from shared.energy.messages import EnergyMessage, PaymentRequest, Usage
 from shared.energy.models import EnergyBase, utcnow
 from shared.energy.participant import Participant
 from shared.energy.registration import EnergyApiError, install_energy_error_handlers
-from shared.energy.service import BalanceWatch
+from shared.energy.service import BalanceWatch, status_router
 from shared.energy.simulation import energy_kwh
 from shared.energy.slices import Slice, now_ms
 from shared.iota.transaction import parse_many
@@ -454,23 +453,7 @@ def create_app(settings: ConsumerSettings, *, wallet: Any = None) -> FastAPI:
     install_energy_error_handlers(app)
     app.state.consumer = consumer
 
-    @app.get("/")
-    async def index() -> dict[str, Any]:
-        """The consumer's name, status and confirmed wallet balance (IOTA tokens)."""
-        return {
-            "name": settings.name,
-            "status": "running" if consumer.ready else "starting",
-            "balance": consumer.balance.balance if consumer.balance is not None else None,
-        }
-
-    @app.get("/health")
-    async def health() -> JSONResponse:
-        """200 when every part runs; 503 naming the parts that do not."""
-        down = consumer.supervisor.down()
-        if not consumer.ready:
-            down = {**down, "channel": "setting up (hello not attached yet)"}
-        body = {"status": "ok" if not down else "degraded", "name": settings.name, "down": down}
-        return JSONResponse(body, status_code=200 if not down else 503)
+    app.include_router(status_router(settings.name, "consumer", consumer))
 
     @app.get("/channel")
     async def channel() -> dict[str, Any]:

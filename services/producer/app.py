@@ -17,7 +17,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Query
-from fastapi.responses import JSONResponse
 from sqlalchemy import BigInteger, Float, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -34,7 +33,7 @@ from shared.energy.registration import (
     install_energy_error_handlers,
     registration_router,
 )
-from shared.energy.service import BalanceWatch
+from shared.energy.service import BalanceWatch, status_router
 from shared.energy.slices import Slice, now_ms
 from shared.mam.errors import NodeApiError
 from shared.mam.tangle import NodeApi
@@ -341,23 +340,7 @@ def create_app(settings: ProducerSettings, *, wallet: Any = None) -> FastAPI:
     app.include_router(registration_router(producer.registrations, producer))
     app.state.producer = producer
 
-    @app.get("/")
-    async def index() -> dict[str, Any]:
-        """The producer's name, status and confirmed wallet balance (IOTA tokens)."""
-        return {
-            "name": settings.name,
-            "status": "running" if producer.ready else "starting",
-            "balance": producer.balance.balance if producer.balance is not None else None,
-        }
-
-    @app.get("/health")
-    async def health() -> JSONResponse:
-        """200 when every part runs; 503 naming the parts that do not."""
-        down = producer.supervisor.down()
-        if not producer.ready:
-            down = {**down, "channel": "setting up (hello not attached yet)"}
-        body = {"status": "ok" if not down else "degraded", "name": settings.name, "down": down}
-        return JSONResponse(body, status_code=200 if not down else 503)
+    app.include_router(status_router(settings.name, "producer", producer))
 
     @app.get("/channel")
     async def channel() -> dict[str, Any]:

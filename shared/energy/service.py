@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,8 +23,15 @@ from shared.iota.trinary import is_trytes
 from shared.logs import configure_logging, parse_log_level
 from shared.machine.settings import slug
 from shared.settings import check_database_url
+from shared.tasks import Supervisor
 
-__all__ = ["BalanceWatch", "EnergyServiceSettings", "serve_energy"]
+__all__ = [
+    "BalanceWatch",
+    "EnergyServiceSettings",
+    "RunningParticipant",
+    "serve_energy",
+    "status_router",
+]
 
 log = logging.getLogger("energy.service")
 
@@ -102,6 +111,40 @@ class BalanceWatch:
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), self.interval)
+
+
+class RunningParticipant(Protocol):
+    """What ``status_router`` reads of a producer or consumer."""
+
+    ready: bool
+    balance: BalanceWatch | None
+    supervisor: Supervisor
+
+
+def status_router(name: str, role: str, participant: RunningParticipant) -> APIRouter:
+    """``GET /`` (name, status, confirmed balance) and ``GET /health`` of an energy service."""
+    router = APIRouter(tags=[role])
+
+    @router.get("/")
+    async def index() -> dict[str, Any]:
+        """The service's name, status and confirmed wallet balance (IOTA tokens)."""
+        watch = participant.balance
+        return {
+            "name": name,
+            "status": "running" if participant.ready else "starting",
+            "balance": watch.balance if watch is not None else None,
+        }
+
+    @router.get("/health")
+    async def health() -> JSONResponse:
+        """200 when every part runs; 503 naming the parts that do not."""
+        down = participant.supervisor.down()
+        if not participant.ready:
+            down = {**down, "channel": "setting up (hello not attached yet)"}
+        body = {"status": "ok" if not down else "degraded", "name": name, "down": down}
+        return JSONResponse(body, status_code=200 if not down else 503)
+
+    return router
 
 
 def serve_energy(app: Any, settings: EnergyServiceSettings, service: str) -> None:

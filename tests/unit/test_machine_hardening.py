@@ -6,7 +6,6 @@ and a silent ZMQ feed, talked to by real Socket.IO and HTTP clients.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from services.robot.settings import RobotSettings
@@ -23,8 +21,9 @@ from shared.machine.app import MachineRuntime, create_machine_app
 from shared.machine.processor import MachineConfig
 from shared.machine.requests import OrderRejected, OrderRequest
 from shared.machine.status import OrderState
+from tests.support.process import free_port
 from tests.unit.test_machine_processor import FakeProvider, FakeWallet, make_machine, wait_for
-from tests.unit.test_machine_socket import SilentFeed, connected, free_port, node_ok
+from tests.unit.test_machine_socket import SilentFeed, connected, served_robot
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -38,54 +37,10 @@ class Robot:
 
 @pytest.fixture
 def robot(tmp_path: Path) -> Iterator[Robot]:
-    settings = RobotSettings(
-        seed="A" * 81,
-        name="robot 1",
-        data_dir=tmp_path,
-        port=free_port(),
-        max_orders_per_connection=2,
-        max_orders_per_address=0,
-    )
-    wallet = FakeWallet()
-    config = MachineConfig(
-        name="robot 1",
-        kind="product",
-        price=100,
-        work_seconds=0.05,
-        order_timeout=60,
-        poll_interval=0.05,
-    )
-    app = create_machine_app(
-        settings,
-        role="robot",
-        config=config,
-        provider=FakeProvider(),
-        wallet_factory=lambda _s, _u: wallet,
-        feed_factory=SilentFeed,
-        node_check=node_ok,
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=settings.port, log_config=None, ws="websockets-sansio"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{settings.port}"
-    # the processor announces it is ready a moment after the server is up
-    while httpx.get(url + "/health", timeout=5).json()["machine_status"] == "booting":
-        assert time.monotonic() < deadline + 10, "machine did not finish booting"
-        time.sleep(0.02)
-    runtime: MachineRuntime = app.other_asgi_app.state.runtime
-    try:
+    with served_robot(
+        tmp_path, order_timeout=60, max_orders_per_connection=2, max_orders_per_address=0
+    ) as (url, wallet, runtime):
         yield Robot(url, wallet, runtime)
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def test_a_flooding_client_is_refused_while_another_still_orders(robot: Robot) -> None:

@@ -16,7 +16,7 @@ import socketio
 import uvicorn
 
 from services.robot.settings import RobotSettings
-from shared.machine.app import create_machine_app
+from shared.machine.app import MachineRuntime, create_machine_app
 from shared.machine.processor import MachineConfig
 from tests.support.process import free_port
 from tests.unit.test_machine_processor import FakeProvider, FakeWallet
@@ -40,16 +40,24 @@ async def node_ok() -> str | None:
     return None
 
 
-@pytest.fixture
-def robot(tmp_path: Path) -> Iterator[tuple[str, FakeWallet]]:
-    settings = RobotSettings(seed="A" * 81, name="robot 1", data_dir=tmp_path, port=free_port())
+@contextlib.contextmanager
+def served_robot(
+    tmp_path: Path, *, order_timeout: float = 30, **overrides: Any
+) -> Iterator[tuple[str, FakeWallet, MachineRuntime]]:
+    """A robot app under uvicorn in a thread, booted: (url, its fake wallet, its runtime).
+
+    ``overrides`` are RobotSettings fields (limits the hardening tests lower).
+    """
+    settings = RobotSettings(
+        seed="A" * 81, name="robot 1", data_dir=tmp_path, port=free_port(), **overrides
+    )
     wallet = FakeWallet()
     config = MachineConfig(
         name="robot 1",
         kind="product",
         price=100,
         work_seconds=0.05,
-        order_timeout=30,
+        order_timeout=order_timeout,
         poll_interval=0.05,
     )
     app = create_machine_app(
@@ -77,11 +85,18 @@ def robot(tmp_path: Path) -> Iterator[tuple[str, FakeWallet]]:
     while httpx.get(url + "/health", timeout=5).json()["machine_status"] == "booting":
         assert time.monotonic() < deadline + 10, "machine did not finish booting"
         time.sleep(0.02)
+    runtime: MachineRuntime = app.other_asgi_app.state.runtime
     try:
-        yield f"http://127.0.0.1:{settings.port}", wallet
+        yield url, wallet, runtime
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def robot(tmp_path: Path) -> Iterator[tuple[str, FakeWallet]]:
+    with served_robot(tmp_path) as (url, wallet, _runtime):
+        yield url, wallet
 
 
 class Recorder:
