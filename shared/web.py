@@ -5,6 +5,8 @@
   to turn the 422 into a bare 500), in the shape the service's protocol wants.
 - :class:`BodySizeLimitMiddleware`: a 413 with a clear message before a large body is
   read, whether it announces its length or streams it.
+- :func:`serve`: uvicorn with the project's logging (every ``__main__`` calls it after
+  ``shared.logs.configure_logging``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +28,7 @@ __all__ = [
     "BodySizeLimitMiddleware",
     "ErrorShape",
     "install_error_handlers",
+    "serve",
 ]
 
 # Enough for any request of this project (an IRI attachToTangle of 1000 transactions is
@@ -146,3 +150,18 @@ class BodySizeLimitMiddleware:
         except BodyTooLarge:
             if not response_started and not replaced:
                 await self._reject(send)
+
+
+def serve(app: Any, *, host: str, port: int, **options: Any) -> None:
+    """Serve ``app`` until SIGTERM: uvicorn's lines go through the project's logging
+    (``log_config=None``), no access log (one line per request would drown the events),
+    lifespan on; ``options`` are further ``uvicorn.run`` arguments (``ws``, limits)."""
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        **options,
+    )

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from services.channels.app import create_app
 from services.channels.settings import ChannelSettings
 from shared.logs import configure_logging
 from shared.settings import load_settings
+from shared.web import serve
 
 
 def main() -> None:
     settings = load_settings(ChannelSettings)
     configure_logging(settings.log_level, f"channels-{settings.name or settings.role}")
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-    )
+    serve(create_app(settings), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from services.dashboard.settings import DashboardSettings
 from shared.logs import configure_logging
 from shared.settings import load_settings
+from shared.web import serve
 
 
 def main() -> None:
@@ -16,13 +15,7 @@ def main() -> None:
     # documented format too (tests/integration/test_log_format.py).
     from services.dashboard.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-    )
+    serve(create_app(settings), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sys
 
-import uvicorn
-
 from services.devnet.settings import DevnetSettings
 from services.devnet.tangle import load_snapshot
 from shared.logs import configure_logging
 from shared.settings import load_settings
+from shared.web import serve
 
 
 def main() -> None:
@@ -25,13 +24,7 @@ def main() -> None:
     # documented format too (tests/integration/test_log_format.py).
     from services.devnet.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-    )
+    serve(create_app(settings), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

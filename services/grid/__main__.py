@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from services.grid.app import create_app
 from services.grid.settings import GridSettings
 from shared.logs import configure_logging
 from shared.settings import load_settings
+from shared.web import serve
 
 
 def main() -> None:
     settings = load_settings(GridSettings)
     configure_logging(settings.log_level, settings.name)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
+    serve(create_app(settings), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import logging
 import re
 import sys
 
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.ledger.crypto import encode_public_key, load_or_create_key, seed_of
@@ -22,6 +21,7 @@ from services.ledger.settings import LedgerSettings
 from shared.auth import hash_password
 from shared.logs import configure_logging
 from shared.settings import load_settings
+from shared.web import serve
 
 _TOKEN = re.compile(r"token=[^&\s\"']+")
 
@@ -73,12 +73,10 @@ def main(argv: list[str]) -> int:
         handler.addFilter(RedactTokens())
     from services.ledger.app import create_app
 
-    uvicorn.run(
+    serve(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_config=None,
-        access_log=False,
         ws_max_size=settings.ledger_max_message_bytes,
         timeout_keep_alive=30,
         ws="auto",

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from services.lock.app import create_app
 from services.lock.settings import LockSettings
 from shared.logs import configure_logging
 from shared.settings import load_settings
+from shared.web import serve
 
 
 def main() -> None:
     settings = load_settings(LockSettings)
     configure_logging(settings.log_level, "lock")
-    uvicorn.run(
+    serve(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_config=None,
         log_level=settings.log_level.lower(),
-        access_log=False,
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from services.robot.settings import RobotSettings
 from shared.logs import configure_logging
-from shared.machine.serve import serve
 from shared.settings import load_settings
+from shared.web import serve
 
 
 def main() -> None:
@@ -15,7 +15,8 @@ def main() -> None:
     # documented format too (tests/integration/test_log_format.py).
     from services.robot.app import create_app
 
-    serve(create_app(settings), settings)
+    # the page's Socket.IO runs on uvicorn's sans-I/O websockets
+    serve(create_app(settings), host=settings.host, port=settings.port, ws="websockets-sansio")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What the producer and the consumer services share: settings, wallet, balance, serving.
+"""What the producer and the consumer services share: settings, wallet balance, status routes.
 
 Both are seed-001 participants with a wallet of their own (SEED, security 2, key indexes
 from 0, ``shared.iota.wallet``); ``GET /`` shows the wallet's confirmed balance, which a
@@ -13,14 +13,13 @@ import logging
 from pathlib import Path
 from typing import Any, Protocol
 
-import uvicorn
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.iota.trinary import is_trytes
-from shared.logs import configure_logging, parse_log_level
+from shared.logs import parse_log_level
 from shared.machine.settings import slug
 from shared.settings import check_database_url
 from shared.tasks import Supervisor
@@ -29,7 +28,6 @@ __all__ = [
     "BalanceWatch",
     "EnergyServiceSettings",
     "RunningParticipant",
-    "serve_energy",
     "status_router",
 ]
 
@@ -145,16 +143,3 @@ def status_router(name: str, role: str, participant: RunningParticipant) -> APIR
         return JSONResponse(body, status_code=200 if not down else 503)
 
     return router
-
-
-def serve_energy(app: Any, settings: EnergyServiceSettings, service: str) -> None:
-    """uvicorn with the project's key=value logs."""
-    configure_logging(settings.log_level, service)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
