@@ -20,6 +20,7 @@ from services.grid.settings import GridSettings
 from shared.db import sqlite_url
 from shared.energy.messages import ProducerOutput, Usage
 from shared.ledger_client import Recorded
+from shared.settings import SettingsError, load_settings
 from tests.unit.test_grid_ledger import S1, S2, Books
 
 ADDRESS = "P" * 81
@@ -232,3 +233,23 @@ def test_an_attempt_not_in_the_ledger_is_sent_again_only_after_its_time_to_live(
     assert asyncio.run(audit.send_pending()) == 1
     assert fake.nos() == [row.no]
     assert records(books)[0].attempts == 2
+
+
+def test_half_a_ledger_configuration_stops_the_start_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SEED", "A" * 81)
+    for name in ("GRID_LEDGER_URL", "GRID_LEDGER_PASSWORD", "GRID_LEDGER_PASSWORD_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    assert not load_settings(GridSettings).audit_enabled  # the default: no audit trail
+    monkeypatch.setenv("GRID_LEDGER_URL", "http://ledger-grid:8100/")
+    with pytest.raises(SettingsError):
+        load_settings(GridSettings)
+    assert "GRID_LEDGER_PASSWORD: " in capsys.readouterr().err
+    monkeypatch.setenv("GRID_LEDGER_PASSWORD", "ledger-password-1")
+    loaded = load_settings(GridSettings)
+    assert loaded.audit_enabled and loaded.grid_ledger_url == "http://ledger-grid:8100"
+    monkeypatch.setenv("GRID_LEDGER_URL", "ftp://nope")
+    with pytest.raises(SettingsError):
+        load_settings(GridSettings)
+    assert "GRID_LEDGER_URL: " in capsys.readouterr().err
