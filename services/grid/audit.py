@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
-from sqlalchemy import BigInteger, Float, Integer, String, Text, func, select
+from sqlalchemy import BigInteger, Float, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from services.grid.db import (
@@ -81,6 +81,12 @@ class AuditRecord(EnergyBase):
     seq_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     sent_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    # One record per booking; seq_no orders GET /audit's latest records.
+    __table_args__ = (
+        Index("ux_grid_audit_outbox_kind_ref", "kind", "ref", unique=True),
+        Index("ix_grid_audit_outbox_seq_no", "seq_no"),
+    )
 
 
 @dataclass(frozen=True, slots=True)

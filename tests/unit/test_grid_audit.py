@@ -12,8 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from services.grid.app import create_app
 from services.grid.audit import AuditRecord, AuditTrail, NotYetDecided
 from services.grid.db import SlicePrice
 from services.grid.settings import GridSettings
@@ -77,9 +79,14 @@ def settings(tmp_path: Path) -> GridSettings:
     )
 
 
-@pytest.fixture
-def books(tmp_path: Path) -> Iterator[Books]:
-    state = Books(sqlite_url(tmp_path, "grid"))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def books(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Books]:
+    """The outbox on SQLite (the default) and on PostgreSQL (DATABASE_URL)."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path, "grid")
+    else:
+        url = request.getfixturevalue("postgres_url")
+    state = Books(url)
     yield state
     state.node.close()
 
@@ -253,3 +260,13 @@ def test_half_a_ledger_configuration_stops_the_start_naming_the_variable(
     with pytest.raises(SettingsError):
         load_settings(GridSettings)
     assert "GRID_LEDGER_URL: " in capsys.readouterr().err
+
+
+def test_get_audit_says_whether_the_trail_is_on(tmp_path: Path) -> None:
+    off = settings(tmp_path / "off").model_copy(update={"grid_ledger_url": ""})
+    with TestClient(create_app(off, background=False)) as client:
+        assert client.get("/audit").json() == {"enabled": False}
+    with TestClient(create_app(settings(tmp_path / "on"), background=False)) as client:
+        body = client.get("/audit").json()
+    assert body["enabled"] is True and body["ledger"] == "grid-settlements"
+    assert (body["pending"], body["sent"], body["recent"], body["ledgerUrl"]) == (0, 0, [], None)
