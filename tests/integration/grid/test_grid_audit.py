@@ -15,6 +15,7 @@ import pytest
 
 from shared.energy.messages import ProducerOutput, Usage
 from shared.energy.slices import now_ms, slice_at
+from shared.iota.validation import with_checksum
 from tests.integration.grid.conftest import grid_env
 from tests.integration.grid.parties import Party, wait_for
 from tests.integration.ledger.conftest import audit, verify_proof
@@ -43,7 +44,11 @@ def audit_status(grid: ServiceProcess) -> dict[str, Any]:
 def test_settled_slices_are_recorded_once_on_every_participant(
     devnet: DevnetProcess, tmp_path: Path, grid_factory: list[ServiceProcess]
 ) -> None:
-    with LedgerCluster(tmp_path / "ledger", ["grid", "producer", "consumer"]) as cluster:
+    cluster = LedgerCluster(tmp_path / "ledger", ["grid", "producer", "consumer"])
+    # The participants and the grid start together (the grid's outbox waits for the ledger).
+    for name in cluster.names:
+        cluster.start(name, wait=False)
+    try:
         data = tmp_path / "grid"
         env = grid_env(
             devnet,
@@ -55,6 +60,8 @@ def test_settled_slices_are_recorded_once_on_every_participant(
             grid_audit_fault_pause="after_record:120",
         )
         grid = start(env, data, grid_factory)
+        for name in cluster.names:
+            cluster.wait_ready(name)
         # the first settled slice is committed in the ledger, then the grid pauses: kill it
         paused = wait_for(
             "the pause after the first record",
@@ -86,7 +93,19 @@ def test_settled_slices_are_recorded_once_on_every_participant(
                 return traded[0] if traded and status["pending"] == 0 else None
 
             record = wait_for("the traded slice in the ledger", recorded, 90)
-            request_address = jake.payment_requests()[0].payment_id_or_address
+            request = jake.payment_requests()[0]
+            request_address = request.payment_id_or_address
+            # the consumer pays: the confirmed payment and the producer's payout follow
+            devnet.faucet(with_checksum(jake.wallet.new_address("top-up")), 100)
+            wait_for("funds", lambda: jake.wallet.spendable_balance() >= request.owed, 30)
+            jake.wallet.send(request.owed, request_address)
+
+            def paid_out() -> dict[str, Any] | None:
+                status = audit_status(grid)
+                kinds = {r["kind"] for r in status["recent"]}
+                return status if {"payment", "payout"} <= kinds and not status["pending"] else None
+
+            wait_for("the payment and payout in the ledger", paid_out, 60)
         finally:
             wind.close()
             jake.close()
@@ -110,9 +129,23 @@ def test_settled_slices_are_recorded_once_on_every_participant(
         [request] = txn["slice"]["requests"]
         assert (request["consumer"], request["owed"]) == ("CONSUMER9JAKE", 40)
         assert request["paymentIdOrAddress"] == request_address
+        # the money flow: payment (consumer -> grid, 20 % cut) and payout (grid -> producer)
+        by_type = {t["txn"]["doc_type"]: t["txn"] for t in state["txns"]}
+        payment, payout = by_type["Payment"], by_type["Payout"]
+        assert (payment["departure_station"], payment["arrival_station"]) == (
+            "CONSUMER9JAKE",
+            "grid",
+        )
+        assert (payment["payment"]["value"], payment["payment"]["cut"]) == (40, 8)
+        assert payment["payment"]["paymentIdOrAddress"] == request_address
+        assert payment["refs"] == [txn["no"]]
+        assert (payout["arrival_station"], payout["payout"]["amount"]) == ("PRODUCER9WIND", 32)
+        assert payout["refs"] == [payment["no"]] and len(payout["payout"]["tailHash"]) == 81
         # the link the dashboard shows is the inclusion proof, checkable offline
         path = record["proofUrl"].removeprefix(cluster.url("grid"))
         for name in cluster.names:
             ledger_id = cluster.ledger_by_name(name, LEDGER)["id"]  # type: ignore[index]
             proof = cluster.get(name, path.replace(f"/{status['ledgerId']}/", f"/{ledger_id}/"))
             assert proof.status_code == 200 and verify_proof(proof.json()), name
+    finally:
+        cluster.stop_all()
