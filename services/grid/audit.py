@@ -424,13 +424,15 @@ class AuditTrail:
 
     # -- sending ---------------------------------------------------------------------------
 
-    async def _find(self, no: str) -> tuple[int, int] | None:
-        """(ledger id, seq_no) of the transaction with ``no``, if the ledger has it."""
+    async def _find(self, no: str, *, newest: bool = False) -> tuple[int, int] | None:
+        """(ledger id, seq_no) of the transaction with ``no``, if the ledger has it: among
+        those after the last recorded one, or (``newest``: just committed, so on the first
+        page) anywhere."""
         if self._ledger_id is None:
             self._ledger_id = await self.client.ledger_id(self.ledger_name)
             if self._ledger_id is None:
                 return None
-        after = await run_db(self.last_seq_no)
+        after = 0 if newest else await run_db(self.last_seq_no)
         item = await self.client.find(self._ledger_id, no, after_seq_no=after)
         return None if item is None else (self._ledger_id, int(item["seq_no"]))
 
@@ -458,7 +460,7 @@ class AuditTrail:
         if self._pause:
             log.warning("event=audit_fault_pause no=%s seconds=%.1f", record.no, self._pause)
             await asyncio.sleep(self._pause)
-        found = await self._find(record.no)
+        found = await self._find(record.no, newest=True)
         if found is None:
             raise RuntimeError(f"record {record.no} was committed but is not listed")
         await run_db(self.mark_sent, record.id, *found)
