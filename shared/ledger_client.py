@@ -13,6 +13,10 @@ that does not exist yet is created with the document as its genesis (``create=Tr
 A round refused because the ledger was locked by another in-flight round is retried with
 backoff; any other failure raises :class:`LedgerError` (nothing is retried that could
 already be committed).
+
+:meth:`LedgerClient.ledger_id` and :meth:`LedgerClient.find` read the REST listing: a
+client that gives each document a unique ``no`` can ask whether an earlier attempt was
+committed before it sends again (the grid's audit outbox, services/grid/audit.py).
 """
 
 from __future__ import annotations
@@ -140,6 +144,45 @@ class LedgerClient:
         # Renew a little before the gateway's expiry.
         self._token_until = time.monotonic() + max(0.0, float(body.get("expires_in", 60)) * 0.8)
         return self._token
+
+    async def _get(self, http: httpx.AsyncClient, path: str) -> Any:
+        response = await http.get(self.url + path, auth=self._auth)
+        if response.status_code == 401:
+            raise LedgerError("unauthorized", "the ledger gateway refused the credentials")
+        response.raise_for_status()
+        return response.json()
+
+    async def ledger_id(self, name: str) -> int | None:
+        """This gateway's id of the ledger called ``name`` (None: it does not exist)."""
+        async with httpx.AsyncClient(timeout=self.timeout, trust_env=False) as http:
+            page = 1
+            while True:
+                body = await self._get(http, f"/ledgers/?page={page}")
+                for item in body.get("results", []):
+                    if item.get("name") == name:
+                        return int(item["id"])
+                if not body.get("next"):
+                    return None
+                page += 1
+
+    async def find(
+        self, ledger_id: int, no: str, *, after_seq_no: int = 0
+    ) -> dict[str, Any] | None:
+        """The transaction item whose document has ``no``, looking only at seq_no greater
+        than ``after_seq_no`` (the listing is newest first: usually one page)."""
+        async with httpx.AsyncClient(timeout=self.timeout, trust_env=False) as http:
+            page = 1
+            while True:
+                body = await self._get(http, f"/ledgers/{ledger_id}/transactions/?page={page}")
+                results = body.get("results", [])
+                for item in results:
+                    if int(item["seq_no"]) <= after_seq_no:
+                        return None
+                    if item.get("txn", {}).get("no") == no:
+                        return dict(item)
+                if not results or not body.get("next"):
+                    return None
+                page += 1
 
     async def request(self, message: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
         """One websocket request: (the final message, the progress seen before it)."""

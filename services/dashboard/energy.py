@@ -135,11 +135,12 @@ async def _consumer(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
 async def _grid(client: httpx.AsyncClient, url: str | None) -> dict[str, Any] | None:
     if url is None:
         return None
-    index, accounts, prices, registrations = await asyncio.gather(
+    index, accounts, prices, registrations, audit = await asyncio.gather(
         _get(client, url + "/"),
         _get(client, url + "/accounts"),
         _get(client, url + "/prices"),
         _get(client, url + "/registrations"),
+        _get(client, url + "/audit"),
     )
     return {
         "url": url,
@@ -148,6 +149,8 @@ async def _grid(client: httpx.AsyncClient, url: str | None) -> dict[str, Any] | 
         "accounts": accounts,
         "prices": prices or [],
         "registrations": registrations or [],
+        # the audit trail in the seed-002 ledger (services/grid/audit.py), when it is on
+        "audit": audit,
     }
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.grid.audit import AuditTrail
 from services.grid.engine import GridEngine
 from services.grid.ledger import Ledger, return_channel_name
 from services.grid.settings import MAX_ITEM_BYTES, GridSettings
@@ -152,6 +153,11 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
         pricing=settings.pricing,
         default_price=settings.grid_default_price,
     )
+    # The audit trail (services/grid/audit.py): its outbox records are written by the books
+    # in their own transactions; off while GRID_LEDGER_URL is empty.
+    audit = AuditTrail(sessions, settings) if settings.audit_enabled else None
+    if audit is not None:
+        ledger.audit = audit.hook
     grid = GridEngine(settings, ledger, follower, book, wallet, node)
     storage = StorageStore(sessions, settings.storage_max_items)
     writer = BatchedWriter(storage)
@@ -174,6 +180,8 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
             supervisor.start("confirmer", grid.run_confirmer)
             supervisor.start("payouts", grid.run_payouts)
             supervisor.start("balance", grid.run_balance)
+            if audit is not None:
+                supervisor.start("audit", audit.run)
         log.info(
             "event=grid_start name=%s slice_seconds=%s pricing=%s fee_percent=%d",
             settings.name,
@@ -181,6 +189,10 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
             settings.pricing,
             settings.grid_fee_percent,
         )
+        if audit is not None:
+            log.info(
+                "event=audit_trail url=%s ledger=%s", settings.grid_ledger_url, audit.ledger_name
+            )
         try:
             yield
         finally:
@@ -240,6 +252,14 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     async def prices() -> list[dict[str, Any]]:
         """The last 100 settled slices: price (tokens per kWh), method, output and usage."""
         return await run_db(ledger.slice_prices)
+
+    @app.get("/audit", tags=["books"])
+    async def audit_status() -> dict[str, Any]:
+        """The audit trail: the ledger, records pending and sent, the latest with the link
+        to its inclusion proof (``{"enabled": false}`` without GRID_LEDGER_URL)."""
+        if audit is None:
+            return {"enabled": False}
+        return await run_db(audit.status)
 
     @app.get("/registrations", tags=["books"])
     async def list_registrations() -> list[dict[str, Any]]:

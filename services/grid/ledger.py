@@ -53,7 +53,7 @@ from shared.energy.messages import (
 from shared.energy.models import Registration, utcnow
 from shared.energy.slices import Slice, slice_at
 
-__all__ = ["RECENT_SLICES", "Ledger", "SettledSlice", "return_channel_name"]
+__all__ = ["RECENT_SLICES", "AuditHook", "Ledger", "SettledSlice", "return_channel_name"]
 
 log = logging.getLogger("services.grid.ledger")
 
@@ -67,6 +67,11 @@ NOTHING_TO_BILL = -1
 def return_channel_name(consumer_id: str) -> str:
     """The name of a consumer's return channel in the grid's ChannelBook."""
     return f"return:{consumer_id}"
+
+
+# The audit trail (services/grid/audit.py): called as ``hook(session, kind, key)`` inside
+# the booking's own transaction, so its outbox record commits (or not) with the booking.
+AuditHook = Callable[[Session, str, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,12 @@ class Ledger:
         self.fee_percent = fee_percent
         self.pricing = pricing
         self.default_price = default_price
+        self.audit: AuditHook | None = None
+
+    def _audit(self, session: Session, kind: str, key: int) -> None:
+        if self.audit is not None:
+            session.flush()
+            self.audit(session, kind, key)
 
     # -- channel messages ----------------------------------------------------
 
@@ -229,6 +240,7 @@ class Ledger:
                     requests=requests,
                 )
             )
+            self._audit(session, "slice", slot.start)
         log.info(
             "event=slice_settled start=%d price=%.4f method=%s output=%.4f usage=%.4f requests=%d",
             slot.start,
@@ -376,6 +388,7 @@ class Ledger:
             covered = self._apply_to_requests(session, payment)
             weights = self._weights(session, covered)
             planned = self._plan(session, payment.id, share, weights)
+            self._audit(session, "payment", payment.id)
         log.info(
             "event=payment_confirmed id=%d consumer=%s value=%d cut=%d producers=%d waiting=%d",
             payment_id,
@@ -499,6 +512,8 @@ class Ledger:
     def mark_payout(self, payout_id: int, **values: Any) -> None:
         with self.sessions.begin() as session:
             session.execute(update(Payout).where(Payout.id == payout_id).values(**values))
+            if values.get("status") == "sent":
+                self._audit(session, "payout", payout_id)
 
     # -- the books -----------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.db import sqlite_url
@@ -57,6 +57,22 @@ class GridSettings(BaseSettings):
     min_weight_magnitude: int = Field(9, ge=1, le=243)
     depth: int = Field(3, ge=1, le=15)
     security: int = Field(2, ge=1, le=3)
+    # The audit trail (services/grid/audit.py): off while GRID_LEDGER_URL is empty.
+    grid_ledger_url: str = Field(
+        "", pattern=r"^(https?://\S+)?$", description="a ledger gateway (services/ledger)"
+    )
+    grid_ledger_public_url: str = Field(
+        "", pattern=r"^(https?://\S+)?$", description="the gateway as a browser reaches it"
+    )
+    grid_ledger_username: str = Field("admin", pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
+    grid_ledger_password: SecretStr | None = Field(None, validate_default=True)
+    grid_ledger_name: str = Field("grid-settlements", min_length=1, max_length=200)
+    grid_ledger_ttl: float = Field(
+        20.0, ge=1, le=300, description="time_to_live of each ledger round (seconds)"
+    )
+    # Tests only: "after_record:<seconds>" pauses between the ledger's commit and marking
+    # the record sent, so a test can SIGKILL the grid exactly there.
+    grid_audit_fault_pause: str = Field("", pattern=r"^(after_record:\d+(\.\d+)?)?$")
     log_level: str = "INFO"
 
     @field_validator("seed")
@@ -65,6 +81,23 @@ class GridSettings(BaseSettings):
         if not is_trytes(value.get_secret_value(), 81):
             raise ValueError("must be exactly 81 trytes (A-Z and 9)")
         return value
+
+    @field_validator("grid_ledger_url", "grid_ledger_public_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("grid_ledger_password")
+    @classmethod
+    def _ledger_password(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # Half a configuration would record nothing and say nothing: refuse it at start.
+        if info.data.get("grid_ledger_url") and (value is None or not value.get_secret_value()):
+            raise ValueError("needed when GRID_LEDGER_URL is set (or leave GRID_LEDGER_URL empty)")
+        return value if value is not None and value.get_secret_value() else None
+
+    @property
+    def audit_enabled(self) -> bool:
+        return bool(self.grid_ledger_url)
 
     @field_validator("log_level")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -47,3 +48,25 @@ def test_api_energy_reports_unreachable_services() -> None:
     assert body["configured"] is True
     assert body["producers"][0]["up"] is False and body["producers"][0]["slices"] == []
     assert body["grid"]["up"] is False and body["consumers"] == []
+
+
+def test_api_energy_passes_on_the_grids_audit_trail() -> None:
+    audit = {
+        "enabled": True,
+        "ledger": "grid-settlements",
+        "ledgerUrl": "http://localhost:8100/ledgers/1/transactions/",
+        "pending": 0,
+        "sent": 1,
+        "recent": [{"kind": "slice", "ref": 3000, "seqNo": 1, "proofUrl": "http://l/p"}],
+    }
+
+    def grid(request: httpx.Request) -> httpx.Response:
+        answers = {"/": {"balance": 5}, "/audit": audit}
+        return httpx.Response(200, json=answers.get(request.url.path, []))
+
+    app = FastAPI()
+    install_energy_view(app, EnergyViewSettings.model_validate({"grid_url": "http://grid:4000"}))
+    with TestClient(app) as client:
+        app.state.energy_http = httpx.AsyncClient(transport=httpx.MockTransport(grid))
+        body = client.get("/api/energy").json()
+    assert body["grid"]["up"] is True and body["grid"]["audit"] == audit

@@ -47,6 +47,50 @@
     );
   }
 
+  // Only http(s) links from the grid's answer become anchors.
+  function webLink(url, text) {
+    if (typeof url !== "string" || !/^https?:\/\//.test(url)) return document.createTextNode(text);
+    const a = document.createElement("a");
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener";
+    a.textContent = text;
+    return a;
+  }
+
+  // The grid's audit trail: records in the ledger kept by the grid, producer and consumer
+  // participants, each with the link to its inclusion proof (the ledger asks for BasicAuth).
+  function renderAudit(audit) {
+    const line = document.getElementById("audit-status");
+    const body = document.querySelector("#audit tbody");
+    if (!audit || !audit.enabled) {
+      line.textContent = audit ? "off: the grid has no GRID_LEDGER_URL" : "-";
+      body.replaceChildren();
+      return;
+    }
+    const parts = [`ledger ${audit.ledger}`, `${audit.sent} recorded`, `${audit.pending} pending`];
+    if (audit.lastError) parts.push(`last error: ${audit.lastError}`);
+    line.replaceChildren(
+      audit.ledgerUrl ? webLink(audit.ledgerUrl, audit.ledger) : document.createTextNode(audit.ledger),
+      document.createTextNode(`: ${parts.slice(1).join(", ")}`)
+    );
+    body.replaceChildren(
+      ...audit.recent.map((record) => {
+        const tr = document.createElement("tr");
+        const of = record.kind === "slice" ? new Date(record.ref).toLocaleTimeString() : `#${record.ref}`;
+        const cells = [record.kind, of, null, record.sentAt ? new Date(record.sentAt).toLocaleTimeString() : "-"];
+        cells.forEach((cell, i) => {
+          const td = document.createElement("td");
+          if (i === 2) td.appendChild(webLink(record.proofUrl, String(record.seqNo)));
+          else td.textContent = String(cell);
+          tr.appendChild(td);
+        });
+        tr.title = record.no;
+        return tr;
+      })
+    );
+  }
+
   function render(data) {
     const sources = [];
     const channels = [];
@@ -87,6 +131,7 @@
       ])
     );
     fillRows("channels", channels);
+    renderAudit(grid && grid.audit);
     const down = [...data.producers, ...data.consumers].filter((s) => !s.up).map((s) => s.name);
     if (grid && !grid.up) down.push("grid");
     status.classList.toggle("error", down.length > 0 || !data.configured);
