@@ -240,7 +240,9 @@ class Ledger:
                     requests=requests,
                 )
             )
-            self._audit(session, "slice", slot.start)
+            if requests or output or usage:
+                # a slice in which nothing happened is not worth a consensus round
+                self._audit(session, "slice", slot.start)
         log.info(
             "event=slice_settled start=%d price=%.4f method=%s output=%.4f usage=%.4f requests=%d",
             slot.start,
