@@ -62,19 +62,6 @@ def test_settled_slices_are_recorded_once_on_every_participant(
         grid = start(env, data, grid_factory)
         for name in cluster.names:
             cluster.wait_ready(name)
-        # the first settled slice is committed in the ledger, then the grid pauses: kill it
-        paused = wait_for(
-            "the pause after the first record",
-            lambda: re.search(r"event=audit_fault_pause no=(\S+)", grid.log_path.read_text()),
-            60,
-        ).group(1)
-        assert audit_status(grid)["pending"] >= 1
-        grid.kill()
-        first = cluster.ledger_by_name("grid", LEDGER)
-        assert first is not None and first["size"] == 1
-
-        del env["GRID_AUDIT_FAULT_PAUSE"]
-        grid = start(env, data, grid_factory)
         wind = Party(devnet, tmp_path, "PRODUCER9WIND")
         jake = Party(devnet, tmp_path, "CONSUMER9JAKE")
         try:
@@ -85,6 +72,20 @@ def test_settled_slices_are_recorded_once_on_every_participant(
                 ProducerOutput(slot.start, slot.end, 3.0, 100, wind.wallet.new_address("paid"))
             )
             jake.publish(Usage(slot.start, slot.end, 0.4))
+            # the traded slice is the first record (a slice in which nothing happened is not
+            # recorded): committed in the ledger, then the grid pauses; kill it there
+            paused = wait_for(
+                "the pause after the first record",
+                lambda: re.search(r"event=audit_fault_pause no=(\S+)", grid.log_path.read_text()),
+                60,
+            ).group(1)
+            assert audit_status(grid)["pending"] >= 1
+            grid.kill()
+            first = cluster.ledger_by_name("grid", LEDGER)
+            assert first is not None and first["size"] == 1
+
+            del env["GRID_AUDIT_FAULT_PAUSE"]
+            grid = start(env, data, grid_factory)
 
             def recorded() -> dict[str, Any] | None:
                 status = audit_status(grid)
@@ -93,6 +94,7 @@ def test_settled_slices_are_recorded_once_on_every_participant(
                 return traded[0] if traded and status["pending"] == 0 else None
 
             record = wait_for("the traded slice in the ledger", recorded, 90)
+            assert record["no"] == paused
             request = jake.payment_requests()[0]
             request_address = request.payment_id_or_address
             # the consumer pays: the confirmed payment and the producer's payout follow
