@@ -121,9 +121,10 @@ def sliced_hash_words(
             low[t] = lo
             high[t] = hi
         sliced_transform(low, high, scratch_low, scratch_high, rounds, indices)
+    # out has 243 columns (the hash) or 729 (the whole state, for a caller that absorbs more).
     for lane in range(count):
         bit = np.uint64(1) << np.uint64(lane)
-        for t in range(HASH_LENGTH):
+        for t in range(out.shape[1]):
             lo = low[t] & bit
             hi = high[t] & bit
             if lo == 0:
@@ -139,6 +140,18 @@ def sliced_hash_many(
     batch: npt.NDArray[np.int8], rounds: int, indices: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int8]:  # pragma: no cover - jitted
     out = np.empty((batch.shape[0], HASH_LENGTH), dtype=np.int8)
+    for first in range(0, batch.shape[0], 64):
+        count = min(64, batch.shape[0] - first)
+        sliced_hash_words(batch, first, count, rounds, indices, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def sliced_absorb_many(
+    batch: npt.NDArray[np.int8], rounds: int, indices: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int8]:  # pragma: no cover - jitted
+    """The 729-trit sponge state after absorbing each row (no squeeze)."""
+    out = np.empty((batch.shape[0], STATE_LENGTH), dtype=np.int8)
     for first in range(0, batch.shape[0], 64):
         count = min(64, batch.shape[0] - first)
         sliced_hash_words(batch, first, count, rounds, indices, out)

@@ -26,6 +26,7 @@ __all__ = [
     "TRANSFORM_INDICES",
     "TRUTH_TABLE",
     "Curl",
+    "absorb_many",
     "curl_hash",
     "hash_many",
     "new_state",
@@ -50,6 +51,7 @@ for _i in range(1, STATE_LENGTH + 1):
 _transform = _kernels.curl_transform
 _absorb_squeeze = _kernels.curl_absorb_squeeze
 _sliced_hash_many = _kernels.curl_sliced_hash_many
+_sliced_absorb_many = _kernels.curl_sliced_absorb_many
 
 
 # The tables every transform kernel takes as arguments (numba freezes global arrays into
@@ -134,3 +136,18 @@ def hash_many(batch: npt.ArrayLike, rounds: int = 81) -> npt.NDArray[np.int8]:
     if data.shape[0] == 0:
         return np.empty((0, HASH_LENGTH), dtype=np.int8)
     return _sliced_hash_many(data, rounds, _INDICES)
+
+
+def absorb_many(batch: npt.ArrayLike, rounds: int = 81) -> npt.NDArray[np.int8]:
+    """The 729-trit sponge state after absorbing every row of a 2-D trit array (no squeeze).
+
+    Bit-sliced like :func:`hash_many`: the proof of work absorbs the first 30 blocks of all
+    a bundle's transactions at once (they do not depend on the trunk/branch chaining).
+    Rows should be whole 243-trit blocks.
+    """
+    data = np.ascontiguousarray(batch, dtype=np.int8)
+    if data.ndim != 2:
+        raise ValueError("absorb_many expects a 2-D array of trits")
+    if data.shape[0] == 0:
+        return np.empty((0, STATE_LENGTH), dtype=np.int8)
+    return _sliced_absorb_many(data, rounds, _INDICES)
