@@ -120,15 +120,16 @@ class Curl:
 
 # --- bit-sliced batch hashing -------------------------------------------------
 #
-# 64 sponges run side by side, one per bit of a uint64 (IRI's PearlDiver
-# encoding); the kernel is shared._native.curl_source.sliced_hash_many.
+# 256 sponges run side by side, one per bit of four uint64 words (IRI's PearlDiver
+# encoding); the kernels are shared._native.curl_source.sliced_hash_many and
+# sliced_absorb_many (both on wide_absorb).
 
 
 def hash_many(batch: npt.ArrayLike, rounds: int = 81) -> npt.NDArray[np.int8]:
     """Hash every row of a 2-D trit array; one 243-trit hash per row.
 
-    Rows are hashed 64 at a time in bit-sliced form; a batch of one costs about
-    what :func:`curl_hash` does, a batch of 64 about the same again in total.
+    Rows are hashed 256 at a time in bit-sliced form; a batch of one costs about
+    what :func:`curl_hash` does, a batch of 256 a little more in total.
     """
     data = np.ascontiguousarray(batch, dtype=np.int8)
     if data.ndim != 2:

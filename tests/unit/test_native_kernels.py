@@ -154,10 +154,10 @@ def test_curl_sliced_absorb_matches_the_scalar_sponge(
     aot: ModuleType, jit: SimpleNamespace
 ) -> None:
     rng = np.random.default_rng(RNG_SEED + 4)
-    batch = random_trits(rng, 70, 3 * 243)  # 64 lanes and a second, partial word
+    batch = random_trits(rng, 260, 3 * 243)  # 256 lanes and a second, partial group
     got = aot.curl_sliced_absorb_many(batch, 81, TRANSFORM_INDICES)
     assert (got == jit.curl_sliced_absorb_many(batch, 81, TRANSFORM_INDICES)).all()
-    for row in (0, 63, 69):
+    for row in (0, 63, 64, 255, 256, 259):
         state = np.zeros(STATE_LENGTH, dtype=np.int8)
         for offset in range(0, batch.shape[1], 243):
             state[:243] = batch[row, offset : offset + 243]
