@@ -30,7 +30,6 @@ from shared.iota.curl import (
     HASH_LENGTH,
     TRANSFORM_INDICES,
     absorb_many,
-    new_state,
     transform,
 )
 from shared.iota.transaction import TRANSACTION_TRITS, TRANSACTION_TRYTES, parse_many
@@ -103,8 +102,7 @@ def find_nonce(
         raise ValueError(f"need {TRANSACTION_TRITS} trits")
     if not 0 <= mwm <= HASH_LENGTH:
         raise ValueError("mwm out of range")
-    state = new_state()
-    _absorb(state, data[:_LAST_BLOCK])
+    state = absorb_many(data[np.newaxis, :_LAST_BLOCK])[0]  # the wide absorb, even for one
     data[_LAST_BLOCK:] = _search_block(state, data[_LAST_BLOCK:], mwm, deadline, interrupted)
     return data
 
