@@ -28,6 +28,7 @@ LANES = 64 * WORDS
 _NONCE_IN_BLOCK = 162
 _LANE_TRITS = 6  # 3^6 = 729 >= 256 lanes: the first nonce trits tell the lanes apart
 COUNTER_START = _NONCE_IN_BLOCK + _LANE_TRITS
+_PARTIAL_ROUNDS = 10  # 10 rounds back from 1-243 checked trits the set is the whole state
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
@@ -73,6 +74,33 @@ def search(
             base[_NONCE_IN_BLOCK + k, 0, w] = lo
             base[_NONCE_IN_BLOCK + k, 1, w] = hi
     first_checked = HASH_LENGTH - mwm
+    # The last _PARTIAL_ROUNDS rounds compute only what the weight check depends on: the
+    # checked trits in the last round, the trits those read one round earlier, and so on
+    # (at most doubling a round back; 8.5 of 81 rounds saved at MWM 9). Each
+    # round's set is kept as runs of consecutive outputs, the unit _sliced_round computes.
+    needed = np.zeros((_PARTIAL_ROUNDS, STATE_LENGTH), dtype=np.bool_)
+    for i in range(first_checked, HASH_LENGTH):
+        needed[0, i] = True
+    for k in range(1, _PARTIAL_ROUNDS):
+        for i in range(STATE_LENGTH):
+            if needed[k - 1, i]:
+                needed[k, indices[i]] = True
+                needed[k, indices[i + 1]] = True
+    run_start = np.zeros((_PARTIAL_ROUNDS, STATE_LENGTH), dtype=np.int64)
+    run_stop = np.zeros((_PARTIAL_ROUNDS, STATE_LENGTH), dtype=np.int64)
+    runs = np.zeros(_PARTIAL_ROUNDS, dtype=np.int64)
+    for k in range(_PARTIAL_ROUNDS):
+        i = 0
+        while i < STATE_LENGTH:
+            if needed[k, i]:
+                start = i
+                while i < STATE_LENGTH and needed[k, i]:
+                    i += 1
+                run_start[k, runs[k]] = start
+                run_stop[k, runs[k]] = i
+                runs[k] += 1
+            else:
+                i += 1
     for _ in range(max_iterations):
         # Increment the shared counter (balanced ternary) in the remaining nonce trits.
         for t in range(COUNTER_START, HASH_LENGTH):
@@ -89,18 +117,23 @@ def search(
                 base[t, 1, w] = new_hi
             if not carry:
                 break
-        # Round 1 reads base, rounds 2..81 alternate b <- a, a <- b; only the trits the
-        # weight check reads are computed in the last round.
+        # Round 1 reads base; then the rounds ping-pong between a and b (no copies).
         _sliced_round(base, a, indices, 0, STATE_LENGTH)
-        for _r in range((ROUNDS - 1) // 2 - 1):
-            _sliced_round(a, b, indices, 0, STATE_LENGTH)
-            _sliced_round(b, a, indices, 0, STATE_LENGTH)
-        _sliced_round(a, b, indices, 0, STATE_LENGTH)
-        _sliced_round(b, a, indices, first_checked, HASH_LENGTH)
+        source = a
+        target = b
+        for r in range(2, ROUNDS + 1):
+            k = ROUNDS - r  # 0: the last round
+            if k >= _PARTIAL_ROUNDS:
+                _sliced_round(source, target, indices, 0, STATE_LENGTH)
+            else:
+                for run in range(runs[k]):
+                    _sliced_round(source, target, indices, run_start[k, run], run_stop[k, run])
+            source, target = target, source
+        hashed = source  # the state after round 81
         for w in range(WORDS):
             mask = ones
             for i in range(first_checked, HASH_LENGTH):
-                mask &= a[i, 0, w] & a[i, 1, w]
+                mask &= hashed[i, 0, w] & hashed[i, 1, w]
                 if mask == zero:
                     break
             if mask != zero:
