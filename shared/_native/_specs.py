@@ -26,6 +26,11 @@ KERNELS: dict[str, tuple[str, str, str]] = {
         "sliced_hash_many",
         "int8[:, ::1](int8[:, ::1], int64, int64[::1])",
     ),
+    "curl_sliced_absorb_many": (
+        "shared._native.curl_source",
+        "sliced_absorb_many",
+        "int8[:, ::1](int8[:, ::1], int64, int64[::1])",
+    ),
     "kerl_to_bytes": (
         "shared._native.kerl_source",
         "to_bytes",

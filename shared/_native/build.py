@@ -10,10 +10,12 @@ is pending deprecation in numba; see docs/docker.md for what to do when it goes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from shared._native._specs import KERNELS
@@ -21,6 +23,33 @@ from shared._native._specs import KERNELS
 __all__ = ["build", "main"]
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent
+
+
+@contextlib.contextmanager
+def _releasing_the_gil() -> Iterator[None]:
+    """Make the exported wrappers release the GIL around each kernel, as ``nogil=True`` does
+    in JIT mode.
+
+    pycc compiles every export with a fresh ``Flags()`` whose ``release_gil`` is off and has
+    no option for it, so without this the devnet's two concurrent attachToTangle searches
+    took turns on one core in the images. The kernels touch no Python object between
+    unboxing their arguments and boxing their result, which is when the wrapper holds the
+    GIL again, so releasing it is safe.
+    """
+    from numba.pycc import compiler
+
+    original = compiler.Flags
+
+    class _NoGilFlags(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            self.release_gil = True
+
+    setattr(compiler, "Flags", _NoGilFlags)  # noqa: B010 - mypy: a class attribute
+    try:
+        yield
+    finally:
+        setattr(compiler, "Flags", original)  # noqa: B010
 
 
 def build(output_dir: Path, name: str = "_aot", target_cpu: str = "") -> Path:
@@ -44,7 +73,7 @@ def build(output_dir: Path, name: str = "_aot", target_cpu: str = "") -> Path:
         # Export the plain Python function; the @njit callees it uses are compiled into
         # the same module.
         cc.export(export_name, signature)(dispatcher.py_func)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _releasing_the_gil():
         warnings.simplefilter("ignore")
         cc.compile()
     built = sorted(output_dir.glob(f"{name}.*.so")) + sorted(output_dir.glob(f"{name}.*.pyd"))

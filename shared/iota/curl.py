@@ -26,6 +26,7 @@ __all__ = [
     "TRANSFORM_INDICES",
     "TRUTH_TABLE",
     "Curl",
+    "absorb_many",
     "curl_hash",
     "hash_many",
     "new_state",
@@ -50,6 +51,7 @@ for _i in range(1, STATE_LENGTH + 1):
 _transform = _kernels.curl_transform
 _absorb_squeeze = _kernels.curl_absorb_squeeze
 _sliced_hash_many = _kernels.curl_sliced_hash_many
+_sliced_absorb_many = _kernels.curl_sliced_absorb_many
 
 
 # The tables every transform kernel takes as arguments (numba freezes global arrays into
@@ -118,15 +120,16 @@ class Curl:
 
 # --- bit-sliced batch hashing -------------------------------------------------
 #
-# 64 sponges run side by side, one per bit of a uint64 (IRI's PearlDiver
-# encoding); the kernel is shared._native.curl_source.sliced_hash_many.
+# 256 sponges run side by side, one per bit of four uint64 words (IRI's PearlDiver
+# encoding); the kernels are shared._native.curl_source.sliced_hash_many and
+# sliced_absorb_many (both on wide_absorb).
 
 
 def hash_many(batch: npt.ArrayLike, rounds: int = 81) -> npt.NDArray[np.int8]:
     """Hash every row of a 2-D trit array; one 243-trit hash per row.
 
-    Rows are hashed 64 at a time in bit-sliced form; a batch of one costs about
-    what :func:`curl_hash` does, a batch of 64 about the same again in total.
+    Rows are hashed 256 at a time in bit-sliced form; a batch of one costs about
+    what :func:`curl_hash` does, a batch of 256 a little more in total.
     """
     data = np.ascontiguousarray(batch, dtype=np.int8)
     if data.ndim != 2:
@@ -134,3 +137,18 @@ def hash_many(batch: npt.ArrayLike, rounds: int = 81) -> npt.NDArray[np.int8]:
     if data.shape[0] == 0:
         return np.empty((0, HASH_LENGTH), dtype=np.int8)
     return _sliced_hash_many(data, rounds, _INDICES)
+
+
+def absorb_many(batch: npt.ArrayLike, rounds: int = 81) -> npt.NDArray[np.int8]:
+    """The 729-trit sponge state after absorbing every row of a 2-D trit array (no squeeze).
+
+    Bit-sliced like :func:`hash_many`: the proof of work absorbs the first 30 blocks of all
+    a bundle's transactions at once (they do not depend on the trunk/branch chaining).
+    Rows should be whole 243-trit blocks.
+    """
+    data = np.ascontiguousarray(batch, dtype=np.int8)
+    if data.ndim != 2:
+        raise ValueError("absorb_many expects a 2-D array of trits")
+    if data.shape[0] == 0:
+        return np.empty((0, STATE_LENGTH), dtype=np.int8)
+    return _sliced_absorb_many(data, rounds, _INDICES)

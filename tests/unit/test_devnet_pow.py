@@ -42,3 +42,19 @@ def test_interrupt_stops_the_search() -> None:
     trytes = build_bundle([Output("A" * 81, 0)])[0]
     with pytest.raises(PowInterrupted):
         find_nonce(trytes_to_trits(trytes), 30, interrupted=stop)
+
+
+def test_attached_bundle_meets_the_weight_and_keeps_the_signed_part() -> None:
+    # Three transactions, like a payment: the first 30 blocks are absorbed for all of them
+    # in one bit-sliced call, the hash chaining each one's trunk comes from the search's
+    # midstate; both are checked here against the independent full Curl hash.
+    trytes = build_bundle([Output("A" * 81, 0, message="M" * 2200), Output("C" * 81, 0)])
+    assert len(trytes) == 3
+    out = attach_bundle(list(reversed(trytes)), "T" * 81, "B" * 81, 9)
+    txs = parse_many(out).transactions
+    for before, after in zip(trytes, out, strict=True):
+        assert after[:2430] == before[:2430]  # signature .. bundle hash untouched
+    for tx in txs:
+        assert trailing_zero_trits(curl_hash(trytes_to_trits(tx.trytes)))[0] >= 9
+    assert [tx.trunk for tx in txs] == [txs[1].hash, txs[2].hash, "T" * 81]
+    assert attach_bundle([], "T" * 81, "B" * 81, 9) == []

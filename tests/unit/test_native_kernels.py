@@ -13,6 +13,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -146,6 +148,59 @@ def test_pow_search_finds_the_same_valid_nonce(aot: ModuleType, jit: SimpleNames
     state[:243] = outs[0]
     aot.curl_transform(state, 81, TRANSFORM_INDICES, TRUTH_TABLE)
     assert (state[243 - mwm : 243] == 0).all()
+
+
+def test_curl_sliced_absorb_matches_the_scalar_sponge(
+    aot: ModuleType, jit: SimpleNamespace
+) -> None:
+    rng = np.random.default_rng(RNG_SEED + 4)
+    batch = random_trits(rng, 260, 3 * 243)  # 256 lanes and a second, partial group
+    got = aot.curl_sliced_absorb_many(batch, 81, TRANSFORM_INDICES)
+    assert (got == jit.curl_sliced_absorb_many(batch, 81, TRANSFORM_INDICES)).all()
+    for row in (0, 63, 64, 255, 256, 259):
+        state = np.zeros(STATE_LENGTH, dtype=np.int8)
+        for offset in range(0, batch.shape[1], 243):
+            state[:243] = batch[row, offset : offset + 243]
+            aot.curl_transform(state, 81, TRANSFORM_INDICES, TRUTH_TABLE)
+        assert (got[row] == state).all()
+
+
+@pytest.mark.parametrize("mode", ["aot", "jit"])
+def test_pow_search_lets_other_threads_run(
+    aot: ModuleType, jit: SimpleNamespace, mode: str
+) -> None:
+    """The devnet runs two attachToTangle searches at once: the kernel must release the GIL.
+
+    While a long search runs in a thread, this thread keeps waking up every millisecond;
+    with the GIL held for the whole call it would get the GIL back only once the search
+    returned, i.e. about one wake-up.
+    """
+    kernels = aot if mode == "aot" else jit
+    rng = np.random.default_rng(RNG_SEED + 5)
+    midstate = random_trits(rng, STATE_LENGTH)
+    block = np.zeros(243, dtype=np.int8)
+    out = np.empty(243, dtype=np.int8)
+    kernels.pow_search(midstate, block.copy(), 243, TRANSFORM_INDICES, 1, out)  # compile
+    started = threading.Event()
+    seconds: list[float] = []
+
+    def search() -> None:
+        started.set()
+        begin = time.perf_counter()
+        # MWM 243 is never met: the call runs all its iterations (~0.2-0.5 s).
+        assert kernels.pow_search(midstate, block, 243, TRANSFORM_INDICES, 3000, out) == 0
+        seconds.append(time.perf_counter() - begin)
+
+    thread = threading.Thread(target=search)
+    thread.start()
+    started.wait()
+    wakeups = 0
+    while thread.is_alive():
+        time.sleep(0.001)
+        wakeups += 1
+    thread.join()
+    assert seconds and seconds[0] > 0.05
+    assert wakeups >= 10, f"{wakeups} wake-ups during a {seconds[0]:.2f} s search"
 
 
 def test_mam_hash_chains_and_nonce_match(aot: ModuleType, jit: SimpleNamespace) -> None:

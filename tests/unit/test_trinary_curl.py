@@ -90,7 +90,7 @@ def test_sponge_squeezes_like_one_shot_hash() -> None:
         Curl(rounds=12)
 
 
-@pytest.mark.parametrize("rows", [1, 63, 64, 65, 130])
+@pytest.mark.parametrize("rows", [1, 63, 64, 65, 130, 256, 257])
 def test_bit_sliced_batch_matches_single_hashes(rows: int) -> None:
     rng = np.random.default_rng(rows)
     batch = rng.integers(-1, 2, size=(rows, 8019), dtype=np.int8)
