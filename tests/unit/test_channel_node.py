@@ -62,8 +62,8 @@ class Pair:
             return {"ok": amount, "echo": message}
 
         self.b.on_payment(answer)
-        self.a._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
-        self.b_http = self.a._client
+        self.b_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+        self.a.use_http_client(self.b_http)
 
     def package(self, key: Ed25519PrivateKey, **over: Any) -> dict[str, Any]:
         body = {
@@ -163,7 +163,7 @@ def test_unanswered_package_is_sent_again_first(pair: Pair, tmp_path: Path) -> N
         # A new process on the same database (nothing in memory).
         config = ChannelConfig(agent_url="http://agent.invalid", public_url="http://a/peer")
         again = ChannelNode(pair.a.key, f"sqlite:///{tmp_path}/a.db", config)
-        again._client = pair.a._client
+        again.use_http_client(pair.b_http)
         assert await again.pay(pair.cid, 2, "next") == {"ok": 2, "echo": "next"}
 
     run(go())
