@@ -286,6 +286,7 @@ class ChannelNode:
         Base.metadata.create_all(self.engine)
         self._sessions = make_sessionmaker(self.engine)
         self._callback: Callback | None = None
+        self._callback_is_async = False
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._pay_locks: dict[str, asyncio.Lock] = {}
@@ -368,6 +369,7 @@ class ChannelNode:
         counts: the package is valid and kept).
         """
         self._callback = callback
+        self._callback_is_async = inspect.iscoroutinefunction(callback)
 
     # -- the payer's API ----------------------------------------------------------
 
@@ -862,7 +864,7 @@ class ChannelNode:
                 },
             )
             callback = self._callback
-            answered = callback is None or not inspect.iscoroutinefunction(callback)
+            answered = callback is None or not self._callback_is_async
             response, error = (
                 self._call_back(callback, amount, message, cid) if answered else (None, None)
             )
