@@ -95,7 +95,9 @@ class PeerLink:
 
     async def post_json(self, url: str, payload: Any) -> tuple[int, bytes]:
         target = self._target(url)
-        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+        body = json.dumps(
+            payload, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+        ).encode("ascii")
         head = (
             f"POST {target.path} HTTP/1.1\r\nHost: {target.host_header}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"

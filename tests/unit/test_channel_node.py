@@ -108,6 +108,17 @@ def test_payments_answered_and_counted(pair: Pair) -> None:
     assert len(pair.answers) == 10
 
 
+def test_message_must_be_strict_json(pair: Pair) -> None:
+    async def go() -> None:
+        for bad in (float("nan"), {"x": float("inf")}, {1, 2}):
+            with pytest.raises(ChannelError, match="must be JSON"):
+                await pair.a.pay(pair.cid, 1, bad)
+        assert await pair.a.pay(pair.cid, 1, {"ok": 1.5}) == {"ok": 1, "echo": {"ok": 1.5}}
+
+    run(go())
+    assert pair.a.balances_and_status(pair.cid)["my_payments_count"] == 1
+
+
 def test_never_above_the_deposit(pair: Pair) -> None:
     async def go() -> None:
         await pair.a.pay(pair.cid, 90)
