@@ -17,6 +17,7 @@ credits nothing).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
 import urllib.request
@@ -46,9 +47,13 @@ class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.loop = asyncio.get_running_loop()
 
     def close(self) -> None:
-        self.writer.close()
+        # RuntimeError: its event loop is closed; the transport closes the socket when it
+        # is collected.
+        with contextlib.suppress(RuntimeError):
+            self.writer.close()
 
 
 def uses_proxy(url: str) -> bool:
@@ -105,6 +110,8 @@ class PeerLink:
         try:
             async with asyncio.timeout(self.timeout):
                 idle = self._idle.get(target.origin)
+                while idle and idle[-1].loop is not asyncio.get_running_loop():
+                    idle.pop().close()  # made by an earlier event loop (asyncio.run again)
                 if idle:
                     connection = idle.pop()
                     try:

@@ -48,11 +48,13 @@ class Server:
         self.handler = handler
         self.connections = 0
         self.requests: list[dict[str, Any]] = []
+        self.writers: list[asyncio.StreamWriter] = []
         self.server: asyncio.Server | None = None
         self.port = 0
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.writers.append(writer)
         try:
             while (request := await _read_request(reader)) is not None:
                 self.requests.append(request)
@@ -69,6 +71,9 @@ class Server:
     async def __aexit__(self, *_: object) -> None:
         assert self.server is not None
         self.server.close()
+        for writer in self.writers:
+            writer.close()  # the handlers see EOF and end
+        await asyncio.sleep(0.05)
 
     @property
     def url(self) -> str:
@@ -180,3 +185,33 @@ def test_nobody_listening_is_a_link_error() -> None:
             await link.post_json("ftp://example/pay", {})
 
     asyncio.run(go())
+
+
+def test_one_link_across_event_loops() -> None:
+    """A caller running asyncio.run per payment: connections of a closed loop are dropped."""
+
+    async def serve_forever(ready: asyncio.Future[int], stop: asyncio.Event) -> None:
+        async with Server(_echo) as server:
+            ready.set_result(server.port)
+            await stop.wait()
+
+    import threading
+
+    loop = asyncio.new_event_loop()
+    ready: asyncio.Future[int] = loop.create_future()
+    stop = asyncio.Event()
+    thread = threading.Thread(
+        target=loop.run_until_complete, args=(serve_forever(ready, stop),), daemon=True
+    )
+    thread.start()
+    while not ready.done():
+        threading.Event().wait(0.01)
+    url = f"http://127.0.0.1:{ready.result()}/pay"
+    link = PeerLink(timeout=5)
+    try:
+        for i in range(3):
+            status, _ = asyncio.run(link.post_json(url, {"n": i}))
+            assert status == 200
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(5)
