@@ -41,11 +41,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import Engine, String, Table, Text, bindparam, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from shared.channels.peerlink import LinkError, PeerLink, uses_proxy
 from shared.channels.rules import (
     ChannelDefinition,
     PartyDef,
     RuleError,
-    canonical,
     other,
     sign,
     verify,
@@ -130,7 +130,8 @@ def public_key_hex(key: Ed25519PrivateKey) -> str:
 
 def _check_message(message: Any) -> None:
     try:
-        size = len(canonical(message))
+        # Strict JSON (no NaN/Infinity): what the payment link sends must parse anywhere.
+        size = len(json.dumps(message, sort_keys=True, separators=(",", ":"), allow_nan=False))
     except (TypeError, ValueError) as error:
         raise ChannelError(f"message must be JSON: {error}") from None
     if size > MAX_MESSAGE_BYTES:
@@ -146,6 +147,82 @@ def _check_amount(amount: Any) -> int:
 _CHANNELS = cast(Table, ChannelRow.__table__)
 _SENT = cast(Table, SentPayment.__table__)
 _RECEIVED = cast(Table, ReceivedPayment.__table__)
+
+# The statements of the payment hot path, built once: building a Core statement and its
+# cache key costs more CPU than SQLite takes to run it (bench/channels).
+_c, _s, _r = _CHANNELS.c, _SENT.c, _RECEIVED.c
+_SENT_ANSWERED = (
+    update(_SENT)
+    .where(_s.id == bindparam("sent_id"))
+    .values(status="answered", response=bindparam("answer"))
+)
+_PAYER_ROW = (
+    select(
+        _c.role,
+        _c.period,
+        _c.status,
+        _c.close_requested,
+        _c.my_seq,
+        _c.spent_by_me,
+        _c.deposited_by_me,
+        _c.received,
+        _c.peer_url,
+        _c.is_peer_ready,
+    )
+    .where(_c.channel_id == bindparam("cid"))
+    .with_for_update()
+)
+_OLDEST_PENDING = (
+    select(_s.id, _s.package, _s.message)
+    .where(
+        _s.channel_id == bindparam("cid"),
+        _s.period == bindparam("period"),
+        _s.status == "pending",
+    )
+    .order_by(_s.seq)
+    .limit(1)
+)
+_SPEND = (
+    update(_CHANNELS)
+    .where(_c.channel_id == bindparam("cid"))
+    .values(
+        my_seq=bindparam("new_seq"), spent_by_me=bindparam("new_spent"), updated_at=bindparam("now")
+    )
+)
+_INSERT_SENT = insert(_SENT)
+_RECEIVER_COLUMNS = (
+    _c.role,
+    _c.period,
+    _c.peer_seq,
+    _c.status,
+    _c.close_requested,
+    _c.received,
+    _c.deposited_by_peer,
+    _c.spent_by_me,
+)
+# The definition (a JSON document) is read only until it is cached.
+_RECEIVER_ROW = (
+    select(*_RECEIVER_COLUMNS).where(_c.channel_id == bindparam("cid")).with_for_update()
+)
+_RECEIVER_ROW_DEF = (
+    select(*_RECEIVER_COLUMNS, _c.definition)
+    .where(_c.channel_id == bindparam("cid"))
+    .with_for_update()
+)
+_KNOWN_PACKAGE = select(_r.id, _r.amount, _r.package, _r.answered, _r.response, _r.error).where(
+    _r.channel_id == bindparam("cid"), _r.period == bindparam("period"), _r.seq == bindparam("seq")
+)
+_CREDIT = (
+    update(_CHANNELS)
+    .where(_c.channel_id == bindparam("cid"))
+    .values(
+        peer_seq=bindparam("new_seq"),
+        received=bindparam("new_received"),
+        evidence=bindparam("package"),
+        updated_at=bindparam("now"),
+    )
+)
+_INSERT_RECEIVED = insert(_RECEIVED)
 
 
 @dataclass(frozen=True)
@@ -209,10 +286,16 @@ class ChannelNode:
         Base.metadata.create_all(self.engine)
         self._sessions = make_sessionmaker(self.engine)
         self._callback: Callback | None = None
+        self._callback_is_async = False
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._pay_locks: dict[str, asyncio.Lock] = {}
         self._client: httpx.AsyncClient | None = None
+        # Payments go through the lighter PeerLink unless a client was given (tests give
+        # an ASGI one) or the environment names a proxy for the peer.
+        self._link: PeerLink | None = None
+        self._client_given = False
+        self._proxied: dict[str, bool] = {}
         self._finished: dict[str, list[tuple[int, Any]]] = {}  # answers not written yet
         self._peers: dict[str, tuple[str, bool]] = {}  # channel -> (peer url, peer ready)
         self._clean: dict[str, bool] = {}  # True: no unanswered package in the database
@@ -233,7 +316,33 @@ class ChannelNode:
             self._client = httpx.AsyncClient(timeout=self.config.http_timeout)
         return self._client
 
+    def use_http_client(self, client: httpx.AsyncClient) -> None:
+        """Send every request, payments too, through ``client`` (e.g. an ASGI transport)."""
+        self._client = client
+        self._client_given = True
+
+    async def _post(self, url: str, payload: Any) -> tuple[int, bytes]:
+        """POST JSON to a peer: (status, body); PeerUnreachable without an answer."""
+        proxied = self._proxied.get(url)
+        if proxied is None:
+            proxied = self._proxied[url] = uses_proxy(url)
+        if self._client_given or proxied:
+            try:
+                reply = await self._http().post(url, json=payload)
+            except httpx.HTTPError as error:
+                raise PeerUnreachable(f"peer did not answer: {error!r}") from None
+            return reply.status_code, reply.content
+        if self._link is None:
+            self._link = PeerLink(self.config.http_timeout)
+        try:
+            return await self._link.post_json(url, payload)
+        except LinkError as error:
+            raise PeerUnreachable(f"peer did not answer: {error}") from None
+
     async def aclose(self) -> None:
+        if self._link is not None:
+            await self._link.aclose()
+            self._link = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -260,6 +369,7 @@ class ChannelNode:
         counts: the package is valid and kept).
         """
         self._callback = callback
+        self._callback_is_async = inspect.iscoroutinefunction(callback)
 
     # -- the payer's API ----------------------------------------------------------
 
@@ -430,9 +540,7 @@ class ChannelNode:
     def _flush_finished(conn: Any, finished: list[tuple[int, Any]]) -> None:
         if finished:
             conn.execute(
-                update(_SENT)
-                .where(_SENT.c.id == bindparam("sent_id"))
-                .values(status="answered", response=bindparam("answer")),
+                _SENT_ANSWERED,
                 [{"sent_id": sent_id, "answer": answer} for sent_id, answer in finished],
             )
 
@@ -446,34 +554,13 @@ class ChannelNode:
         answered package may look unanswered: it is sent again and the peer, which keeps
         its answer, repeats it without crediting it twice.
         """
-        c, t = _CHANNELS.c, _SENT.c
         with self._lock(cid), self.engine.begin() as conn:
             self._flush_finished(conn, finished)
-            row = conn.execute(
-                select(
-                    c.role,
-                    c.period,
-                    c.status,
-                    c.close_requested,
-                    c.my_seq,
-                    c.spent_by_me,
-                    c.deposited_by_me,
-                    c.received,
-                    c.peer_url,
-                    c.is_peer_ready,
-                )
-                .where(c.channel_id == cid)
-                .with_for_update()
-            ).first()
+            row = conn.execute(_PAYER_ROW, {"cid": cid}).first()
             if row is None:
                 raise ChannelError(f"unknown channel {cid[:16]}")
             if not self._clean.get(cid):
-                pending = conn.execute(
-                    select(t.id, t.package, t.message)
-                    .where(t.channel_id == cid, t.period == row.period, t.status == "pending")
-                    .order_by(t.seq)
-                    .limit(1)
-                ).first()
+                pending = conn.execute(_OLDEST_PENDING, {"cid": cid, "period": row.period}).first()
                 if pending is not None:
                     return Outgoing(pending.id, cid, pending.package, pending.message), False
             if row.status != "open" or row.close_requested:
@@ -492,22 +579,20 @@ class ChannelNode:
                 "seq": seq,
             }
             package = sign(self.key, body)
-            conn.execute(
-                update(_CHANNELS)
-                .where(c.channel_id == cid)
-                .values(my_seq=seq, spent_by_me=spent, updated_at=time.time())
-            )
+            now = time.time()
+            conn.execute(_SPEND, {"cid": cid, "new_seq": seq, "new_spent": spent, "now": now})
             inserted = conn.execute(
-                insert(_SENT).values(
-                    channel_id=cid,
-                    period=row.period,
-                    seq=seq,
-                    amount=amount,
-                    package=package,
-                    message=message,
-                    status="pending",
-                    created_at=time.time(),
-                )
+                _INSERT_SENT,
+                {
+                    "channel_id": cid,
+                    "period": row.period,
+                    "seq": seq,
+                    "amount": amount,
+                    "package": package,
+                    "message": message,
+                    "status": "pending",
+                    "created_at": now,
+                },
             )
             self._clean[cid] = False
             self._peers[cid] = (row.peer_url, row.is_peer_ready)
@@ -528,23 +613,20 @@ class ChannelNode:
             if not row.is_peer_ready:
                 await self._ask_ready(row)
             self._peers[cid] = (peer_url, True)
+        status, content = await self._post(
+            f"{peer_url}/pay", {"package": sent.package, "message": sent.message}
+        )
+        self._clean[cid] = status < 500  # answered, refused or failed: not pending
         try:
-            reply = await self._http().post(
-                f"{peer_url}/pay", json={"package": sent.package, "message": sent.message}
-            )
-        except httpx.HTTPError as error:
-            raise PeerUnreachable(f"peer did not answer: {error!r}") from None
-        self._clean[cid] = reply.status_code < 500  # answered, refused or failed: not pending
-        try:
-            answer = reply.json()
+            answer = json.loads(content)
         except ValueError:
-            answer = {"error": reply.text[:300]}
+            answer = {"error": content[:300].decode("utf-8", "replace")}
         if not isinstance(answer, dict):
             answer = {"error": "peer answered with something else than an object"}
-        if reply.status_code >= 500:
-            raise PeerUnreachable(f"peer failed: {reply.status_code} {answer.get('error')}")
-        if reply.status_code != 200 or not answer.get("accepted"):
-            refusal = str(answer.get("error") or f"status {reply.status_code}")[:500]
+        if status >= 500:
+            raise PeerUnreachable(f"peer failed: {status} {answer.get('error')}")
+        if status != 200 or not answer.get("accepted"):
+            refusal = str(answer.get("error") or f"status {status}")[:500]
             # The amount stays counted as spent: the peer holds a signed package for it.
             await run_db(self._finish_sent, sent.id, "refused", None, refusal)
             raise PaymentRefused(refusal)
@@ -723,27 +805,16 @@ class ChannelNode:
         if not isinstance(body, dict) or not isinstance(body.get("channel"), str):
             raise PaymentRefused("not a signed package")
         cid = body["channel"]
-        c = _CHANNELS.c
+        definition = self._definitions.get(cid)
         with self._lock(cid), self.engine.begin() as conn:
-            row = conn.execute(
-                select(
-                    c.definition,
-                    c.role,
-                    c.period,
-                    c.peer_seq,
-                    c.status,
-                    c.close_requested,
-                    c.received,
-                    c.deposited_by_peer,
-                    c.spent_by_me,
-                )
-                .where(c.channel_id == cid)
-                .with_for_update()
-            ).first()
+            query = _RECEIVER_ROW if definition is not None else _RECEIVER_ROW_DEF
+            row = conn.execute(query, {"cid": cid}).first()
             if row is None:
                 raise PaymentRefused("unknown channel")
             peer = other(row.role)
-            if verify(self._definition(cid, row.definition).party(peer).pubkey, envelope) is None:
+            if definition is None:
+                definition = self._definition(cid, row.definition)
+            if verify(definition.party(peer).pubkey, envelope) is None:
                 raise PaymentRefused("bad signature")
             if body.get("type") != "payment" or body.get("payer") != peer:
                 raise PaymentRefused("not a payment package from the peer")
@@ -758,12 +829,9 @@ class ChannelNode:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     raise PaymentRefused(f"{name} must be a non-negative integer")
             assert isinstance(seq, int) and isinstance(spent, int) and isinstance(amount, int)
-            r = _RECEIVED.c
             if seq <= row.peer_seq:
                 known = conn.execute(
-                    select(r.id, r.amount, r.package, r.answered, r.response, r.error).where(
-                        r.channel_id == cid, r.period == row.period, r.seq == seq
-                    )
+                    _KNOWN_PACKAGE, {"cid": cid, "period": row.period, "seq": seq}
                 ).first()
                 if known is not None and known.package == envelope:
                     # The payer's retry: the same answer, no new credit.
@@ -784,29 +852,36 @@ class ChannelNode:
                     f"amount_spent {spent} is above what the peer has "
                     f"({row.deposited_by_peer} deposited + {row.spent_by_me} received)"
                 )
+            now = time.time()
             conn.execute(
-                update(_CHANNELS)
-                .where(c.channel_id == cid)
-                .values(peer_seq=seq, received=spent, evidence=envelope, updated_at=time.time())
+                _CREDIT,
+                {
+                    "cid": cid,
+                    "new_seq": seq,
+                    "new_received": spent,
+                    "package": envelope,
+                    "now": now,
+                },
             )
             callback = self._callback
-            answered = callback is None or not inspect.iscoroutinefunction(callback)
+            answered = callback is None or not self._callback_is_async
             response, error = (
                 self._call_back(callback, amount, message, cid) if answered else (None, None)
             )
             inserted = conn.execute(
-                insert(_RECEIVED).values(
-                    channel_id=cid,
-                    period=row.period,
-                    seq=seq,
-                    amount=amount,
-                    package=envelope,
-                    answered=answered,
-                    response=response,
-                    error=error,
-                    front=self.config.name,
-                    created_at=time.time(),
-                )
+                _INSERT_RECEIVED,
+                {
+                    "channel_id": cid,
+                    "period": row.period,
+                    "seq": seq,
+                    "amount": amount,
+                    "package": envelope,
+                    "answered": answered,
+                    "response": response,
+                    "error": error,
+                    "front": self.config.name,
+                    "created_at": now,
+                },
             )
             return Incoming(_new_id(inserted), cid, amount, answered, response, error)
 

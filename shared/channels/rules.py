@@ -33,6 +33,7 @@ or out of order is refused with a reason (the agent logs it) and changes nothing
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -107,6 +108,12 @@ def sign(key: Ed25519PrivateKey, body: dict[str, Any]) -> dict[str, Any]:
     return {"body": body, "sig": base64.b64encode(key.sign(canonical(body))).decode()}
 
 
+@functools.lru_cache(maxsize=1024)
+def _public_key(pubkey_hex: str) -> Ed25519PublicKey:
+    # A node checks every payment of a channel against the same key: parse it once.
+    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(pubkey_hex))
+
+
 def verify(pubkey_hex: str, envelope: Any) -> dict[str, Any] | None:
     """The body of ``envelope`` if ``pubkey_hex`` signed it, else None (never raises)."""
     if not isinstance(envelope, dict) or set(envelope) != {"body", "sig"}:
@@ -116,9 +123,7 @@ def verify(pubkey_hex: str, envelope: Any) -> dict[str, Any] | None:
         return None
     try:
         signature = base64.b64decode(sig, validate=True)
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(pubkey_hex)).verify(
-            signature, canonical(body)
-        )
+        _public_key(pubkey_hex).verify(signature, canonical(body))
     except (InvalidSignature, ValueError, TypeError):
         return None
     return body

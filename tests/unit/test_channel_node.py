@@ -62,8 +62,8 @@ class Pair:
             return {"ok": amount, "echo": message}
 
         self.b.on_payment(answer)
-        self.a._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
-        self.b_http = self.a._client
+        self.b_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+        self.a.use_http_client(self.b_http)
 
     def package(self, key: Ed25519PrivateKey, **over: Any) -> dict[str, Any]:
         body = {
@@ -106,6 +106,17 @@ def test_payments_answered_and_counted(pair: Pair) -> None:
     assert a["my_payments_count"] == b["peer_payments_count"] == 11
     assert a["my_payments_unanswered"] == 0
     assert len(pair.answers) == 10
+
+
+def test_message_must_be_strict_json(pair: Pair) -> None:
+    async def go() -> None:
+        for bad in (float("nan"), {"x": float("inf")}, {1, 2}):
+            with pytest.raises(ChannelError, match="must be JSON"):
+                await pair.a.pay(pair.cid, 1, bad)
+        assert await pair.a.pay(pair.cid, 1, {"ok": 1.5}) == {"ok": 1, "echo": {"ok": 1.5}}
+
+    run(go())
+    assert pair.a.balances_and_status(pair.cid)["my_payments_count"] == 1
 
 
 def test_never_above_the_deposit(pair: Pair) -> None:
@@ -163,7 +174,7 @@ def test_unanswered_package_is_sent_again_first(pair: Pair, tmp_path: Path) -> N
         # A new process on the same database (nothing in memory).
         config = ChannelConfig(agent_url="http://agent.invalid", public_url="http://a/peer")
         again = ChannelNode(pair.a.key, f"sqlite:///{tmp_path}/a.db", config)
-        again._client = pair.a._client
+        again.use_http_client(pair.b_http)
         assert await again.pay(pair.cid, 2, "next") == {"ok": 2, "echo": "next"}
 
     run(go())
