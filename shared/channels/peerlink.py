@@ -8,10 +8,12 @@ every request) than signing, checking and recording the payment together
 
 Scope, on purpose: ``http://`` and ``https://`` URLs without a proxy (the node falls back
 to httpx when the environment names one), a JSON body out, a ``Content-Length`` or
-chunked body back. A request that fails on a reused connection before any answer arrived
-(the server closed it while idle) is sent once more on a fresh connection: ``/pay`` is
-idempotent (the receiver answers a package it already took with the same answer and
-credits nothing).
+chunked body back. The HTTP/1.1 framing (request head, response parsing, chunked bodies,
+keep-alive rules) is h11's, the sans-I/O protocol library under httpx and uvicorn; this
+module only drives it over asyncio streams. A request that fails on a reused connection
+before any answer arrived (the server closed it while idle) is sent once more on a fresh
+connection: ``/pay`` is idempotent (the receiver answers a package it already took with
+the same answer and credits nothing).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+import h11
 
 __all__ = ["LinkError", "PeerLink"]
 
@@ -48,6 +52,7 @@ class _Connection:
         self.reader = reader
         self.writer = writer
         self.loop = asyncio.get_running_loop()
+        self.protocol = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
 
     def close(self) -> None:
         # RuntimeError: its event loop is closed; the transport closes the socket when it
@@ -103,10 +108,6 @@ class PeerLink:
         body = json.dumps(
             payload, separators=(",", ":"), ensure_ascii=True, allow_nan=False
         ).encode("ascii")
-        head = (
-            f"POST {target.path} HTTP/1.1\r\nHost: {target.host_header}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode("ascii")
         try:
             async with asyncio.timeout(self.timeout):
                 idle = self._idle.get(target.origin)
@@ -115,12 +116,12 @@ class PeerLink:
                 if idle:
                     connection = idle.pop()
                     try:
-                        return await self._exchange(target, connection, head + body)
+                        return await self._exchange(target, connection, body)
                     except _Stale:
                         pass  # closed while idle: once more on a fresh connection
                 connection = await self._connect(target)
                 try:
-                    return await self._exchange(target, connection, head + body)
+                    return await self._exchange(target, connection, body)
                 except _Stale:
                     raise LinkError("the peer closed the connection without answering") from None
         except TimeoutError:
@@ -129,39 +130,33 @@ class PeerLink:
             raise LinkError(repr(error)) from None
 
     async def _exchange(
-        self, target: _Target, connection: _Connection, request: bytes
+        self, target: _Target, connection: _Connection, body: bytes
     ) -> tuple[int, bytes]:
+        protocol = connection.protocol
         reusable = False
         try:
-            connection.writer.write(request)
-            try:
-                await connection.writer.drain()
-                head = await connection.reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, ConnectionError) as error:
-                if isinstance(error, asyncio.IncompleteReadError) and error.partial:
-                    raise LinkError("the peer closed the connection mid-answer") from None
-                raise _Stale from None
-            except asyncio.LimitOverrunError:
-                raise LinkError("response head too large") from None
-            status, length, chunked, keep_alive = _parse_head(head)
-            try:
-                if chunked:
-                    body = await _read_chunked(connection.reader)
-                elif length is not None:
-                    if length > _MAX_BODY:
-                        raise LinkError(f"response body of {length} bytes")
-                    body = await connection.reader.readexactly(length)
-                else:
-                    body = await connection.reader.read(_MAX_BODY + 1)
-                    keep_alive = False
-            except asyncio.IncompleteReadError:
-                raise LinkError("the peer closed the connection mid-answer") from None
-            except asyncio.LimitOverrunError:
-                raise LinkError("malformed chunked response") from None
-            if len(body) > _MAX_BODY:
-                raise LinkError("response body too large")
-            reusable = keep_alive
-            return status, body
+            request = h11.Request(
+                method="POST",
+                target=target.path,
+                headers=[
+                    ("Host", target.host_header),
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(body))),
+                ],
+            )
+            connection.writer.write(
+                b"".join(
+                    protocol.send(event) or b""
+                    for event in (request, h11.Data(data=body), h11.EndOfMessage())
+                )
+            )
+            status, answer = await self._read_answer(connection)
+            if protocol.our_state is h11.DONE and protocol.their_state is h11.DONE:
+                protocol.start_next_cycle()  # keep-alive: h11 read the answer's headers
+                reusable = True
+            return status, answer
+        except h11.ProtocolError as error:
+            raise LinkError(f"malformed response: {error}") from None
         finally:
             if reusable:
                 idle = self._idle.setdefault(target.origin, [])
@@ -172,6 +167,42 @@ class PeerLink:
             else:
                 connection.close()
 
+    @staticmethod
+    async def _read_answer(connection: _Connection) -> tuple[int, bytes]:
+        protocol = connection.protocol
+        received = False  # any byte of an answer yet (else a failure means a stale connection)
+        status: int | None = None
+        parts: list[bytes] = []
+        total = 0
+        try:
+            await connection.writer.drain()
+        except ConnectionError:
+            raise _Stale from None
+        while True:
+            event = protocol.next_event()
+            if event is h11.NEED_DATA:
+                try:
+                    data = await connection.reader.read(64 * 1024)
+                except ConnectionError:
+                    data = b""
+                if not data and not received:
+                    raise _Stale
+                received = received or bool(data)
+                protocol.receive_data(data)  # b"" tells h11 the peer closed
+            elif isinstance(event, h11.InformationalResponse):
+                raise LinkError(f"unexpected interim response {event.status_code}")
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                total += len(event.data)
+                if total > _MAX_BODY:
+                    raise LinkError("response body too large")
+                parts.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage) and status is not None:
+                return status, b"".join(parts)
+            else:  # ConnectionClosed (or an end without a head): the answer is incomplete
+                raise LinkError("the peer closed the connection mid-answer")
+
     async def aclose(self) -> None:
         idle, self._idle = self._idle, {}
         for connections in idle.values():
@@ -181,60 +212,3 @@ class PeerLink:
 
 class _Stale(Exception):
     """The connection failed before any byte of an answer arrived."""
-
-
-def _parse_head(head: bytes) -> tuple[int, int | None, bool, bool]:
-    """(status, Content-Length, chunked, keep-alive) of a response head."""
-    lines = head.decode("latin-1").split("\r\n")
-    status_line = lines[0].split(" ", 2)
-    if len(status_line) < 2 or not status_line[0].startswith("HTTP/1."):
-        raise LinkError(f"not an HTTP/1.x response: {lines[0][:80]!r}")
-    try:
-        status = int(status_line[1])
-    except ValueError:
-        raise LinkError(f"bad status line: {lines[0][:80]!r}") from None
-    length: int | None = None
-    chunked = False
-    keep_alive = status_line[0] == "HTTP/1.1"
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, _, value = line.partition(":")
-        name = name.strip().lower()
-        value = value.strip()
-        if name == "content-length":
-            if not value.isdigit():
-                raise LinkError(f"bad Content-Length {value[:20]!r}")
-            length = int(value)
-        elif name == "transfer-encoding":
-            chunked = value.lower().endswith("chunked")
-        elif name == "connection":
-            tokens = {token.strip().lower() for token in value.split(",")}
-            if "close" in tokens:
-                keep_alive = False
-            elif "keep-alive" in tokens:
-                keep_alive = True
-    if 100 <= status < 200:
-        raise LinkError(f"unexpected interim response {status}")
-    return status, length, chunked, keep_alive
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    parts: list[bytes] = []
-    total = 0
-    while True:
-        line = await reader.readuntil(b"\r\n")
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise LinkError("bad chunk size") from None
-        if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":
-                pass  # trailers
-            return b"".join(parts)
-        total += size
-        if total > _MAX_BODY:
-            raise LinkError("response body too large")
-        parts.append(await reader.readexactly(size))
-        if await reader.readexactly(2) != b"\r\n":
-            raise LinkError("bad chunk end")
