@@ -32,7 +32,7 @@ from tests.support.devnet import DevnetProcess
 
 def _cpu_seconds(process: ChannelProcess) -> float:
     """User + system CPU seconds of the receiver process so far (Linux /proc)."""
-    pid = process._process.pid if process._process is not None else None
+    pid = process.pid
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import TracebackType
@@ -14,9 +11,8 @@ from typing import Any
 
 import httpx
 
-from tests.support.devnet import DevnetProcess, free_port
-
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.devnet import DevnetProcess
+from tests.support.process import ManagedProcess, free_port
 
 
 def random_seed() -> str:
@@ -53,8 +49,10 @@ class ChannelProcess:
         self.database_url = database_url
         self.extra_env = dict(extra_env or {})
         self.log_path = self.data_dir / f"{name}.log"
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: Any = None
+        # the whole environment is built by env() (CHANNELS_* of the caller's left out)
+        self._process = ManagedProcess(
+            name, ["-m", "services.channels"], env={}, log_path=self.log_path, inherit_env=False
+        )
         self.client = httpx.Client(
             base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60
         )
@@ -91,7 +89,11 @@ class ChannelProcess:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._process.running
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
 
     def agent(self, cid: str) -> dict[str, Any]:
         """The agent's view of a channel (GET /channels/<id> on the devnet)."""
@@ -102,57 +104,22 @@ class ChannelProcess:
 
     def start(self, timeout: float = 180) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "services.channels"],
-            cwd=_REPO_ROOT,
-            env=self.env(),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                self._reap()
-                raise RuntimeError(f"{self.name} exited\n{self.log_tail()}")
-            try:
-                if self.client.get("/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.kill()
-        raise RuntimeError(f"{self.name} not ready after {timeout}s\n{self.log_tail()}")
+        self._process.env = self.env()
+
+        def ready() -> str | None:
+            return None if self.client.get("/health", timeout=2).status_code == 200 else "starting"
+
+        self._process.start(ready, timeout=timeout)
 
     def stop(self, timeout: float = 15) -> None:
-        if self._process is None:
-            return
-        if self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                self._process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(5)
-        self._reap()
+        self._process.stop(timeout)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait(10)
-        self._reap()
-
-    def _reap(self) -> None:
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        self._process.kill()
 
     def log_tail(self, lines: int = 60) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return self._process.log_tail(lines)
 
     def __enter__(self) -> ChannelProcess:
         self.start()
