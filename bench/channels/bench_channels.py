@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from shared.channels.node import ChannelConfig, ChannelNode
 from shared.iota.wallet import Wallet
-from tests.support.channels import ChannelProcess, random_seed
-from tests.support.devnet import DevnetProcess
+from tests.support.channels import ChannelProcess
+from tests.support.devnet import DevnetProcess, random_seed
 
 
 def _cpu_seconds(process: ChannelProcess) -> float:

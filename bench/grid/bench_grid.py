@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import random
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -32,14 +31,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.devnet import DevnetProcess, free_port  # noqa: E402
+from tests.support.devnet import DevnetProcess, free_port, random_seed  # noqa: E402
 
 OWNER = "BENCH9PRODUCER"
 TRYTES = "9ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def random_seed() -> str:
-    return "".join(secrets.choice(TRYTES) for _ in range(81))
 
 
 def percentile(samples: list[float], q: float) -> float:

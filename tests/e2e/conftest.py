@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -24,6 +23,9 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.support.devnet import random_seed
+from tests.support.process import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -103,16 +105,6 @@ def compose_command() -> list[str] | None:
     if shutil.which("docker-compose"):
         return ["docker-compose"]
     return None
-
-
-def random_seed() -> str:
-    return "".join(secrets.choice(_TRYTES) for _ in range(81))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def random_secrets() -> dict[str, str]:

@@ -21,8 +21,8 @@ import pytest
 
 from shared.mam.channel import create_channel
 from shared.mam.tangle import ChannelWriter, NodeApi
-from tests.integration.robot.machines import ServiceProcess, machine_env, random_seed
-from tests.support.devnet import DevnetProcess, devnet_fixture, free_port
+from tests.integration.robot.machines import ServiceProcess, machine_env
+from tests.support.devnet import DevnetProcess, devnet_fixture, free_port, random_seed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -11,13 +11,8 @@ from typing import Any
 
 import httpx
 
-from tests.support.devnet import DevnetProcess
+from tests.support.devnet import DevnetProcess, random_seed
 from tests.support.process import ManagedProcess, free_port
-
-
-def random_seed() -> str:
-    alphabet = "9ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return "".join(secrets.choice(alphabet) for _ in range(81))
 
 
 class ChannelProcess:

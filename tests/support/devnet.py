@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,21 @@ import httpx
 
 from tests.support.process import ManagedProcess, free_port
 
-__all__ = ["PUBLIC_TEST_FAUCET_SEED", "DevnetProcess", "devnet_fixture", "free_port"]
+__all__ = [
+    "PUBLIC_TEST_FAUCET_SEED",
+    "DevnetProcess",
+    "devnet_fixture",
+    "free_port",
+    "random_seed",
+]
+
+_TRYTES = "9ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def random_seed() -> str:
+    """A fresh 81-tryte seed (a wallet, a channel, a machine) from the OS's randomness."""
+    return "".join(secrets.choice(_TRYTES) for _ in range(81))
+
 
 # Must match services.devnet.settings.PUBLIC_TEST_FAUCET_SEED (a test pins them together).
 # PUBLIC: anybody can read this seed; it only ever holds devnet tokens.

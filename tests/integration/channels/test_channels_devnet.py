@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.channels.rules import sign
 from shared.iota.wallet import Wallet
-from tests.support.channels import ChannelProcess, random_seed
-from tests.support.devnet import DevnetProcess
+from tests.support.channels import ChannelProcess
+from tests.support.devnet import DevnetProcess, random_seed
 
 pytestmark = pytest.mark.timeout(900)
 

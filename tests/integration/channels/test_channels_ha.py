@@ -27,8 +27,8 @@ from shared.channels.rules import sign
 from shared.channels.store import ChannelRow, ReceivedPayment
 from shared.db import make_engine, make_sessionmaker
 from shared.iota.wallet import Wallet
-from tests.support.channels import ChannelProcess, random_seed
-from tests.support.devnet import DevnetProcess
+from tests.support.channels import ChannelProcess
+from tests.support.devnet import DevnetProcess, random_seed
 
 pytestmark = pytest.mark.timeout(900)
 

@@ -19,8 +19,8 @@ import pytest
 
 from shared.mam.channel import create_channel
 from shared.mam.tangle import ChannelWriter, NodeApi
-from tests.integration.robot.machines import ServiceProcess, random_seed
-from tests.support.devnet import DevnetProcess, devnet_fixture, free_port
+from tests.integration.robot.machines import ServiceProcess
+from tests.support.devnet import DevnetProcess, devnet_fixture, free_port, random_seed
 
 pytestmark = pytest.mark.integration
 

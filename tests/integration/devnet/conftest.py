@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Iterator
@@ -12,12 +11,6 @@ import pytest
 import zmq
 
 from tests.support.devnet import DevnetProcess, devnet_fixture
-
-ALPHABET = "9ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def random_seed() -> str:
-    return "".join(random.SystemRandom().choice(ALPHABET) for _ in range(81))
 
 
 @pytest.fixture(scope="module")

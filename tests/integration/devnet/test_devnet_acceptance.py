@@ -13,8 +13,8 @@ from shared.iota.bundle import Input, Output, build_bundle
 from shared.iota.signing import address_of
 from shared.iota.transaction import parse_many, trailing_zero_trits
 from shared.iota.zmq_lines import TransactionConfirmed, TransactionSeen, parse_line
-from tests.integration.devnet.conftest import ZmqTap, random_seed
-from tests.support.devnet import DevnetProcess
+from tests.integration.devnet.conftest import ZmqTap
+from tests.support.devnet import DevnetProcess, random_seed
 
 pytestmark = pytest.mark.integration
 

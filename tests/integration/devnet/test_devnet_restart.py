@@ -9,8 +9,7 @@ import pytest
 from shared.iota.bundle import Output, build_bundle
 from shared.iota.signing import address_of
 from shared.iota.transaction import parse_many
-from tests.integration.devnet.conftest import random_seed
-from tests.support.devnet import DevnetProcess
+from tests.support.devnet import DevnetProcess, random_seed
 
 pytestmark = pytest.mark.integration
 

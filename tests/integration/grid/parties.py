@@ -16,8 +16,7 @@ from shared.energy.messages import EnergyMessage, Hello, PaymentRequest, decode_
 from shared.energy.models import EnergyBase
 from shared.iota.wallet import Wallet
 from shared.mam.tangle import ChannelReader, NodeApi
-from tests.integration.robot.machines import random_seed
-from tests.support.devnet import DevnetProcess
+from tests.support.devnet import DevnetProcess, random_seed
 
 __all__ = ["Party", "wait_for"]
 

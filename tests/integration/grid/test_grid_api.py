@@ -16,8 +16,7 @@ from services.grid.settings import MAX_ITEM_BYTES, GridSettings
 from shared.energy.messages import Goodbye, Hello
 from tests.integration.grid.conftest import patient_devnet
 from tests.integration.grid.parties import Party
-from tests.integration.robot.machines import random_seed
-from tests.support.devnet import DevnetProcess
+from tests.support.devnet import DevnetProcess, random_seed
 
 pytestmark = pytest.mark.integration
 

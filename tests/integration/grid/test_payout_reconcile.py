@@ -23,8 +23,7 @@ from shared.iota.wallet import Wallet
 from shared.mam.tangle import NodeApi
 from tests.integration.grid.conftest import patient_devnet
 from tests.integration.grid.parties import wait_for
-from tests.integration.robot.machines import random_seed
-from tests.support.devnet import DevnetProcess
+from tests.support.devnet import DevnetProcess, random_seed
 
 pytestmark = pytest.mark.integration
 

@@ -7,23 +7,16 @@ Starting, waiting and stopping are tests/support/process.py's.
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from tests.support.devnet import DevnetProcess
+from tests.support.devnet import DevnetProcess, random_seed
 from tests.support.process import ManagedProcess, free_port
 
 __all__ = ["ServiceProcess", "machine_env", "random_seed"]
-
-_TRYTES = "9ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def random_seed() -> str:
-    return "".join(secrets.choice(_TRYTES) for _ in range(81))
 
 
 def machine_env(devnet: DevnetProcess, name: str, data_dir: Path, **extra: Any) -> dict[str, str]:
