@@ -174,6 +174,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
             supervisor.start("confirmer", grid.run_confirmer)
             supervisor.start("payouts", grid.run_payouts)
             supervisor.start("balance", grid.run_balance)
+            supervisor.start("address-pool", grid.run_address_pool)
         log.info(
             "event=grid_start name=%s slice_seconds=%s pricing=%s fee_percent=%d",
             settings.name,

@@ -8,7 +8,10 @@
 - ``confirmer``: asks the node which seen payments a milestone confirmed, then books
   the cut and plans the producers' payouts;
 - ``payouts``: sends planned payouts exactly once (see :meth:`GridEngine.send_payout`);
-- ``balance``: keeps the wallet's confirmed balance for ``GET /``.
+- ``balance``: keeps the wallet's confirmed balance for ``GET /``;
+- ``address-pool``: keeps ADDRESS_POOL_SIZE fresh wallet addresses derived ahead
+  (:meth:`shared.iota.wallet.Wallet.fill_pool`), so settling a slice does not wait
+  for a key derivation and a node check per consumer.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from services.grid.db import Payout
 from services.grid.ledger import Ledger
@@ -64,30 +68,20 @@ class GridEngine:
         self._addresses: dict[str, str] = {}
         self._milestone = asyncio.Event()
         self._payments_seen = asyncio.Event()
+        self._pool_used = asyncio.Event()
+        self.last_settle_timing: dict[str, float] = {}
 
     # -- reading channels ----------------------------------------------------
 
     async def read_once(self) -> int:
-        """Poll every open channel once (READ_CONCURRENCY at a time); messages handled."""
-        ids = await run_db(self.follower.open_ids)
-        limit = asyncio.Semaphore(self.settings.read_concurrency)
-
-        async def one(registration_id: str) -> int:
-            async with limit:
-                try:
-                    result = await asyncio.to_thread(
-                        self.follower.poll, registration_id, self.ledger.handle_message
-                    )
-                except Exception as error:
-                    log.warning(
-                        "event=channel_read_failed registration=%s error=%s",
-                        registration_id,
-                        f"{type(error).__name__}: {error}"[:200],
-                    )
-                    return 0
-                return result.handled
-
-        return sum(await asyncio.gather(*(one(rid) for rid in ids)))
+        """Read every open channel once (all of them per node call); messages handled."""
+        try:
+            return await asyncio.to_thread(self.follower.poll_all, self.ledger.handle_message)
+        except Exception as error:
+            log.warning(
+                "event=channels_read_failed error=%s", f"{type(error).__name__}: {error}"[:200]
+            )
+            return 0
 
     async def run_reader(self) -> None:
         while True:
@@ -118,30 +112,60 @@ class GridEngine:
         """Read channels, settle every due slice and attach its requests; requests made."""
         due = await run_db(self.due_slices, now_ms() if now is None else now)
         made = 0
-        if due:
-            await self.read_once()
+        if not due:
+            return 0
+        started, cpu = time.perf_counter(), time.process_time()
+        await self.read_once()
+        timing = {"read": time.perf_counter() - started, "addresses": 0.0, "bill": 0.0}
         for slot in due:
+            step = time.perf_counter()
             consumers = await run_db(self.ledger.consumers_to_bill, slot)
             addresses = await asyncio.to_thread(self._new_addresses, consumers)
+            self._pool_used.set()
+            timing["addresses"] += time.perf_counter() - step
+            step = time.perf_counter()
             settled = await run_db(self.ledger.settle, slot, addresses, self.book)
+            timing["bill"] += time.perf_counter() - step
             made += settled.requests
             if settled.requests:
                 self._addresses = await run_db(self.ledger.request_addresses)
+        step = time.perf_counter()
         await asyncio.to_thread(self.book.flush, self.settings.attach_concurrency)
+        timing["attach"] = time.perf_counter() - step
+        timing["total"] = time.perf_counter() - started
+        # the process's CPU (other loops included): wall time alone misleads on a busy host
+        timing["cpu"] = time.process_time() - cpu
+        log.info(
+            "event=settle_timing slices=%d requests=%d %s",
+            len(due),
+            made,
+            " ".join(f"{name}_ms={round(value * 1000)}" for name, value in timing.items()),
+        )
+        self.last_settle_timing = timing
         return made
 
     def _new_addresses(self, consumers: list[str]) -> dict[str, str]:
-        return {
-            consumer: self.wallet.new_address(f"payment-request {consumer}"[:200])
-            for consumer in consumers
-        }
+        """A fresh address per consumer, from the wallet's pool while it lasts."""
+        purposes = [f"payment-request {consumer}"[:200] for consumer in consumers]
+        return dict(zip(consumers, self.wallet.new_addresses(purposes), strict=True))
+
+    async def run_address_pool(self) -> None:
+        while True:
+            await asyncio.to_thread(self.wallet.fill_pool, self.settings.address_pool_size)
+            # refill as soon as a settle took some; look again now and then anyway
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._pool_used.wait(), timeout=30.0)
+            self._pool_used.clear()
 
     async def run_settler(self) -> None:
         await asyncio.to_thread(self.book.flush)  # whatever a crash left queued
+        await asyncio.to_thread(self.book.warm)
         self._addresses = await run_db(self.ledger.request_addresses)
         tick = min(0.25, self.settings.slice_seconds / 4)
         while True:
-            await self.settle_once()
+            if await self.settle_once():
+                # the next slice's messages: their keys derived now, not while it is billed
+                await asyncio.to_thread(self.book.warm)
             await asyncio.sleep(tick)
 
     # -- payments ------------------------------------------------------------

@@ -260,7 +260,7 @@ class Ledger:
         kwh = sum(row.usage for row in rows)
         if not rows:
             return False
-        if kwh <= 0 or book.get(return_channel_name(consumer_id)) is None:
+        if kwh <= 0 or not book.exists(session, return_channel_name(consumer_id)):
             for row in rows:
                 row.request_id = NOTHING_TO_BILL
             return False

@@ -43,6 +43,7 @@ from shared.mam.channel import (
     channel_root,
     create_channel,
     create_message,
+    warm_trees,
 )
 from shared.mam.tangle import NodeApi
 
@@ -121,6 +122,22 @@ class ChannelBook:
     def get(self, name: str) -> OwnedChannel | None:
         with self.sessions() as session:
             return session.get(OwnedChannel, name)
+
+    def exists(self, session: Session, name: str) -> bool:
+        """Whether the channel ``name`` exists, in the caller's transaction."""
+        return session.get(OwnedChannel, name) is not None
+
+    def warm(self, names: list[str] | None = None) -> int:
+        """Derive ahead the keys of the next message of each channel (every open one by
+        default), so publishing it later is about three times cheaper; how many."""
+        with self.sessions() as session:
+            query = select(OwnedChannel).where(OwnedChannel.closed.is_(False))
+            if names is not None:
+                query = query.where(OwnedChannel.name.in_(names))
+            states = [row.state() for row in session.scalars(query)]
+        for state in states:
+            warm_trees(state)
+        return len(states)
 
     def ensure(self, name: str) -> OwnedChannel:
         """The channel called ``name``, created (random seed and sideKey) if it is new."""
