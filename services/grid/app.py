@@ -169,6 +169,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
             warm = asyncio.create_task(asyncio.to_thread(wallet.warm_up))
             supervisor.start("reader", grid.run_reader)
             supervisor.start("settler", grid.run_settler)
+            supervisor.start("attacher", grid.run_attacher)
             supervisor.start("payment-feed", grid.run_payment_feed)
             supervisor.start("payment-scan", grid.run_payment_scan)
             supervisor.start("confirmer", grid.run_confirmer)

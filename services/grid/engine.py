@@ -2,7 +2,9 @@
 
 - ``reader``: reads every followed channel (producers' output, consumers' usage);
 - ``settler``: prices each slice once it ended (plus SETTLE_DELAY_SECONDS), bills the
-  consumers and attaches the queued ``payment-request`` messages;
+  consumers and queues their ``payment-request`` messages;
+- ``attacher``: attaches the queued messages (whatever a crash left too), so the next
+  slice is billed on time even while the proof of work of the last one runs;
 - ``payments``: watches the node's ZMQ ``tx`` feed for transfers to request addresses,
   with a periodic scan of those addresses for anything the feed missed;
 - ``confirmer``: asks the node which seen payments a milestone confirmed, then books
@@ -69,6 +71,8 @@ class GridEngine:
         self._milestone = asyncio.Event()
         self._payments_seen = asyncio.Event()
         self._pool_used = asyncio.Event()
+        self._queued = asyncio.Event()
+        self._confirmed = asyncio.Event()
         self.last_settle_timing: dict[str, float] = {}
 
     # -- reading channels ----------------------------------------------------
@@ -108,8 +112,9 @@ class GridEngine:
             current = current.next()
         return due
 
-    async def settle_once(self, now: int | None = None) -> int:
-        """Read channels, settle every due slice and attach its requests; requests made."""
+    async def settle_once(self, now: int | None = None, *, attach: bool = True) -> int:
+        """Read channels, settle every due slice and (``attach``) attach its requests;
+        requests made. Without ``attach`` the ``attacher`` loop attaches them."""
         due = await run_db(self.due_slices, now_ms() if now is None else now)
         made = 0
         if not due:
@@ -129,9 +134,12 @@ class GridEngine:
             made += settled.requests
             if settled.requests:
                 self._addresses = await run_db(self.ledger.request_addresses)
-        step = time.perf_counter()
-        await asyncio.to_thread(self.book.flush, self.settings.attach_concurrency)
-        timing["attach"] = time.perf_counter() - step
+        if attach:
+            step = time.perf_counter()
+            await asyncio.to_thread(self.book.flush, self.settings.attach_concurrency)
+            timing["attach"] = time.perf_counter() - step
+        else:
+            self._queued.set()
         timing["total"] = time.perf_counter() - started
         # the process's CPU (other loops included): wall time alone misleads on a busy host
         timing["cpu"] = time.process_time() - cpu
@@ -158,15 +166,29 @@ class GridEngine:
             self._pool_used.clear()
 
     async def run_settler(self) -> None:
-        await asyncio.to_thread(self.book.flush)  # whatever a crash left queued
-        await asyncio.to_thread(self.book.warm)
         self._addresses = await run_db(self.ledger.request_addresses)
+        await asyncio.to_thread(self.book.warm)
         tick = min(0.25, self.settings.slice_seconds / 4)
         while True:
-            if await self.settle_once():
+            if await self.settle_once(attach=False):
                 # the next slice's messages: their keys derived now, not while it is billed
                 await asyncio.to_thread(self.book.warm)
             await asyncio.sleep(tick)
+
+    async def run_attacher(self) -> None:
+        while True:
+            # whatever is queued: a settle's requests, or what a crash left
+            started = time.perf_counter()
+            attached = await asyncio.to_thread(self.book.flush, self.settings.attach_concurrency)
+            if attached:
+                log.info(
+                    "event=requests_attached count=%d ms=%d",
+                    attached,
+                    round((time.perf_counter() - started) * 1000),
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queued.wait(), timeout=5.0)
+            self._queued.clear()
 
     # -- payments ------------------------------------------------------------
 
@@ -216,6 +238,8 @@ class GridEngine:
             if await asyncio.to_thread(self.wallet.is_confirmed, tx_hash):
                 await run_db(self.ledger.confirm_payment, payment_id)
                 confirmed += 1
+        if confirmed:
+            self._confirmed.set()  # payouts are planned: the payouts loop goes now
         return confirmed
 
     async def run_confirmer(self) -> None:
@@ -318,8 +342,13 @@ class GridEngine:
 
     async def run_payouts(self) -> None:
         while True:
+            self._confirmed.clear()
             await asyncio.to_thread(self.pay_once)
-            await asyncio.sleep(self.settings.payout_interval_seconds)
+            # at the latest every PAYOUT_INTERVAL_SECONDS, at once when a payment confirms
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._confirmed.wait(), timeout=self.settings.payout_interval_seconds
+                )
 
     async def run_balance(self) -> None:
         while True:

@@ -354,8 +354,12 @@ class Wallet:
         """One fresh address per purpose, in order (pooled ones first, one transaction)."""
         for purpose in purposes:
             _check_purpose(purpose)
+        # No lock for the pool: its conditional UPDATE is safe between threads as between
+        # processes, so taking pooled addresses never waits for a send holding the lock.
+        taken = self._take_pooled(purposes, reserve=reserve)
+        if len(taken) == len(purposes):
+            return taken
         with self._lock:
-            taken = self._take_pooled(purposes, reserve=reserve)
             return taken + [
                 self._allocate(purpose, reserve=reserve) for purpose in purposes[len(taken) :]
             ]
