@@ -143,7 +143,8 @@ class GridEngine:
         timing["total"] = time.perf_counter() - started
         # the process's CPU (other loops included): wall time alone misleads on a busy host
         timing["cpu"] = time.process_time() - cpu
-        log.info(
+        log.log(
+            logging.INFO if made else logging.DEBUG,
             "event=settle_timing slices=%d requests=%d %s",
             len(due),
             made,

@@ -127,6 +127,12 @@ class ChannelBook:
         """Whether the channel ``name`` exists, in the caller's transaction."""
         return session.get(OwnedChannel, name) is not None
 
+    def existing(self, session: Session, names: list[str]) -> set[str]:
+        """Which of ``names`` are channels, in the caller's transaction (one query)."""
+        if not names:
+            return set()
+        return set(session.scalars(select(OwnedChannel.name).where(OwnedChannel.name.in_(names))))
+
     def warm(self, names: list[str] | None = None) -> int:
         """Derive ahead the keys of the next message of each channel (every open one by
         default), so publishing it later is about three times cheaper; how many."""
