@@ -44,6 +44,9 @@ __all__ = ["PAYOUT_TAG", "GridEngine"]
 log = logging.getLogger("services.grid.engine")
 
 PAYOUT_TAG = "GRID9PAYOUT"
+# Payment requests per billing transaction: the first ones are attached while the rest
+# are signed (see Ledger.settle).
+BILL_CHUNK = 20
 # Addresses per findTransactions call of the fallback scan (IRI's maxRequestsList is 1000).
 _SCAN_CHUNK = 500
 
@@ -114,32 +117,50 @@ class GridEngine:
 
     async def settle_once(self, now: int | None = None, *, attach: bool = True) -> int:
         """Read channels, settle every due slice and (``attach``) attach its requests;
-        requests made. Without ``attach`` the ``attacher`` loop attaches them."""
+        requests made. Without ``attach`` the ``attacher`` loop attaches them. Either way
+        attaching starts with the first committed chunk of BILL_CHUNK requests: the
+        node's proof of work overlaps the signing of the rest."""
         due = await run_db(self.due_slices, now_ms() if now is None else now)
         made = 0
         if not due:
             return 0
+        loop = asyncio.get_running_loop()
+
+        def committed() -> None:
+            loop.call_soon_threadsafe(self._queued.set)
+
         started, cpu = time.perf_counter(), time.process_time()
         await self.read_once()
         timing = {"read": time.perf_counter() - started, "addresses": 0.0, "bill": 0.0}
-        for slot in due:
-            step = time.perf_counter()
-            consumers = await run_db(self.ledger.consumers_to_bill, slot)
-            addresses = await asyncio.to_thread(self._new_addresses, consumers)
-            self._pool_used.set()
-            timing["addresses"] += time.perf_counter() - step
-            step = time.perf_counter()
-            settled = await run_db(self.ledger.settle, slot, addresses, self.book)
-            timing["bill"] += time.perf_counter() - step
-            made += settled.requests
-            if settled.requests:
-                self._addresses = await run_db(self.ledger.request_addresses)
-        if attach:
-            step = time.perf_counter()
-            await asyncio.to_thread(self.book.flush, self.settings.attach_concurrency)
-            timing["attach"] = time.perf_counter() - step
-        else:
+        billed = asyncio.Event()
+        attaching = asyncio.create_task(self._attach_until(billed)) if attach else None
+        try:
+            for slot in due:
+                step = time.perf_counter()
+                consumers = await run_db(self.ledger.consumers_to_bill, slot)
+                addresses = await asyncio.to_thread(self._new_addresses, consumers)
+                self._pool_used.set()
+                timing["addresses"] += time.perf_counter() - step
+                step = time.perf_counter()
+                settled = await run_db(
+                    self.ledger.settle,
+                    slot,
+                    addresses,
+                    self.book,
+                    chunk=BILL_CHUNK,
+                    committed=committed,
+                )
+                timing["bill"] += time.perf_counter() - step
+                made += settled.requests
+                if settled.requests:
+                    self._addresses = await run_db(self.ledger.request_addresses)
+        finally:
+            billed.set()
             self._queued.set()
+            if attaching is not None:
+                step = time.perf_counter()
+                await attaching
+                timing["attach after billing"] = time.perf_counter() - step
         timing["total"] = time.perf_counter() - started
         # the process's CPU (other loops included): wall time alone misleads on a busy host
         timing["cpu"] = time.process_time() - cpu
@@ -148,10 +169,23 @@ class GridEngine:
             "event=settle_timing slices=%d requests=%d %s",
             len(due),
             made,
-            " ".join(f"{name}_ms={round(value * 1000)}" for name, value in timing.items()),
+            " ".join(
+                f"{name.replace(' ', '_')}_ms={round(value * 1000)}"
+                for name, value in timing.items()
+            ),
         )
         self.last_settle_timing = timing
         return made
+
+    async def _attach_until(self, billed: asyncio.Event) -> None:
+        """Attach queued requests as chunks commit, until billing is over and all are."""
+        while True:
+            finished = billed.is_set()
+            await asyncio.to_thread(self.book.flush, self.settings.attach_concurrency)
+            if finished:
+                return
+            await self._queued.wait()
+            self._queued.clear()
 
     def _new_addresses(self, consumers: list[str]) -> dict[str, str]:
         """A fresh address per consumer, from the wallet's pool while it lasts."""

@@ -190,9 +190,28 @@ class Ledger:
                 )
             )
 
-    def settle(self, slot: Slice, addresses: dict[str, str], book: ChannelBook) -> SettledSlice:
+    def settle(
+        self,
+        slot: Slice,
+        addresses: dict[str, str],
+        book: ChannelBook,
+        *,
+        chunk: int = 0,
+        committed: Callable[[], None] | None = None,
+    ) -> SettledSlice:
         """Price ``slot`` and bill every consumer in ``addresses`` (consumer -> fresh grid
-        address) for its unbilled usage, queueing the payment requests on ``book``."""
+        address) for its unbilled usage, queueing the payment requests on ``book``.
+
+        With ``chunk`` the consumers are billed ``chunk`` per transaction and
+        ``committed`` is called after each commit, so the first requests can be attached
+        while the rest are still being signed. The first transaction records the price:
+        after a crash between chunks the slice counts as settled and the consumers not
+        billed yet are billed with the next slice at this slice's price, as late usage
+        is; nothing is lost or billed twice.
+        """
+        consumers = sorted(addresses)
+        size = chunk if chunk > 0 else max(1, len(consumers))
+        groups = [consumers[n : n + size] for n in range(0, len(consumers), size)] or [[]]
         with self.sessions.begin() as session:
             if session.get(SlicePrice, slot.start) is not None:
                 raise ValueError(f"slice {slot.start} is settled already")
@@ -227,11 +246,7 @@ class Ledger:
             price, method = clearing_price(
                 offers, usage, self.pricing, self.default_price if last is None else last
             )
-            requests = 0
-            facts = self._billing_facts(session, sorted(addresses), slot, book)
-            for consumer_id, address in sorted(addresses.items()):
-                if self._bill(session, consumer_id, slot, price, address, book, facts):
-                    requests += 1
+            requests = self._bill_group(session, groups[0], slot, price, addresses, book)
             session.add(
                 SlicePrice(
                     slice_start=slot.start,
@@ -243,6 +258,19 @@ class Ledger:
                     requests=requests,
                 )
             )
+        if committed is not None:
+            committed()
+        for group in groups[1:]:
+            with self.sessions.begin() as session:
+                billed = self._bill_group(session, group, slot, price, addresses, book)
+                session.execute(
+                    update(SlicePrice)
+                    .where(SlicePrice.slice_start == slot.start)
+                    .values(requests=SlicePrice.requests + billed)
+                )
+            requests += billed
+            if committed is not None:
+                committed()
         log.info(
             "event=slice_settled start=%d price=%.4f method=%s output=%.4f usage=%.4f requests=%d",
             slot.start,
@@ -253,6 +281,21 @@ class Ledger:
             requests,
         )
         return SettledSlice(slot, price, method, requests)
+
+    def _bill_group(
+        self,
+        session: Session,
+        consumers: list[str],
+        slot: Slice,
+        price: float,
+        addresses: dict[str, str],
+        book: ChannelBook,
+    ) -> int:
+        facts = self._billing_facts(session, consumers, slot, book)
+        return sum(
+            self._bill(session, consumer, slot, price, addresses[consumer], book, facts)
+            for consumer in consumers
+        )
 
     def _billing_facts(
         self, session: Session, consumers: list[str], slot: Slice, book: ChannelBook
