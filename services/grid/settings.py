@@ -51,7 +51,7 @@ class GridSettings(BaseSettings):
         4, ge=1, le=64, description="payment requests attached to the tangle at once"
     )
     address_pool_size: int = Field(
-        100,
+        20,
         ge=0,
         le=10_000,
         description="wallet addresses derived ahead for payment requests (>= consumers)",
