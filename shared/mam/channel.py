@@ -37,6 +37,7 @@ from shared.mam.sponge import mask, mask_hash, new_sponge, unmask
 
 __all__ = [
     "MODES",
+    "TREE_CACHE_SIZE",
     "ChannelState",
     "MamMessage",
     "Mode",
@@ -181,8 +182,12 @@ def _tree(state: ChannelState, start: int, count: int) -> MerkleTree:
 # Every message needs the tree of its own leaves and of the next message's (for
 # next_root); the latter is the former of the channel's next message. Deriving a leaf
 # is two thirds of the cost of a message, so trees are kept (in this process only,
-# like the seed they come from) for the next message and for warm_trees.
-@functools.lru_cache(maxsize=4096)
+# like the seed they come from) for the next message and for warm_trees. A one-leaf
+# security-2 tree holds a 13 KB key: 1024 of them are about 13 MB.
+TREE_CACHE_SIZE = 1024
+
+
+@functools.lru_cache(maxsize=TREE_CACHE_SIZE)
 def _cached_tree(seed: str, start: int, count: int, security: int) -> MerkleTree:
     return MerkleTree(trytes_to_trits(seed), start, count, security)
 
