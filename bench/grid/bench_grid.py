@@ -7,23 +7,37 @@
    one slice), the grid's own engine: read all channels, price, bill, publish 100
    payment requests. Target < 5 s.
 
+3. Payout latency: the seed-001 economy as real processes (devnet with 1 s milestones,
+   wind and solar, producer, consumer, grid; tests/integration/energy/parties.py sets
+   it up) with SLICE_SECONDS=2: for each slice paid on its own, the time from the
+   usage slice's endTime to the producer's payout confirmed by a milestone, and where
+   that time goes. Target p50 < 6 s.
+
     uv run python bench/grid/bench_grid.py [--seconds 5] [--connections 16]
-        [--producers 20] [--consumers 100] [--skip-settle]
+        [--producers 20] [--consumers 100] [--skip-settle] [--skip-storage]
+        [--payout-slices 20] [--skip-payout] [--grid KEY=VALUE ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import cProfile
 import json
 import os
 import random
+import re
+import secrets
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -178,7 +192,9 @@ def bench_storage(seconds: float, connections: int) -> list[tuple[str, str, str,
 # -- settle ----------------------------------------------------------------------------
 
 
-def bench_settle(producers: int, consumers: int, mwm: int) -> list[tuple[str, str, str, str]]:
+def bench_settle(
+    producers: int, consumers: int, mwm: int, profile: str | None = None
+) -> list[tuple[str, str, str, str]]:
     from services.grid.app import create_app  # noqa: F401 - imports the kernels once
     from services.grid.engine import GridEngine
     from services.grid.ledger import Ledger
@@ -253,6 +269,10 @@ def bench_settle(producers: int, consumers: int, mwm: int) -> list[tuple[str, st
         started = time.perf_counter()
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(set_up, names))
+        # what the grid's background work did during the slice: the address pool filled,
+        # the return channels' next keys derived
+        wallet.fill_pool(consumers)
+        book.warm()
         print(f"set-up: {len(names)} channels in {time.perf_counter() - started:.1f} s")
 
         async def settle() -> tuple[float, float, float, int]:
@@ -265,7 +285,23 @@ def bench_settle(producers: int, consumers: int, mwm: int) -> list[tuple[str, st
             t2 = time.perf_counter()
             return t1 - t0, t2 - t1, t2 - t0, made
 
+        if profile is not None:
+            # the same steps in this thread, so cProfile sees them (it profiles one thread)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            follower.poll_all(ledger.handle_message)
+            billed = ledger.consumers_to_bill(slot)
+            ledger.settle(slot, grid._new_addresses(billed), book)
+            book.flush(1)
+            profiler.disable()
+            profiler.dump_stats(profile)
+            print(f"profile written to {profile}")
+            return []
+        cpu = time.process_time()
         read, bill, total, made = asyncio.run(settle())
+        cpu = time.process_time() - cpu
+        steps = ", ".join(f"{k} {v:.2f} s" for k, v in grid.last_settle_timing.items())
+        print(f"settle steps: {steps}; grid CPU {cpu:.2f} s")
         node.close()
     finally:
         devnet.stop()
@@ -273,9 +309,108 @@ def bench_settle(producers: int, consumers: int, mwm: int) -> list[tuple[str, st
     return [
         (
             f"settle {consumers} consumers / {producers} producers, MWM {mwm}",
-            f"{total:.2f} s (read {read:.2f} s; price, bill, publish {made} requests {bill:.2f} s)",
+            f"{total:.2f} s (read {read:.2f} s; price, bill, publish {made} requests "
+            f"{bill:.2f} s; load {os.getloadavg()[0]:.1f})",
             "< 5 s",
             "yes" if total < 5 and made == consumers else "NO",
+        )
+    ]
+
+
+# -- payout latency ----------------------------------------------------------------------
+
+_CHAIN = """
+SELECT r.slice_start, r.created_at, pay.seen_at, pay.confirmed_at, p.created_at, p.sent_at,
+       p.tail_hash
+FROM grid_payouts p
+JOIN grid_payments pay ON pay.id = p.payment_id
+JOIN grid_payment_requests r ON r.address = pay.address
+WHERE p.tail_hash IS NOT NULL
+"""
+_STAGES = ("billed", "payment seen", "payment confirmed", "payout planned", "payout sent")
+
+
+def _epoch(value: str | None) -> float | None:
+    """A naive UTC datetime as SQLite stores it -> Unix seconds."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
+
+
+def bench_payout(
+    slices: int, mwm: int, slice_seconds: float, grid: dict[str, str]
+) -> list[tuple[str, str, str, str]]:
+    from shared.mam.tangle import NodeApi
+    from tests.integration.energy.parties import economy_specs, start_all
+
+    data = Path(tempfile.mkdtemp(prefix="bench-payout-"))
+    with contextlib.ExitStack() as stack:
+        devnet = DevnetProcess(data / "devnet", milestone_interval=1.0, mwm=mwm)
+        stack.callback(devnet.kill)
+        stack.callback(devnet.stop)
+        devnet.start(timeout=300)
+        specs = economy_specs(
+            devnet, data, secrets.token_hex(16), slice_seconds=slice_seconds, grid=grid
+        )
+        processes = start_all(specs, stack)
+        node = stack.enter_context(NodeApi(devnet.api_url))
+        database = data / "grid" / "grid.db"
+        confirmed: dict[str, float] = {}
+        chains: dict[int, list[list[float | None]]] = {}
+        began: float | None = None  # the first payout confirmed: start-up is over
+        deadline = time.monotonic() + 300 + slices * slice_seconds * 3
+        print(f"payout latency: {len(processes)} services up; measuring {slices} slices")
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            if not database.exists():
+                continue
+            with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+                try:
+                    rows = db.execute(_CHAIN).fetchall()
+                except sqlite3.OperationalError:  # tables not there yet, or locked
+                    continue
+            waiting = sorted({row[6] for row in rows} - set(confirmed))
+            if waiting:
+                states = node.call("getInclusionStates", transactions=waiting, tips=[])["states"]
+                now = time.time()
+                confirmed.update(
+                    {tail: now for tail, ok in zip(waiting, states, strict=True) if ok}
+                )
+            if began is None and confirmed:
+                began = min(confirmed.values())
+            if began is None:
+                continue
+            chains = {}
+            for start, *stages, tail in rows:
+                end = (start + slice_seconds * 1000) / 1000
+                if end > began and tail in confirmed:
+                    times = [_epoch(value) for value in stages] + [confirmed[tail]]
+                    chains.setdefault(start, []).append(
+                        [None if t is None else t - end for t in times]
+                    )
+            if len(chains) >= slices:
+                break
+        grid_log = processes[0].log_path.read_text(errors="replace")
+    if not chains:
+        raise RuntimeError(f"no payout was confirmed; see {data}")
+    # a slice is paid when its last payout (every producer) is confirmed
+    per_slice = sorted(chains.items())[:slices]
+    latencies = [max(c[-1] or 0.0 for c in paid) for _, paid in per_slice]
+    p50 = statistics.median(latencies)
+    print(f"payout latency per slice (s): {', '.join(f'{x:.1f}' for x in latencies)}")
+    for n, stage in enumerate((*_STAGES, "payout confirmed")):
+        values = [max((c[n] or 0.0) for c in paid) for _, paid in per_slice]
+        print(f"  median slice end -> {stage}: {statistics.median(values):.2f} s")
+    settles = re.findall(r"event=settle_timing .*", grid_log)
+    if settles:
+        print(f"  grid settle (last): {settles[-1]}")
+    return [
+        (
+            f"payout latency, {slice_seconds:g} s slices, 1 s milestones, MWM {mwm}",
+            f"p50 {p50:.2f} s, p90 {percentile(latencies, 0.9) / 1000:.2f} s over "
+            f"{len(latencies)} slices (load {os.getloadavg()[0]:.1f})",
+            "p50 < 6 s",
+            "yes" if p50 < 6 else "NO",
         )
     ]
 
@@ -287,12 +422,24 @@ def main() -> None:
     parser.add_argument("--producers", type=int, default=20)
     parser.add_argument("--consumers", type=int, default=100)
     parser.add_argument("--mwm", type=int, default=9, help="the devnet's minimum weight")
+    parser.add_argument("--profile", help="write a cProfile of the settle step here")
     parser.add_argument("--skip-settle", action="store_true")
     parser.add_argument("--skip-storage", action="store_true")
+    parser.add_argument("--skip-payout", action="store_true")
+    parser.add_argument("--payout-slices", type=int, default=20)
+    parser.add_argument("--slice-seconds", type=float, default=2)
+    parser.add_argument(
+        "--grid", action="append", default=[], help="a grid setting for the payout run, KEY=VALUE"
+    )
     args = parser.parse_args()
     rows = [] if args.skip_storage else bench_storage(args.seconds, args.connections)
     if not args.skip_settle:
-        rows += bench_settle(args.producers, args.consumers, args.mwm)
+        rows += bench_settle(args.producers, args.consumers, args.mwm, args.profile)
+    if not args.skip_payout:
+        grid = dict(item.split("=", 1) for item in args.grid)
+        rows += bench_payout(args.payout_slices, args.mwm, args.slice_seconds, grid)
+    if not rows:
+        return
     width = max(len(row[0]) for row in rows)
     print(f"\n{'measure':<{width}} | result | target | met")
     for name, result, target, met in rows:

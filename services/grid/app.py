@@ -175,11 +175,13 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
             warm = asyncio.create_task(asyncio.to_thread(wallet.warm_up))
             supervisor.start("reader", grid.run_reader)
             supervisor.start("settler", grid.run_settler)
+            supervisor.start("attacher", grid.run_attacher)
             supervisor.start("payment-feed", grid.run_payment_feed)
             supervisor.start("payment-scan", grid.run_payment_scan)
             supervisor.start("confirmer", grid.run_confirmer)
             supervisor.start("payouts", grid.run_payouts)
             supervisor.start("balance", grid.run_balance)
+            supervisor.start("address-pool", grid.run_address_pool)
             if audit is not None:
                 supervisor.start("audit", audit.run)
         log.info(

@@ -225,6 +225,8 @@ class AuditTrail:
                 .order_by(PaymentRequestRecord.id)
             )
         )
+        if not (producers or usage or requests or row.output or row.usage):
+            return None  # nothing happened: not worth a consensus round
         return {
             "cargo": "energy",
             "departure_station": _stations([p.producer_id for p in producers], self.grid),

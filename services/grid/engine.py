@@ -2,13 +2,18 @@
 
 - ``reader``: reads every followed channel (producers' output, consumers' usage);
 - ``settler``: prices each slice once it ended (plus SETTLE_DELAY_SECONDS), bills the
-  consumers and attaches the queued ``payment-request`` messages;
+  consumers and queues their ``payment-request`` messages;
+- ``attacher``: attaches the queued messages (whatever a crash left too), so the next
+  slice is billed on time even while the proof of work of the last one runs;
 - ``payments``: watches the node's ZMQ ``tx`` feed for transfers to request addresses,
   with a periodic scan of those addresses for anything the feed missed;
 - ``confirmer``: asks the node which seen payments a milestone confirmed, then books
   the cut and plans the producers' payouts;
 - ``payouts``: sends planned payouts exactly once (see :meth:`GridEngine.send_payout`);
-- ``balance``: keeps the wallet's confirmed balance for ``GET /``.
+- ``balance``: keeps the wallet's confirmed balance for ``GET /``;
+- ``address-pool``: keeps ADDRESS_POOL_SIZE fresh wallet addresses derived ahead
+  (:meth:`shared.iota.wallet.Wallet.fill_pool`), so settling a slice does not wait
+  for a key derivation and a node check per consumer.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from services.grid.db import Payout
 from services.grid.ledger import Ledger
@@ -38,6 +44,9 @@ __all__ = ["PAYOUT_TAG", "GridEngine"]
 log = logging.getLogger("services.grid.engine")
 
 PAYOUT_TAG = "GRID9PAYOUT"
+# Payment requests per billing transaction: the first ones are attached while the rest
+# are signed (see Ledger.settle).
+BILL_CHUNK = 20
 # Addresses per findTransactions call of the fallback scan (IRI's maxRequestsList is 1000).
 _SCAN_CHUNK = 500
 
@@ -64,30 +73,22 @@ class GridEngine:
         self._addresses: dict[str, str] = {}
         self._milestone = asyncio.Event()
         self._payments_seen = asyncio.Event()
+        self._pool_used = asyncio.Event()
+        self._queued = asyncio.Event()
+        self._confirmed = asyncio.Event()
+        self.last_settle_timing: dict[str, float] = {}
 
     # -- reading channels ----------------------------------------------------
 
     async def read_once(self) -> int:
-        """Poll every open channel once (READ_CONCURRENCY at a time); messages handled."""
-        ids = await run_db(self.follower.open_ids)
-        limit = asyncio.Semaphore(self.settings.read_concurrency)
-
-        async def one(registration_id: str) -> int:
-            async with limit:
-                try:
-                    result = await asyncio.to_thread(
-                        self.follower.poll, registration_id, self.ledger.handle_message
-                    )
-                except Exception as error:
-                    log.warning(
-                        "event=channel_read_failed registration=%s error=%s",
-                        registration_id,
-                        f"{type(error).__name__}: {error}"[:200],
-                    )
-                    return 0
-                return result.handled
-
-        return sum(await asyncio.gather(*(one(rid) for rid in ids)))
+        """Read every open channel once (all of them per node call); messages handled."""
+        try:
+            return await asyncio.to_thread(self.follower.poll_all, self.ledger.handle_message)
+        except Exception as error:
+            log.warning(
+                "event=channels_read_failed error=%s", f"{type(error).__name__}: {error}"[:200]
+            )
+            return 0
 
     async def run_reader(self) -> None:
         while True:
@@ -114,35 +115,115 @@ class GridEngine:
             current = current.next()
         return due
 
-    async def settle_once(self, now: int | None = None) -> int:
-        """Read channels, settle every due slice and attach its requests; requests made."""
+    async def settle_once(self, now: int | None = None, *, attach: bool = True) -> int:
+        """Read channels, settle every due slice and (``attach``) attach its requests;
+        requests made. Without ``attach`` the ``attacher`` loop attaches them. Either way
+        attaching starts with the first committed chunk of BILL_CHUNK requests: the
+        node's proof of work overlaps the signing of the rest."""
         due = await run_db(self.due_slices, now_ms() if now is None else now)
         made = 0
-        if due:
-            await self.read_once()
-        for slot in due:
-            consumers = await run_db(self.ledger.consumers_to_bill, slot)
-            addresses = await asyncio.to_thread(self._new_addresses, consumers)
-            settled = await run_db(self.ledger.settle, slot, addresses, self.book)
-            made += settled.requests
-            if settled.requests:
-                self._addresses = await run_db(self.ledger.request_addresses)
-        await asyncio.to_thread(self.book.flush, self.settings.attach_concurrency)
+        if not due:
+            return 0
+        loop = asyncio.get_running_loop()
+
+        def committed() -> None:
+            loop.call_soon_threadsafe(self._queued.set)
+
+        started, cpu = time.perf_counter(), time.process_time()
+        await self.read_once()
+        timing = {"read": time.perf_counter() - started, "addresses": 0.0, "bill": 0.0}
+        billed = asyncio.Event()
+        attaching = asyncio.create_task(self._attach_until(billed)) if attach else None
+        try:
+            for slot in due:
+                step = time.perf_counter()
+                consumers = await run_db(self.ledger.consumers_to_bill, slot)
+                addresses = await asyncio.to_thread(self._new_addresses, consumers)
+                self._pool_used.set()
+                timing["addresses"] += time.perf_counter() - step
+                step = time.perf_counter()
+                settled = await run_db(
+                    self.ledger.settle,
+                    slot,
+                    addresses,
+                    self.book,
+                    chunk=BILL_CHUNK,
+                    committed=committed,
+                )
+                timing["bill"] += time.perf_counter() - step
+                made += settled.requests
+                if settled.requests:
+                    self._addresses = await run_db(self.ledger.request_addresses)
+        finally:
+            billed.set()
+            self._queued.set()
+            if attaching is not None:
+                step = time.perf_counter()
+                await attaching
+                timing["attach after billing"] = time.perf_counter() - step
+        timing["total"] = time.perf_counter() - started
+        # the process's CPU (other loops included): wall time alone misleads on a busy host
+        timing["cpu"] = time.process_time() - cpu
+        log.log(
+            logging.INFO if made else logging.DEBUG,
+            "event=settle_timing slices=%d requests=%d %s",
+            len(due),
+            made,
+            " ".join(
+                f"{name.replace(' ', '_')}_ms={round(value * 1000)}"
+                for name, value in timing.items()
+            ),
+        )
+        self.last_settle_timing = timing
         return made
 
+    async def _attach_until(self, billed: asyncio.Event) -> None:
+        """Attach queued requests as chunks commit, until billing is over and all are."""
+        while True:
+            finished = billed.is_set()
+            await asyncio.to_thread(self.book.flush, self.settings.attach_concurrency)
+            if finished:
+                return
+            await self._queued.wait()
+            self._queued.clear()
+
     def _new_addresses(self, consumers: list[str]) -> dict[str, str]:
-        return {
-            consumer: self.wallet.new_address(f"payment-request {consumer}"[:200])
-            for consumer in consumers
-        }
+        """A fresh address per consumer, from the wallet's pool while it lasts."""
+        purposes = [f"payment-request {consumer}"[:200] for consumer in consumers]
+        return dict(zip(consumers, self.wallet.new_addresses(purposes), strict=True))
+
+    async def run_address_pool(self) -> None:
+        while True:
+            await asyncio.to_thread(self.wallet.fill_pool, self.settings.address_pool_size)
+            # refill as soon as a settle took some; look again now and then anyway
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._pool_used.wait(), timeout=30.0)
+            self._pool_used.clear()
 
     async def run_settler(self) -> None:
-        await asyncio.to_thread(self.book.flush)  # whatever a crash left queued
         self._addresses = await run_db(self.ledger.request_addresses)
+        await asyncio.to_thread(self.book.warm)
         tick = min(0.25, self.settings.slice_seconds / 4)
         while True:
-            await self.settle_once()
+            if await self.settle_once(attach=False):
+                # the next slice's messages: their keys derived now, not while it is billed
+                await asyncio.to_thread(self.book.warm)
             await asyncio.sleep(tick)
+
+    async def run_attacher(self) -> None:
+        while True:
+            # whatever is queued: a settle's requests, or what a crash left
+            started = time.perf_counter()
+            attached = await asyncio.to_thread(self.book.flush, self.settings.attach_concurrency)
+            if attached:
+                log.info(
+                    "event=requests_attached count=%d ms=%d",
+                    attached,
+                    round((time.perf_counter() - started) * 1000),
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queued.wait(), timeout=5.0)
+            self._queued.clear()
 
     # -- payments ------------------------------------------------------------
 
@@ -192,6 +273,8 @@ class GridEngine:
             if await asyncio.to_thread(self.wallet.is_confirmed, tx_hash):
                 await run_db(self.ledger.confirm_payment, payment_id)
                 confirmed += 1
+        if confirmed:
+            self._confirmed.set()  # payouts are planned: the payouts loop goes now
         return confirmed
 
     async def run_confirmer(self) -> None:
@@ -294,8 +377,13 @@ class GridEngine:
 
     async def run_payouts(self) -> None:
         while True:
+            self._confirmed.clear()
             await asyncio.to_thread(self.pay_once)
-            await asyncio.sleep(self.settings.payout_interval_seconds)
+            # at the latest every PAYOUT_INTERVAL_SECONDS, at once when a payment confirms
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._confirmed.wait(), timeout=self.settings.payout_interval_seconds
+                )
 
     async def run_balance(self) -> None:
         while True:

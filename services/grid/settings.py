@@ -47,9 +47,14 @@ class GridSettings(BaseSettings):
     payment_scan_seconds: float = Field(
         5.0, gt=0, le=3600, description="fallback scan for payments the ZMQ feed missed"
     )
-    read_concurrency: int = Field(8, ge=1, le=64, description="channels read at once")
     attach_concurrency: int = Field(
         4, ge=1, le=64, description="payment requests attached to the tangle at once"
+    )
+    address_pool_size: int = Field(
+        20,
+        ge=0,
+        le=10_000,
+        description="wallet addresses derived ahead for payment requests (>= consumers)",
     )
     storage_max_items: int = Field(
         10_000, ge=1, le=10_000_000, description="storage items per registration"

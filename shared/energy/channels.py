@@ -38,11 +38,13 @@ from shared.energy.models import EnergyBase, utcnow
 from shared.iota.trinary import TRYTE_ALPHABET
 from shared.iota.wallet_bundle import build_transfer
 from shared.mam.channel import (
+    TREE_CACHE_SIZE,
     ChannelState,
     MamMessage,
     channel_root,
     create_channel,
     create_message,
+    warm_trees,
 )
 from shared.mam.tangle import NodeApi
 
@@ -121,6 +123,31 @@ class ChannelBook:
     def get(self, name: str) -> OwnedChannel | None:
         with self.sessions() as session:
             return session.get(OwnedChannel, name)
+
+    def exists(self, session: Session, name: str) -> bool:
+        """Whether the channel ``name`` exists, in the caller's transaction."""
+        return session.get(OwnedChannel, name) is not None
+
+    def existing(self, session: Session, names: list[str]) -> set[str]:
+        """Which of ``names`` are channels, in the caller's transaction (one query)."""
+        if not names:
+            return set()
+        return set(session.scalars(select(OwnedChannel.name).where(OwnedChannel.name.in_(names))))
+
+    def warm(self, names: list[str] | None = None) -> int:
+        """Derive ahead the keys of the next message of each channel (every open one by
+        default), so publishing it later is about three times cheaper; how many. At most
+        as many channels as the tree cache holds two trees for: more would evict the
+        trees warmed first, spending CPU for nothing."""
+        with self.sessions() as session:
+            query = select(OwnedChannel).where(OwnedChannel.closed.is_(False))
+            if names is not None:
+                query = query.where(OwnedChannel.name.in_(names))
+            query = query.order_by(OwnedChannel.name).limit(TREE_CACHE_SIZE // 2)
+            states = [row.state() for row in session.scalars(query)]
+        for state in states:
+            warm_trees(state)
+        return len(states)
 
     def ensure(self, name: str) -> OwnedChannel:
         """The channel called ``name``, created (random seed and sideKey) if it is new."""

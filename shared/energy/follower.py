@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.energy.messages import EnergyMessage, Goodbye, Hello, MessageError, decode_trytes
 from shared.energy.models import ReaderPosition, utcnow
 from shared.mam.errors import MamError, NodeApiError
-from shared.mam.tangle import ChannelReader, NodeApi
+from shared.mam.tangle import ChannelReader, FetchedMessage, NodeApi, fetch_many
 
 __all__ = [
     "ChannelFollower",
@@ -164,32 +164,88 @@ class ChannelFollower:
                 return PollResult(handled, skipped, False)
             if fetched is None:
                 break
-            try:
-                message: EnergyMessage | None = decode_trytes(fetched.message)
-            except MessageError as error:
-                message = None
-                log.warning(
-                    "event=channel_message_skipped registration=%s reason=%s",
-                    registration_id,
-                    str(error)[:200],
-                )
-            with self.sessions.begin() as session:
-                row = session.get(ReaderPosition, registration_id, with_for_update=True)
-                if row is None or row.closed or row.next_root != current:
-                    # deregistered or advanced by someone else meanwhile: stop here
-                    return PollResult(handled, skipped, row is None or row.closed)
-                if message is not None:
-                    handle(session, registration_id, message)
-                    handled += 1
-                else:
-                    row.skipped += 1
-                    skipped += 1
-                row.next_root = fetched.next_root
-                row.messages_read += 1
-                row.updated_at = utcnow()
-                if isinstance(message, Goodbye):
-                    row.closed = True
-                    log.info("event=channel_goodbye registration=%s", registration_id)
-                    return PollResult(handled, skipped, True)
+            step = self._apply(registration_id, current, fetched, handle)
+            handled += step.handled
+            skipped += step.skipped
+            if step.closed or step is _STOPPED:
+                return PollResult(handled, skipped, step.closed)
             current = fetched.next_root
         return PollResult(handled, skipped, False)
+
+    def poll_all(self, handle: MessageHandler) -> int:
+        """Read every open channel, asking the node about all of them at once per round
+        (one findTransactions and one getTrytes, :func:`fetch_many`) instead of two or
+        three calls per channel; messages handled. Each message is still handled in
+        its own position transaction, as in :meth:`poll`; a channel whose handling
+        fails is logged and left for the next call. NodeApiError propagates."""
+        with self.sessions() as session:
+            current = {
+                row.registration_id: (reader_for(self.node, row.side_key), row.next_root)
+                for row in session.scalars(
+                    select(ReaderPosition).where(ReaderPosition.closed.is_(False))
+                )
+                if row.next_root
+            }
+        handled = 0
+        for _ in range(self.batch):
+            if not current:
+                break
+            ids = list(current)
+            results = fetch_many(self.node, [current[rid] for rid in ids])
+            following: dict[str, tuple[ChannelReader, str]] = {}
+            for rid, fetched in zip(ids, results, strict=True):
+                if fetched is None:
+                    continue
+                reader, root = current[rid]
+                try:
+                    step = self._apply(rid, root, fetched, handle)
+                except Exception as error:
+                    log.warning(
+                        "event=channel_read_failed registration=%s error=%s",
+                        rid,
+                        f"{type(error).__name__}: {error}"[:200],
+                    )
+                    continue
+                handled += step.handled
+                if not step.closed and step is not _STOPPED:
+                    following[rid] = (reader, fetched.next_root)
+            current = following
+        return handled
+
+    def _apply(
+        self, registration_id: str, current: str, fetched: FetchedMessage, handle: MessageHandler
+    ) -> PollResult:
+        """Handle one fetched message and move the position past it, in one transaction."""
+        try:
+            message: EnergyMessage | None = decode_trytes(fetched.message)
+        except MessageError as error:
+            message = None
+            log.warning(
+                "event=channel_message_skipped registration=%s reason=%s",
+                registration_id,
+                str(error)[:200],
+            )
+        with self.sessions.begin() as session:
+            row = session.get(ReaderPosition, registration_id, with_for_update=True)
+            if row is None or row.closed or row.next_root != current:
+                # deregistered or advanced by someone else meanwhile: stop here
+                return _STOPPED if row is not None and not row.closed else _CLOSED
+            if message is not None:
+                handle(session, registration_id, message)
+            else:
+                row.skipped += 1
+            row.next_root = fetched.next_root
+            row.messages_read += 1
+            row.updated_at = utcnow()
+            if isinstance(message, Goodbye):
+                row.closed = True
+                log.info("event=channel_goodbye registration=%s", registration_id)
+            return PollResult(
+                int(message is not None), int(message is None), isinstance(message, Goodbye)
+            )
+
+
+# _apply's answers when the position moved under it: another reader advanced it
+# (stop, not closed) or it was deregistered or closed (stop, closed).
+_STOPPED = PollResult(0, 0, False)
+_CLOSED = PollResult(0, 0, True)

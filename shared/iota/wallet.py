@@ -25,6 +25,13 @@ never sweep the money of an order still waiting its turn. Claiming inputs is one
 conditional UPDATE per address (``spent = false and reserved = false``), so two
 processes sharing one database (SQLite or PostgreSQL) never claim the same input.
 
+An address pool (``fill_pool``) takes the derivation and the node's reuse check off
+the path of callers that need many fresh addresses at once (the grid's settle): pooled
+rows are written exactly like handed-out ones (reserved, so never an input nor a
+deposit address) and ``new_address``/``new_addresses`` hand them out with one
+conditional UPDATE each (``pooled = true``), so an address leaves the pool once, even
+across processes sharing the database or a SIGKILL between take and use.
+
 A signed bundle is written to ``wallet_sends`` before anything of it leaves the
 process. If attaching or storing it fails, the next ``send`` (or ``resend_pending``)
 attaches that same bundle again; its inputs are never signed a second time, so no
@@ -131,6 +138,15 @@ def _owner_is_dead(owner: str | None) -> bool:
 
 
 _UNDELIVERED = ("signed", "sending", "failed")
+# The purpose of an address waiting in the pool (replaced when it is handed out).
+_POOL_PURPOSE = "(pool)"
+
+
+def _check_purpose(purpose: str) -> None:
+    if not isinstance(purpose, str) or not purpose:
+        raise WalletError("purpose must be a non-empty string")
+    if len(purpose) > 200:
+        raise WalletError(f"purpose is {len(purpose)} characters, at most 200")
 
 
 class WalletError(Exception):
@@ -183,6 +199,8 @@ class WalletAddress(_Base):
     spent_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     # Held for a purpose (an open order): never an input until released.
     reserved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Derived and checked ahead of need, not handed out yet (also reserved meanwhile).
+    pooled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class WalletSend(_Base):
@@ -213,20 +231,22 @@ class WalletSend(_Base):
 
 def _upgrade_schema(engine: Engine) -> None:
     """Add the columns newer versions need to a database an older version created."""
-    columns = {column["name"] for column in inspect(engine).get_columns("wallet_addresses")}
-    if "reserved" not in columns:
+    for column in ("reserved", "pooled"):
+        columns = {c["name"] for c in inspect(engine).get_columns("wallet_addresses")}
+        if column in columns:
+            continue
         try:
             with engine.begin() as connection:
                 connection.execute(
                     text(
-                        "ALTER TABLE wallet_addresses "
-                        "ADD COLUMN reserved BOOLEAN NOT NULL DEFAULT FALSE"
+                        f"ALTER TABLE wallet_addresses "
+                        f"ADD COLUMN {column} BOOLEAN NOT NULL DEFAULT FALSE"
                     )
                 )
         except Exception:
             # Another process sharing the database added it first.
             columns = {c["name"] for c in inspect(engine).get_columns("wallet_addresses")}
-            if "reserved" not in columns:
+            if column not in columns:
                 raise
 
 
@@ -325,14 +345,88 @@ class Wallet:
         """A fresh, never handed-out address (81 trytes); recorded with ``purpose`` first.
 
         ``reserve=True`` holds it for its purpose (an open order's payment address):
-        ``send`` never spends from it until ``release(address)``.
+        ``send`` never spends from it until ``release(address)``. Taken from the pool
+        when it has one (see :meth:`fill_pool`), derived now otherwise.
         """
-        if not isinstance(purpose, str) or not purpose:
-            raise WalletError("purpose must be a non-empty string")
-        if len(purpose) > 200:
-            raise WalletError(f"purpose is {len(purpose)} characters, at most 200")
+        return self.new_addresses([purpose], reserve=reserve)[0]
+
+    def new_addresses(self, purposes: Sequence[str], *, reserve: bool = False) -> list[str]:
+        """One fresh address per purpose, in order (pooled ones first, one transaction)."""
+        for purpose in purposes:
+            _check_purpose(purpose)
+        # No lock for the pool: its conditional UPDATE is safe between threads as between
+        # processes, so taking pooled addresses never waits for a send holding the lock.
+        taken = self._take_pooled(purposes, reserve=reserve)
+        if len(taken) == len(purposes):
+            return taken
         with self._lock:
-            return self._allocate(purpose, reserve=reserve)
+            return taken + [
+                self._allocate(purpose, reserve=reserve) for purpose in purposes[len(taken) :]
+            ]
+
+    def pool_size(self) -> int:
+        """Addresses derived ahead and not handed out yet."""
+        with self._sessions() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(WalletAddress)
+                    .where(self._mine(), WalletAddress.pooled.is_(True))
+                )
+                or 0
+            )
+
+    def fill_pool(self, size: int) -> int:
+        """Derive addresses ahead of need until ``size`` wait in the pool; how many added.
+
+        Each is checked against the node and written (reserved, pooled) before it
+        counts, like any handed-out address. The wallet's lock is taken per address,
+        so sends and ``new_address`` calls interleave with a long fill.
+        """
+        added = 0
+        while self.pool_size() < size:
+            with self._lock:
+                self._allocate(_POOL_PURPOSE, reserve=True, pooled=True)
+            added += 1
+        return added
+
+    def _take_pooled(self, purposes: Sequence[str], *, reserve: bool) -> list[str]:
+        """Hand out up to len(purposes) pooled addresses, oldest first, in one transaction.
+
+        The conditional UPDATE (``pooled = true``) lets exactly one taker win an
+        address when several processes share the database.
+        """
+        if not purposes:
+            return []
+        taken: list[str] = []
+        with self._sessions.begin() as session:
+            rows = session.execute(
+                select(WalletAddress.key_index, WalletAddress.address)
+                .where(self._mine(), WalletAddress.pooled.is_(True))
+                .order_by(WalletAddress.key_index)
+                .limit(len(purposes))
+            ).all()
+            for index, address in rows:
+                purpose = purposes[len(taken)]
+                result = session.execute(
+                    update(WalletAddress)
+                    .where(
+                        self._mine(),
+                        WalletAddress.key_index == index,
+                        WalletAddress.pooled.is_(True),
+                    )
+                    .values(pooled=False, reserved=reserve, purpose=purpose, created_at=time.time())
+                )
+                if getattr(result, "rowcount", 0):
+                    taken.append(address)
+        for address, purpose in zip(taken, purposes, strict=False):
+            log.info(
+                "event=wallet_address_new wallet=%s address=%s purpose=%s pooled=true",
+                self.wallet_id[:12],
+                _short(address),
+                _LOG_UNSAFE.sub("_", purpose),
+            )
+        return taken
 
     def release(self, address: str) -> bool:
         """End the reservation of ``address``: its funds may be spent from now on.
@@ -347,6 +441,7 @@ class Wallet:
                     self._mine(),
                     WalletAddress.address == plain,
                     WalletAddress.reserved.is_(True),
+                    WalletAddress.pooled.is_(False),  # nobody was given it: stays held
                 )
                 .values(reserved=False)
             )
@@ -365,7 +460,11 @@ class Wallet:
             return list(
                 session.scalars(
                     select(WalletAddress.address)
-                    .where(self._mine(), WalletAddress.reserved.is_(True))
+                    .where(
+                        self._mine(),
+                        WalletAddress.reserved.is_(True),
+                        WalletAddress.pooled.is_(False),
+                    )
                     .order_by(WalletAddress.key_index)
                 )
             )
@@ -415,7 +514,7 @@ class Wallet:
         highest = session.scalar(select(func.max(WalletAddress.key_index)).where(self._mine()))
         return 0 if highest is None else highest + 1
 
-    def _allocate(self, purpose: str, *, reserve: bool = False) -> str:
+    def _allocate(self, purpose: str, *, reserve: bool = False, pooled: bool = False) -> str:
         """Find the next index, skip ones used on the tangle, persist, then return."""
         with self._sessions() as session:
             index = self._next_index(session)
@@ -432,6 +531,7 @@ class Wallet:
                 created_at=time.time(),
                 spent_at=time.time() if spent else None,
                 reserved=reserve and not used,
+                pooled=pooled and not used,
             )
             try:
                 with self._sessions.begin() as session:
@@ -692,7 +792,7 @@ class Wallet:
         try:
             total = sum(balances[row.address] for row in inputs)
             if total > value:
-                remainder = self._allocate("remainder")
+                remainder = self.new_address("remainder")
             signing = time.perf_counter()
             trytes = self._build_bundle(value, to, tag, message, inputs, balances, remainder)
             approve = self._call(

@@ -12,6 +12,7 @@ first ``81 * security`` trits; that rate is what the leaf's private key signs.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -36,6 +37,7 @@ from shared.mam.sponge import mask, mask_hash, new_sponge, unmask
 
 __all__ = [
     "MODES",
+    "TREE_CACHE_SIZE",
     "ChannelState",
     "MamMessage",
     "Mode",
@@ -45,6 +47,7 @@ __all__ = [
     "create_message",
     "decode_address",
     "parse_message",
+    "warm_trees",
 ]
 
 Mode = Literal["public", "private", "restricted"]
@@ -173,7 +176,29 @@ def create_channel(
 
 
 def _tree(state: ChannelState, start: int, count: int) -> MerkleTree:
-    return MerkleTree(trytes_to_trits(state.seed), start, count, state.security)
+    return _cached_tree(state.seed, start, count, state.security)
+
+
+# Every message needs the tree of its own leaves and of the next message's (for
+# next_root); the latter is the former of the channel's next message. Deriving a leaf
+# is two thirds of the cost of a message, so trees are kept (in this process only,
+# like the seed they come from) for the next message and for warm_trees. A one-leaf
+# security-2 tree holds a 13 KB key: 1024 of them are about 13 MB.
+TREE_CACHE_SIZE = 1024
+
+
+@functools.lru_cache(maxsize=TREE_CACHE_SIZE)
+def _cached_tree(seed: str, start: int, count: int, security: int) -> MerkleTree:
+    return MerkleTree(trytes_to_trits(seed), start, count, security)
+
+
+def warm_trees(state: ChannelState) -> None:
+    """Derive now the leaves the channel's next ``create_message`` will sign with (and
+    the next root it announces), so that call does not have to: a writer that must
+    publish many messages quickly (the grid's payment requests) warms them ahead."""
+    state.validate()
+    _tree(state, state.start, state.count)
+    _tree(state, state.start + state.count, state.next_count)
 
 
 def channel_root(state: ChannelState) -> str:

@@ -30,7 +30,14 @@ from shared.mam.codec import json_to_trytes
 from shared.mam.errors import MamError, NodeApiError
 from shared.mam.store import ChannelStore, Position
 
-__all__ = ["ChannelReader", "ChannelWriter", "FetchedMessage", "NodeApi", "PublishedMessage"]
+__all__ = [
+    "ChannelReader",
+    "ChannelWriter",
+    "FetchedMessage",
+    "NodeApi",
+    "PublishedMessage",
+    "fetch_many",
+]
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +160,35 @@ def _bundles(fragments: dict[str, _Fragment]) -> list[list[_Fragment]]:
         if len(chain) == tail.last_index + 1:
             out.append(chain)
     return out
+
+
+# Addresses or hashes per findTransactions/getTrytes call (IRI's maxRequestsList is 1000).
+_REQUEST_CHUNK = 500
+
+
+def fetch_many(
+    node: NodeApi, wanted: list[tuple[ChannelReader, str]]
+) -> list[FetchedMessage | None]:
+    """The message at each ``(reader, root)`` (None where none authenticates yet), asking
+    the node once for all of them: one findTransactions and one getTrytes per 500,
+    where reading them one by one costs two or three calls per channel."""
+    addresses = [decode_address(root, reader.mode) for reader, root in wanted]
+    hashes: list[str] = []
+    unique = sorted(set(addresses))
+    for first in range(0, len(unique), _REQUEST_CHUNK):
+        hashes += node.find_transactions(unique[first : first + _REQUEST_CHUNK])
+    by_address: dict[str, dict[str, _Fragment]] = {}
+    hashes = list(dict.fromkeys(hashes))
+    for first in range(0, len(hashes), _REQUEST_CHUNK):
+        chunk = hashes[first : first + _REQUEST_CHUNK]
+        for hash_, trytes in zip(chunk, node.get_trytes(chunk), strict=True):
+            fragment = _fragment_of(trytes)
+            if fragment is not None:
+                by_address.setdefault(trytes[2187:2268], {})[hash_] = fragment
+    return [
+        reader._message_in(root, by_address[address]) if address in by_address else None
+        for (reader, root), address in zip(wanted, addresses, strict=True)
+    ]
 
 
 def _bundle_trytes(address: str, payload: str, tag: str) -> list[str]:
@@ -290,15 +326,9 @@ class ChannelReader:
 
     def fetch(self, root: str) -> FetchedMessage | None:
         """The message at ``root``, or None if none that authenticates is there (yet)."""
-        address = decode_address(root, self.mode)
-        hashes = self.node.find_transactions([address])
-        if not hashes:
-            return None
-        fragments: dict[str, _Fragment] = {}
-        for hash_, trytes in zip(hashes, self.node.get_trytes(hashes), strict=True):
-            fragment = _fragment_of(trytes)
-            if fragment is not None:
-                fragments[hash_] = fragment
+        return fetch_many(self.node, [(self, root)])[0]
+
+    def _message_in(self, root: str, fragments: dict[str, _Fragment]) -> FetchedMessage | None:
         for chain in _bundles(fragments):
             payload = "".join(part.fragment for part in chain)
             try:

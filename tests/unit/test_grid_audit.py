@@ -275,3 +275,53 @@ def test_get_audit_says_whether_the_trail_is_on(tmp_path: Path) -> None:
         body = client.get("/audit").json()
     assert body["enabled"] is True and body["ledger"] == "grid-settlements"
     assert (body["pending"], body["sent"], body["recent"], body["ledgerUrl"]) == (0, 0, [], None)
+
+
+class _Killed(Exception):
+    """The grid dies between two chunks of a settle."""
+
+
+def test_a_slice_billed_in_chunks_is_recorded_once_with_every_request(
+    books: Books, tmp_path: Path
+) -> None:
+    trail(books, tmp_path, FakeLedger())
+    consumers = [f"CONSUMER{n:04d}" for n in range(5)]
+    books.register("WIND", "producer")
+    for consumer in consumers:
+        books.register(consumer, "consumer")
+        books.read(consumer, Usage(S1.start, S1.end, 0.5))
+    books.read("WIND", ProducerOutput(S1.start, S1.end, 3.0, 100, ADDRESS))
+    addresses = {c: chr(ord("A") + n) * 81 for n, c in enumerate(consumers)}
+    seen: list[int] = []
+    books.ledger.settle(S1, addresses, books.book, chunk=2, committed=lambda: seen.append(1))
+    assert len(seen) == 3
+    [row] = records(books)  # written with the last chunk, not the first
+    document = json.loads(row.document)
+    assert [r["consumer"] for r in document["slice"]["requests"]] == consumers
+
+
+def test_a_crash_between_chunks_records_that_slice_with_the_next_settle(
+    books: Books, tmp_path: Path
+) -> None:
+    trail(books, tmp_path, FakeLedger())
+    consumers = [f"CONSUMER{n:04d}" for n in range(3)]
+    books.register("WIND", "producer")
+    for consumer in consumers:
+        books.register(consumer, "consumer")
+        books.read(consumer, Usage(S1.start, S1.end, 0.5))
+    addresses = {c: chr(ord("Q") + n) * 81 for n, c in enumerate(consumers)}
+
+    def killed() -> None:
+        raise _Killed
+
+    with pytest.raises(_Killed):
+        books.ledger.settle(S1, addresses, books.book, chunk=2, committed=killed)
+    assert records(books) == []  # the last chunk never ran
+    # restarted: the next slice bills the rest and records the interrupted slice first
+    books.settle(S2)
+    kinds = [(row.kind, row.ref) for row in records(books)]
+    assert kinds == [("slice", S1.start), ("slice", S2.start)]
+    first = json.loads(records(books)[0].document)
+    assert [r["consumer"] for r in first["slice"]["requests"]] == consumers[:2]
+    second = json.loads(records(books)[1].document)
+    assert [r["consumer"] for r in second["slice"]["requests"]] == consumers[2:]

@@ -234,3 +234,44 @@ def test_messages_of_an_unsaved_registration_are_read_again(books: Books) -> Non
     books.register("WIND0001", "producer")
     books.read("WIND0001", Usage(S1.start, S1.end, 1.0))  # not a producer's message: ignored
     assert books.ledger.consumers_to_bill(S1) == []
+
+
+class _Killed(Exception):
+    """Stands for the grid dying right after a billing transaction committed."""
+
+
+def test_settle_in_chunks_bills_each_consumer_once_even_if_killed_between_chunks(
+    books: Books,
+) -> None:
+    consumers = [f"CONSUMER{n:04d}" for n in range(5)]
+    books.register("WIND0001", "producer")
+    for consumer in consumers:
+        books.register(consumer, "consumer")
+        books.read(consumer, Usage(S1.start, S1.end, 0.5))
+    books.read("WIND0001", output(S1, 3.0, 100))
+    addresses = {c: chr(ord("A") + n) * 81 for n, c in enumerate(consumers)}
+
+    def killed() -> None:
+        raise _Killed
+
+    # dies after the first chunk (two consumers) committed
+    with pytest.raises(_Killed):
+        books.ledger.settle(S1, addresses, books.book, chunk=2, committed=killed)
+    billed = [c for c in consumers if books.requests(c)]
+    assert billed == consumers[:2]
+    assert books.ledger.slice_prices()[0]["requests"] == 2
+    with pytest.raises(ValueError, match="settled already"):
+        books.ledger.settle(S1, addresses, books.book)
+    # the others are billed with the next slice at S1's price, the first two not again
+    books.read("WIND0001", output(S2, 3.0, 300))
+    assert books.ledger.consumers_to_bill(S2) == consumers[2:]
+    later = {c: chr(ord("K") + n) * 81 for n, c in enumerate(consumers[2:])}
+    commits: list[int] = []
+    settled = books.ledger.settle(
+        S2, later, books.book, chunk=2, committed=lambda: commits.append(1)
+    )
+    assert settled.requests == 3 and len(commits) == 2
+    assert [p["requests"] for p in books.ledger.slice_prices()] == [2, 3]  # S1, S2
+    for consumer in consumers:
+        (request,) = books.requests(consumer)
+        assert request.owed == 50 and request.usage == pytest.approx(0.5)  # 0.5 x 100

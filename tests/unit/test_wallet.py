@@ -508,3 +508,91 @@ def test_in_memory_database_is_shared_between_threads(node: FakeNode) -> None:
     thread.start()
     thread.join(30)
     assert other == [first]
+
+
+# -- the address pool ---------------------------------------------------------------
+
+
+def test_pool_hands_out_each_address_once_and_keeps_them_out_of_reach(
+    node: FakeNode, db_url: str
+) -> None:
+    wallet = make_wallet(SEED_A, node, db_url)
+    assert wallet.fill_pool(3) == 3
+    assert wallet.fill_pool(3) == 0  # full already
+    assert wallet.pool_size() == 3
+    pooled = [pyota_address(SEED_A, n) for n in range(3)]
+    # waiting in the pool: no deposit address, no reservation anyone holds, no input
+    deposit = wallet.deposit_address()
+    assert deposit == pyota_address(SEED_A, 3)
+    assert wallet.reserved_addresses() == []
+    node.fund(pooled[0], 40)
+    with pytest.raises(InsufficientFunds):
+        wallet.send(10, pyota_address(SEED_B, 0))
+    assert wallet.release(pooled[0]) is False
+    # handed out oldest first, the purpose recorded; then derived once the pool is empty
+    assert wallet.new_address("order:1") == pooled[0]
+    taken = wallet.new_addresses(["a", "b", "c"])
+    assert taken == [pooled[1], pooled[2], pyota_address(SEED_A, 4)]
+    assert wallet.pool_size() == 0
+    rows = {r.address: r for r in wallet.addresses()}
+    assert [rows[a].purpose for a in [pooled[0], *taken]] == ["order:1", "a", "b", "c"]
+    assert not any(r.pooled or r.reserved for r in rows.values())
+    # a reserved hand-out stays reserved
+    wallet.fill_pool(1)
+    held = wallet.new_address("order:2", reserve=True)
+    assert wallet.reserved_addresses() == [held]
+    with pytest.raises(WalletError, match="purpose"):
+        wallet.new_addresses(["ok", ""])
+
+
+def test_pool_is_shared_safely_by_wallets_on_one_database(node: FakeNode, db_url: str) -> None:
+    """Two wallets (two processes, each with its own lock) take from one pool at once."""
+    make_wallet(SEED_A, node, db_url, check_node_for_reuse=False).fill_pool(20)
+    wallets = [make_wallet(SEED_A, node, db_url, check_node_for_reuse=False) for _ in range(2)]
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def worker(wallet: Wallet) -> None:
+        try:
+            for n in range(6):
+                results.extend(wallet.new_addresses([f"x{n}", f"y{n}"]))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in wallets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    assert len(results) == 24 and len(set(results)) == 24
+
+
+def test_pool_survives_sigkill_without_handing_an_address_out_twice(tmp_path: Path) -> None:
+    """A process fills the pool, takes two addresses and is killed: they never come back."""
+    db_url = f"sqlite:///{tmp_path / 'wallet.db'}"
+    script = (
+        "import time\n"
+        "from shared.iota.wallet import Wallet\n"
+        f"w = Wallet({SEED_A!r}, 'http://127.0.0.1:9', {db_url!r}, security=1,"
+        " check_node_for_reuse=False)\n"
+        "w.fill_pool(5)\n"
+        "print(*w.new_addresses(['request:1', 'request:2']), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        handed_out = child.stdout.readline().split()
+        assert len(handed_out) == 2 and all(len(a) == 81 for a in handed_out)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    assert child.returncode == -signal.SIGKILL
+    wallet = Wallet(SEED_A, "http://127.0.0.1:9", db_url, security=1, check_node_for_reuse=False)
+    assert wallet.pool_size() == 3
+    after = wallet.new_addresses([f"after:{n}" for n in range(5)])
+    assert len(set(after)) == 5 and not set(after) & set(handed_out)
+    assert after[:3] == [pyota_address(SEED_A, n) for n in range(2, 5)]

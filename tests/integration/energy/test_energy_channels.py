@@ -83,3 +83,42 @@ def test_follow_a_channel_from_hello_to_goodbye(devnet: DevnetProcess, tmp_path:
         # with a wrong side key the hello does not authenticate: as if missing
         with pytest.raises(HelloMissing):
             check_hello(node, channel.root, "A" * 81)
+
+
+@pytest.mark.timeout(300)
+def test_poll_all_reads_every_channel_at_once_each_message_once(
+    devnet: DevnetProcess, tmp_path: Path
+) -> None:
+    """poll_all: several channels per node call, several messages per channel, a goodbye
+    closes only its channel, a failing handler leaves its channel for the next call."""
+    with NodeApi(devnet.api_url) as node:
+        writer = ChannelBook(node, _sessions(tmp_path, "writer"), mwm=devnet.mwm)
+        follower = ChannelFollower(node, _sessions(tmp_path, "reader"))
+        names = ["A", "B", "C"]
+        for name in names:
+            channel = writer.ensure(name)
+            writer.publish(name, Hello())
+            follower.start(f"SOURCE9{name}", channel.root, channel.side_key)
+        writer.publish("A", Output(1000, 2000, 1.0))
+        writer.publish("A", Output(2000, 3000, 2.0))
+        writer.publish("B", Goodbye())
+        writer.publish("C", Usage(1000, 2000, 0.5))
+        seen: list[tuple[str, EnergyMessage]] = []
+        fail = {"SOURCE9C"}
+
+        def handle(session: Session, registration_id: str, message: EnergyMessage) -> None:
+            if registration_id in fail:
+                raise RuntimeError("the database is busy")
+            seen.append((registration_id, message))
+
+        assert follower.poll_all(handle) == 3  # A twice, B's goodbye; C failed
+        assert sorted(follower.open_ids()) == ["SOURCE9A", "SOURCE9C"]
+        fail.clear()
+        assert follower.poll_all(handle) == 1  # C's usage, read again
+        assert follower.poll_all(handle) == 0  # nothing twice
+        assert sorted(seen, key=lambda item: item[0]) == [
+            ("SOURCE9A", Output(1000, 2000, 1.0)),
+            ("SOURCE9A", Output(2000, 3000, 2.0)),
+            ("SOURCE9B", Goodbye()),
+            ("SOURCE9C", Usage(1000, 2000, 0.5)),
+        ]

@@ -23,8 +23,7 @@ from shared.energy.messages import Goodbye, Hello, Output, PaymentRequest, decod
 from shared.energy.models import EnergyBase
 from shared.iota.transaction import parse_many
 from shared.mam.tangle import ChannelReader, NodeApi
-from tests.integration.energy.parties import patient_devnet, start_all
-from tests.integration.robot.machines import machine_env
+from tests.integration.energy.parties import economy_specs, patient_devnet, start_all
 from tests.support.devnet import DevnetProcess
 
 # Generous: the machine the suite runs on may be busy.
@@ -58,62 +57,7 @@ def economy(tmp_path: Path) -> Iterator[dict[str, Any]]:
     with contextlib.ExitStack() as stack:
         # MWM 1: proof of work costs nothing, so a busy machine still keeps up with the slices.
         devnet: DevnetProcess = stack.enter_context(patient_devnet(tmp_path / "devnet"))
-        common = {"slice_seconds": SLICE, "min_weight_magnitude": devnet.mwm}
-        grid_env = machine_env(
-            devnet,
-            "grid",
-            tmp_path / "grid",
-            settle_delay_seconds=1,
-            poll_seconds=0.5,
-            payout_interval_seconds=0.5,
-            payment_scan_seconds=2,
-            grid_fee_percent=20,
-            **common,
-        )
-        grid_url = f"http://127.0.0.1:{grid_env['PORT']}"
-        producer_env = machine_env(
-            devnet,
-            "producer",
-            tmp_path / "producer",
-            grid_url=grid_url,
-            producer_price=1000,
-            poll_seconds=0.5,
-            **common,
-        )
-        producer_url = f"http://127.0.0.1:{producer_env['PORT']}"
-        specs = [
-            ("grid", grid_env, tmp_path / "grid"),
-            ("producer", producer_env, tmp_path / "producer"),
-        ]
-        for kind in ("wind", "solar"):
-            env = machine_env(
-                devnet,
-                kind,
-                tmp_path / kind,
-                producer_url=producer_url,
-                machine_token=token,
-                time_scale=360,
-                sim_start_hour=10,
-                sim_seed=7,
-                **common,
-            )
-            specs.append((kind, env, tmp_path / kind))
-        consumer_env = machine_env(
-            devnet,
-            "consumer",
-            tmp_path / "consumer",
-            grid_url=grid_url,
-            faucet_url=devnet.api_url,
-            faucet_amount=1_000_000,
-            faucet_interval=5,
-            profile="family",
-            load_scale=3,
-            time_scale=360,
-            sim_start_hour=10,
-            poll_seconds=0.5,
-            **common,
-        )
-        specs.append(("consumer", consumer_env, tmp_path / "consumer"))
+        specs = economy_specs(devnet, tmp_path, token, slice_seconds=SLICE)
         grid, producer, wind, solar, consumer = start_all(specs, stack)
         yield {
             "devnet": devnet,
