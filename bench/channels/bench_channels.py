@@ -128,6 +128,12 @@ def main() -> None:
     parser.add_argument("--ledger", type=int, default=5)
     parser.add_argument("--milestone-interval", type=float, default=0.5)
     parser.add_argument(
+        "--watch-interval",
+        type=float,
+        default=0.3,
+        help="the receiver's CHANNELS_WATCH_INTERVAL (as the tests; the service's default is 1)",
+    )
+    parser.add_argument(
         "--synchronous",
         choices=["FULL", "NORMAL"],
         default="FULL",
@@ -138,7 +144,10 @@ def main() -> None:
     devnet = DevnetProcess(tmp / "devnet", milestone_interval=args.milestone_interval)
     devnet.start(timeout=180)
     try:
-        extra = {"CHANNELS_SQLITE_SYNCHRONOUS": args.synchronous}
+        extra = {
+            "CHANNELS_SQLITE_SYNCHRONOUS": args.synchronous,
+            "CHANNELS_WATCH_INTERVAL": str(args.watch_interval),
+        }
         with ChannelProcess("bob", devnet, tmp / "bob", extra_env=extra) as bob:
             asyncio.run(_run(args, devnet, bob, tmp))
     finally:

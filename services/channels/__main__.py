@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.channels.app import create_app
+from services.channels.app import create_app, serving_app
 from services.channels.settings import ChannelSettings
 from shared.logs import configure_logging
 from shared.settings import load_settings
@@ -12,7 +12,7 @@ from shared.web import serve
 def main() -> None:
     settings = load_settings(ChannelSettings)
     configure_logging(settings.log_level, f"channels-{settings.name or settings.role}")
-    serve(create_app(settings), host=settings.host, port=settings.port)
+    serve(serving_app(create_app(settings)), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

@@ -29,14 +29,20 @@ from shared.channels.node import (
     PaymentRefused,
     PeerUnreachable,
 )
-from shared.channels.router import channel_router
+from shared.channels.router import channel_router, pay_endpoint
 from shared.db import make_engine, run_db, sqlite_url
 from shared.tasks import Supervisor
-from shared.web import AsciiJSONResponse, BodySizeLimitMiddleware, install_error_handlers
+from shared.web import (
+    AsciiJSONResponse,
+    BodySizeLimitMiddleware,
+    HotRoutes,
+    install_error_handlers,
+)
 
-__all__ = ["create_app", "load_key"]
+__all__ = ["create_app", "load_key", "serving_app"]
 
 PEER_PREFIX = "/channels/peer"
+MAX_BODY_BYTES = 64 * 1024
 _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
@@ -114,7 +120,8 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
             await node.aclose()
 
     app = FastAPI(title="channels", summary="Payment-channel node (seed 003)", lifespan=lifespan)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=64 * 1024)
+    app.state.channel_node = node
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     install_error_handlers(app)
     app.include_router(channel_router(node), prefix=PEER_PREFIX)
 
@@ -201,3 +208,10 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
         return AsciiJSONResponse({"closing": True})
 
     return app
+
+
+def serving_app(app: FastAPI) -> HotRoutes:
+    """What uvicorn serves: ``app``, with a payment's ``POST .../pay`` past its middleware
+    stack (about 0.1 ms of CPU less per payment; docs/performance.md)."""
+    node: ChannelNode = app.state.channel_node
+    return HotRoutes(app, {("POST", PEER_PREFIX + "/pay"): pay_endpoint(node)}, MAX_BODY_BYTES)

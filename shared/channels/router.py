@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -29,7 +29,7 @@ from shared.channels.node import ChannelError, ChannelNode, PaymentRefused
 from shared.db import run_db
 from shared.web import AsciiJSONResponse
 
-__all__ = ["channel_router"]
+__all__ = ["channel_router", "pay_endpoint"]
 
 
 class CreateRequest(BaseModel):
@@ -67,12 +67,26 @@ def channel_router(node_or_getter: ChannelNode | Callable[[], ChannelNode]) -> A
         """Whether this node knows the channel and takes payments on it."""
         return AsciiJSONResponse({"response": await run_db(get().is_ready, payload.channel_id)})
 
-    async def pay(request: Request) -> Response:
-        """A signed payment package and the payer's message; the callback's answer.
+    router.add_route("/pay", pay_endpoint(get), methods=["POST"])
+    return router
 
-        A plain Starlette route: the hot path of a payment, where FastAPI's dependency and
-        pydantic machinery cost more than checking the two fields by hand.
-        """
+
+def pay_endpoint(
+    node_or_getter: ChannelNode | Callable[[], ChannelNode],
+) -> Callable[[Request], Awaitable[Response]]:
+    """``POST .../pay``: a signed payment package and the payer's message; the answer.
+
+    A plain Starlette endpoint, the hot path of a payment: FastAPI's dependency and
+    pydantic machinery cost more than checking the two fields by hand. A service may
+    also serve it past its middleware stack (shared.web.HotRoutes, services.channels).
+    """
+
+    def get() -> ChannelNode:
+        if isinstance(node_or_getter, ChannelNode):
+            return node_or_getter
+        return node_or_getter()
+
+    async def pay(request: Request) -> Response:
         payload, problem = _json_object(await request.body())
         if problem is not None:
             return problem
@@ -82,8 +96,7 @@ def channel_router(node_or_getter: ChannelNode | Callable[[], ChannelNode]) -> A
             return AsciiJSONResponse({"accepted": False, "error": str(error)}, status_code=409)
         return AsciiJSONResponse(answer)
 
-    router.add_route("/pay", pay, methods=["POST"])
-    return router
+    return pay
 
 
 def _invalid(kind: str, message: str) -> Response:

@@ -108,6 +108,44 @@ def test_payments_answered_and_counted(pair: Pair) -> None:
     assert len(pair.answers) == 10
 
 
+def test_hot_path_rows_read_back_through_the_orm(pair: Pair) -> None:
+    """The SQLite fast path (DBAPI cursor) writes what the ORM reads: JSON, ints, flags."""
+    from sqlalchemy import select
+
+    from shared.channels.store import ChannelRow, ReceivedPayment, SentPayment
+
+    async def go() -> None:
+        await pair.a.pay(pair.cid, 2, {"n": "\u00e9", "list": [1, None]})
+        await pair.a.pay(pair.cid, 3)  # message None: stored as JSON null
+        await pair.a.pay(pair.cid, 4, "third")
+
+    run(go())
+    pair.a.flush_answers()
+    with pair.a._sessions() as session:
+        sent = session.scalars(select(SentPayment).order_by(SentPayment.seq)).all()
+        row_a = session.get(ChannelRow, pair.cid)
+    with pair.b._sessions() as session:
+        received = session.scalars(select(ReceivedPayment).order_by(ReceivedPayment.seq)).all()
+        row_b = session.get(ChannelRow, pair.cid)
+    assert [(s.seq, s.amount, s.message, s.status) for s in sent] == [
+        (1, 2, {"n": "\u00e9", "list": [1, None]}, "answered"),
+        (2, 3, None, "answered"),
+        (3, 4, "third", "answered"),
+    ]
+    assert sent[1].response == {"ok": 3, "echo": None}
+    assert [r.package for r in received] == [s.package for s in sent]
+    assert [(r.amount, r.answered, r.response, r.error) for r in received][2] == (
+        4,
+        True,
+        {"ok": 4, "echo": "third"},
+        None,
+    )
+    assert received[2].front == pair.b.config.name and received[2].created_at > 0
+    assert row_a is not None and row_b is not None
+    assert (row_a.my_seq, row_a.spent_by_me) == (3, 9)
+    assert (row_b.peer_seq, row_b.received, row_b.evidence) == (3, 9, sent[2].package)
+
+
 def test_message_must_be_strict_json(pair: Pair) -> None:
     async def go() -> None:
         for bad in (float("nan"), {"x": float("inf")}, {1, 2}):

@@ -148,7 +148,17 @@ def test_connection_close_answer_not_reused() -> None:
     asyncio.run(go())
 
 
-@pytest.mark.parametrize("behaviour", ["silent", "cut", "garbage"])
+_WHY = {
+    "silent": "no answer in",
+    "cut": "mid-answer",
+    "garbage": "malformed",
+    "endless-head": "head too large",
+    "interim": "interim response 100",
+    "huge-body": "body too large",
+}
+
+
+@pytest.mark.parametrize("behaviour", list(_WHY))
 def test_no_complete_answer_is_a_link_error(behaviour: str) -> None:
     async def misbehave(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: dict[str, Any]
@@ -158,6 +168,16 @@ def test_no_complete_answer_is_a_link_error(behaviour: str) -> None:
         elif behaviour == "cut":
             writer.write(_answer(200, {"long": "x" * 100})[:-20])
             await writer.drain()
+        elif behaviour == "endless-head":  # one header line that never ends
+            writer.write(b"HTTP/1.1 200 OK\r\nx-filler: " + b"a" * (70 * 1024))
+            await writer.drain()
+            await asyncio.sleep(5)
+        elif behaviour == "interim":
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n" + _answer(200, {"ok": True}))
+            await writer.drain()
+        elif behaviour == "huge-body":
+            writer.write(_answer(200, {"long": "x" * (1024 * 1024 + 1)}))
+            await writer.drain()
         else:
             writer.write(b"SSH-2.0-OpenSSH\r\n\r\n")
             await writer.drain()
@@ -166,7 +186,7 @@ def test_no_complete_answer_is_a_link_error(behaviour: str) -> None:
     async def go() -> None:
         async with Server(misbehave) as server:
             link = PeerLink(timeout=0.5)
-            with pytest.raises(LinkError):
+            with pytest.raises(LinkError, match=_WHY[behaviour]):
                 await link.post_json(server.url, {"x": 1})
             await link.aclose()
         assert len(server.requests) == 1  # a fresh connection that fails is not retried
@@ -183,6 +203,8 @@ def test_nobody_listening_is_a_link_error() -> None:
             await link.post_json(url, {})
         with pytest.raises(LinkError, match="not an http"):
             await link.post_json("ftp://example/pay", {})
+        with pytest.raises(LinkError, match="not a plain URL"):  # never in the request head
+            await link.post_json("http://127.0.0.1:9/a b", {})
 
     asyncio.run(go())
 

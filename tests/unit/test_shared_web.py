@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from shared.web import (
     AsciiJSONResponse,
     BodySizeLimitMiddleware,
+    HotRoutes,
     install_error_handlers,
 )
 
@@ -160,3 +161,24 @@ async def test_a_lying_content_length_does_not_get_past_the_limit() -> None:
         )
     assert response.status_code == 413
     assert app.state.calls == 0
+
+
+async def test_hot_routes_serve_their_endpoint_under_the_limit_and_pass_the_rest() -> None:
+    app = _app()
+    seen: list[bytes] = []
+
+    async def hot(request: Request) -> AsciiJSONResponse:
+        seen.append(await request.body())
+        return AsciiJSONResponse({"hot": True}, status_code=201)
+
+    served = HotRoutes(app, {("POST", "/raw"): hot}, max_bytes=LIMIT)
+    transport = httpx.ASGITransport(app=served, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answer = await client.post("/raw", content=b"abc")
+        assert (answer.status_code, answer.json(), seen) == (201, {"hot": True}, [b"abc"])
+        assert app.state.calls == 0  # the app's own /raw never ran
+        too_big = await client.post("/raw", content=b"x" * (LIMIT + 1))
+        assert too_big.status_code == 413 and len(seen) == 1
+        assert (await client.get("/raw")).status_code == 405  # another method: the app's
+        order = await client.post("/orders", json={"product": "tea", "count": 2})
+        assert order.json() == {"product": "tea", "count": 2} and app.state.calls == 1
