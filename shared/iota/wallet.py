@@ -201,6 +201,9 @@ class WalletAddress(_Base):
     reserved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Derived and checked ahead of need, not handed out yet (also reserved meanwhile).
     pooled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The process that claimed this input for a send it has not recorded yet (see
+    # ``_release_orphaned_claims``); cleared when the signed bundle is recorded.
+    claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 class WalletSend(_Base):
@@ -231,17 +234,19 @@ class WalletSend(_Base):
 
 def _upgrade_schema(engine: Engine) -> None:
     """Add the columns newer versions need to a database an older version created."""
-    for column in ("reserved", "pooled"):
+    added = {
+        "reserved": "BOOLEAN NOT NULL DEFAULT FALSE",
+        "pooled": "BOOLEAN NOT NULL DEFAULT FALSE",
+        "claimed_by": "VARCHAR(80)",
+    }
+    for column, definition in added.items():
         columns = {c["name"] for c in inspect(engine).get_columns("wallet_addresses")}
         if column in columns:
             continue
         try:
             with engine.begin() as connection:
                 connection.execute(
-                    text(
-                        f"ALTER TABLE wallet_addresses "
-                        f"ADD COLUMN {column} BOOLEAN NOT NULL DEFAULT FALSE"
-                    )
+                    text(f"ALTER TABLE wallet_addresses ADD COLUMN {column} {definition}")
                 )
         except Exception:
             # Another process sharing the database added it first.
@@ -723,6 +728,8 @@ class Wallet:
             retried = self._resend_pending(match=(value, recipient))
             if retried is not None:
                 return retried
+            if value > 0:
+                self._release_orphaned_claims()
             if value > 0 and self.is_spent(recipient):
                 # Funds sent there could only be moved again by reusing the key.
                 raise WalletError(
@@ -818,6 +825,16 @@ class Wallet:
             )
             with self._sessions.begin() as session:
                 session.add(row)
+                if inputs:
+                    # recorded: from now on the bundle is sent again, never re-signed
+                    session.execute(
+                        update(WalletAddress)
+                        .where(
+                            self._mine(),
+                            WalletAddress.key_index.in_([r.key_index for r in inputs]),
+                        )
+                        .values(claimed_by=None)
+                    )
         except BaseException:
             # Nothing signed has left the process yet: the inputs may be used again.
             self._release(inputs)
@@ -1017,11 +1034,13 @@ class Wallet:
                 statement = update(WalletAddress).where(
                     self._mine(), WalletAddress.key_index == row.key_index
                 )
+                values: dict[str, Any] = {"spent": True, "spent_at": now}
                 if only_available:
                     statement = statement.where(
                         WalletAddress.spent.is_(False), WalletAddress.reserved.is_(False)
                     )
-                result = session.execute(statement.values(spent=True, spent_at=now))
+                    values["claimed_by"] = _this_process()  # a claim for a send
+                result = session.execute(statement.values(**values))
                 if getattr(result, "rowcount", 1):
                     claimed.append(row)
         return claimed
@@ -1034,8 +1053,69 @@ class Wallet:
                 session.execute(
                     update(WalletAddress)
                     .where(self._mine(), WalletAddress.key_index == row.key_index)
-                    .values(spent=False, spent_at=None)
+                    .values(spent=False, spent_at=None, claimed_by=None)
                 )
+
+    def _release_orphaned_claims(self) -> int:
+        """Give back inputs claimed by a process that died before it recorded its bundle.
+
+        A send claims its inputs (spent, ``claimed_by``), signs, and records the signed
+        bundle before anything leaves the process; SIGKILL in between leaves inputs
+        marked spent with no bundle to send again, so their tokens could never move. Such
+        a claim is released when its process is gone, no recorded bundle uses the
+        address, and the node has never seen it spent from: the signature died with the
+        process, so signing with the key once more is its first and only use.
+        """
+        with self._sessions() as session:
+            claimed = list(
+                session.scalars(
+                    select(WalletAddress).where(
+                        self._mine(),
+                        WalletAddress.spent.is_(True),
+                        WalletAddress.claimed_by.is_not(None),
+                    )
+                )
+            )
+            orphans = [row for row in claimed if _owner_is_dead(row.claimed_by)]
+            if not orphans:
+                return 0
+            recorded = {
+                address
+                for inputs in session.scalars(
+                    select(WalletSend.inputs).where(
+                        WalletSend.wallet_id == self.wallet_id,
+                        WalletSend.security == self.security,
+                    )
+                )
+                for address in json.loads(inputs)
+            }
+        orphans = [row for row in orphans if row.address not in recorded]
+        if not orphans:
+            return 0
+        states = self._call(
+            "wereAddressesSpentFrom",
+            self._api.were_addresses_spent_from,
+            [Address(row.address) for row in orphans],
+        )["states"]
+        released = [row for row, spent in zip(orphans, states, strict=True) if not spent]
+        with self._sessions.begin() as session:
+            for row in released:
+                # Conditional: a live process's claim is never undone.
+                session.execute(
+                    update(WalletAddress)
+                    .where(
+                        self._mine(),
+                        WalletAddress.key_index == row.key_index,
+                        WalletAddress.claimed_by == row.claimed_by,
+                    )
+                    .values(spent=False, spent_at=None, claimed_by=None)
+                )
+                log.warning(
+                    "event=wallet_claim_released wallet=%s address=%s reason=claimer_died",
+                    self.wallet_id[:12],
+                    _short(row.address),
+                )
+        return len(released)
 
     # -- confirmation --------------------------------------------------------
 

@@ -232,3 +232,55 @@ def test_sigkill_while_attaching_then_the_same_bundle_is_sent_once(tmp_path: Pat
     node.milestone()
     assert node.balances[target] == 30
     assert wallet.balance() == 70
+
+
+def test_sigkill_between_claiming_and_recording_gives_the_inputs_back(tmp_path: Path) -> None:
+    """The other risky moment: inputs claimed (spent in the database) and the bundle signed
+    in memory, then SIGKILL before it was recorded. Nothing left the process, so the
+    restarted wallet releases the claim (its owner is dead, no recorded bundle uses it,
+    the node never saw it spent) and the tokens move, signed once."""
+    db = f"sqlite:///{tmp_path / 'wallet.db'}"
+    target = pyota_address(SEED_B, 0)
+    script = (
+        "import time\n"
+        "from tests.unit.test_wallet import FakeNode, SEED_A, make_wallet\n"
+        "class Hanging(FakeNode):\n"
+        "    def _getTransactionsToApprove(self, payload):\n"
+        "        print('approving', flush=True)\n"
+        "        time.sleep(120)\n"
+        "node = Hanging()\n"
+        f"wallet = make_wallet(SEED_A, node, {db!r})\n"
+        "node.fund(wallet.deposit_address(), 100)\n"
+        f"wallet.send(30, {target!r})\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "approving"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    node = FakeNode()
+    wallet = make_wallet(SEED_A, node, db)
+    assert wallet.pending_sends() == []  # never recorded
+    [claimed] = [row for row in wallet.addresses() if row.spent]
+    node.fund(claimed.address, 100)  # what the real node holds
+    result = wallet.send(30, target)
+    assert result.inputs == [claimed.address]  # the claim was given back and used once
+    assert len(node.stored) == 1
+    node.milestone()
+    assert node.balances[target] == 30
+    assert wallet.balance() == 70
+
+
+def test_a_live_claim_is_never_released(node: FakeNode, db_url: str) -> None:
+    """A claim whose process still runs (here: this one) is left alone."""
+    wallet = make_wallet(SEED_A, node, db_url)
+    deposit = wallet.deposit_address()
+    node.fund(deposit, 10)
+    [row] = [r for r in wallet.addresses() if r.address == deposit]
+    assert wallet._mark_spent([row], only_available=True)
+    assert wallet._release_orphaned_claims() == 0
+    assert wallet.is_spent(deposit)
