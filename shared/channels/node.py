@@ -59,6 +59,7 @@ from shared.channels.rules import (
     ChannelDefinition,
     PartyDef,
     RuleError,
+    canonical,
     other,
     sign,
     verify,
@@ -143,8 +144,7 @@ def public_key_hex(key: Ed25519PrivateKey) -> str:
 
 def _check_message(message: Any) -> None:
     try:
-        # Strict JSON (no NaN/Infinity): what the payment link sends must parse anywhere.
-        size = len(json.dumps(message, sort_keys=True, separators=(",", ":"), allow_nan=False))
+        size = len(canonical(message))  # strict JSON: what the link sends parses anywhere
     except (TypeError, ValueError) as error:
         raise ChannelError(f"message must be JSON: {error}") from None
     if size > MAX_MESSAGE_BYTES:

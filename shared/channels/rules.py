@@ -84,8 +84,11 @@ def other(party: Party) -> Party:
 
 
 def canonical(obj: Any) -> bytes:
-    """The bytes that are hashed and signed: sorted keys, no spaces, ASCII."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    """The bytes that are hashed and signed: sorted keys, no spaces, ASCII, strict JSON
+    (NaN or Infinity raise ValueError: no other JSON parser would read them back)."""
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode()
 
 
 def _amount(value: Any, name: str) -> int:
