@@ -194,17 +194,15 @@ def test_two_processes_on_sqlite_never_claim_the_same_input(db_url: str) -> None
     _claims_never_overlap(db_url)
 
 
-def test_sigkill_while_attaching_then_the_same_bundle_is_sent_once(tmp_path: Path) -> None:
-    """The risky moment: signed, recorded, handed to attachToTangle, then SIGKILL. The
-    restarted wallet sends that very bundle at once (its owner is dead) and signs nothing."""
-    db = f"sqlite:///{tmp_path / 'wallet.db'}"
-    target = pyota_address(SEED_B, 0)
+def _send_killed_in(db: str, node_call: str, target: str) -> None:
+    """A child process sends 30 of a 100-token deposit and is SIGKILLed while the fake
+    node's ``node_call`` hangs: the crash at that exact step of a send."""
     script = (
         "import time\n"
         "from tests.unit.test_wallet import FakeNode, SEED_A, make_wallet\n"
         "class Hanging(FakeNode):\n"
-        "    def _attachToTangle(self, payload):\n"
-        "        print('attaching', flush=True)\n"
+        f"    def _{node_call}(self, payload):\n"
+        "        print('hanging', flush=True)\n"
         "        time.sleep(120)\n"
         "node = Hanging()\n"
         f"wallet = make_wallet(SEED_A, node, {db!r})\n"
@@ -216,10 +214,18 @@ def test_sigkill_while_attaching_then_the_same_bundle_is_sent_once(tmp_path: Pat
     )
     try:
         assert child.stdout is not None
-        assert child.stdout.readline().strip() == "attaching"
+        assert child.stdout.readline().strip() == "hanging"
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
+
+
+def test_sigkill_while_attaching_then_the_same_bundle_is_sent_once(tmp_path: Path) -> None:
+    """The risky moment: signed, recorded, handed to attachToTangle, then SIGKILL. The
+    restarted wallet sends that very bundle at once (its owner is dead) and signs nothing."""
+    db = f"sqlite:///{tmp_path / 'wallet.db'}"
+    target = pyota_address(SEED_B, 0)
+    _send_killed_in(db, "attachToTangle", target)
     node = FakeNode()
     wallet = make_wallet(SEED_A, node, db)
     [pending] = wallet.pending_sends()
@@ -241,27 +247,7 @@ def test_sigkill_between_claiming_and_recording_gives_the_inputs_back(tmp_path: 
     the node never saw it spent) and the tokens move, signed once."""
     db = f"sqlite:///{tmp_path / 'wallet.db'}"
     target = pyota_address(SEED_B, 0)
-    script = (
-        "import time\n"
-        "from tests.unit.test_wallet import FakeNode, SEED_A, make_wallet\n"
-        "class Hanging(FakeNode):\n"
-        "    def _getTransactionsToApprove(self, payload):\n"
-        "        print('approving', flush=True)\n"
-        "        time.sleep(120)\n"
-        "node = Hanging()\n"
-        f"wallet = make_wallet(SEED_A, node, {db!r})\n"
-        "node.fund(wallet.deposit_address(), 100)\n"
-        f"wallet.send(30, {target!r})\n"
-    )
-    child = subprocess.Popen(
-        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "approving"
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(10)
+    _send_killed_in(db, "getTransactionsToApprove", target)
     node = FakeNode()
     wallet = make_wallet(SEED_A, node, db)
     assert wallet.pending_sends() == []  # never recorded
