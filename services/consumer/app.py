@@ -38,7 +38,7 @@ from shared.energy.messages import EnergyMessage, PaymentRequest, Usage
 from shared.energy.models import EnergyBase, utcnow
 from shared.energy.participant import Participant
 from shared.energy.registration import EnergyApiError, install_energy_error_handlers
-from shared.energy.service import BalanceWatch, status_router
+from shared.energy.service import BalanceWatch, participant_running, status_router
 from shared.energy.simulation import energy_kwh
 from shared.energy.slices import Slice, now_ms
 from shared.iota.transaction import parse_many
@@ -96,19 +96,6 @@ class PaymentRow(EnergyBase):
             "reason": self.reason,
             "receivedAt": self.received_at.isoformat() if self.received_at else None,
         }
-
-
-def default_wallet(settings: ConsumerSettings) -> Any:
-    from shared.iota.wallet import Wallet
-
-    return Wallet(
-        settings.seed.get_secret_value(),
-        settings.iota_node_url,
-        settings.resolved_database_url(),
-        security=2,
-        depth=settings.depth,
-        min_weight_magnitude=settings.min_weight_magnitude,
-    )
 
 
 def _is_address(value: str) -> bool:
@@ -414,31 +401,21 @@ def create_app(settings: ConsumerSettings, *, wallet: Any = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        own_wallet = wallet
-        if own_wallet is None:
-            own_wallet = await asyncio.to_thread(default_wallet, settings)
-            await asyncio.to_thread(own_wallet.warm_up)
-        consumer.wallet = own_wallet
-        consumer.balance = BalanceWatch(own_wallet, settings.balance_seconds)
-        consumer.supervisor.start("channel", consumer.publish)
-        consumer.supervisor.start("requests", consumer.read_requests)
-        consumer.supervisor.start("payments", consumer.pay)
-        consumer.supervisor.start("balance", consumer.balance.run)
-        log.info(
-            "event=started name=%s port=%d profile=%s",
-            settings.name.replace(" ", "_"),
-            settings.port,
-            settings.profile,
-        )
+        tasks = [
+            ("channel", consumer.publish),
+            ("requests", consumer.read_requests),
+            ("payments", consumer.pay),
+        ]
         try:
-            yield
+            async with participant_running(consumer, settings, wallet, tasks):
+                log.info(
+                    "event=started name=%s port=%d profile=%s",
+                    settings.name.replace(" ", "_"),
+                    settings.port,
+                    settings.profile,
+                )
+                yield
         finally:
-            await consumer.supervisor.stop()
-            consumer.node.close()
-            if wallet is None:
-                own_wallet.close()
-            consumer.engine.dispose()
             log.info("event=stopped name=%s", settings.name.replace(" ", "_"))
 
     app = FastAPI(

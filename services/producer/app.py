@@ -33,7 +33,7 @@ from shared.energy.registration import (
     install_energy_error_handlers,
     registration_router,
 )
-from shared.energy.service import BalanceWatch, status_router
+from shared.energy.service import BalanceWatch, participant_running, status_router
 from shared.energy.slices import Slice, now_ms
 from shared.mam.errors import NodeApiError
 from shared.mam.tangle import NodeApi
@@ -70,19 +70,6 @@ class ProducerSlice(EnergyBase):
     producer_price: Mapped[int] = mapped_column(BigInteger)
     payment_address: Mapped[str] = mapped_column(String(90))
     readings: Mapped[int] = mapped_column(Integer)
-
-
-def default_wallet(settings: ProducerSettings) -> Any:
-    from shared.iota.wallet import Wallet
-
-    return Wallet(
-        settings.seed.get_secret_value(),
-        settings.iota_node_url,
-        settings.resolved_database_url(),
-        security=2,
-        depth=settings.depth,
-        min_weight_magnitude=settings.min_weight_magnitude,
-    )
 
 
 class Producer:
@@ -306,25 +293,14 @@ def create_app(settings: ProducerSettings, *, wallet: Any = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        own_wallet = wallet
-        if own_wallet is None:
-            own_wallet = await asyncio.to_thread(default_wallet, settings)
-            await asyncio.to_thread(own_wallet.warm_up)
-        producer.wallet = own_wallet
-        producer.balance = BalanceWatch(own_wallet, settings.balance_seconds)
-        producer.supervisor.start("channel", producer.publish)
-        producer.supervisor.start("sources", producer.read_sources)
-        producer.supervisor.start("balance", producer.balance.run)
-        log.info("event=started name=%s port=%d", settings.name.replace(" ", "_"), settings.port)
+        tasks = [("channel", producer.publish), ("sources", producer.read_sources)]
         try:
-            yield
+            async with participant_running(producer, settings, wallet, tasks):
+                log.info(
+                    "event=started name=%s port=%d", settings.name.replace(" ", "_"), settings.port
+                )
+                yield
         finally:
-            await producer.supervisor.stop()
-            producer.node.close()
-            if wallet is None:
-                own_wallet.close()
-            producer.engine.dispose()
             log.info("event=stopped name=%s", settings.name.replace(" ", "_"))
 
     app = FastAPI(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,6 +18,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Engine
 
 from shared.iota.trinary import is_trytes
 from shared.logs import parse_log_level
@@ -28,6 +30,8 @@ __all__ = [
     "BalanceWatch",
     "EnergyServiceSettings",
     "RunningParticipant",
+    "default_wallet",
+    "participant_running",
     "status_router",
 ]
 
@@ -112,11 +116,58 @@ class BalanceWatch:
 
 
 class RunningParticipant(Protocol):
-    """What ``status_router`` reads of a producer or consumer."""
+    """What ``status_router`` and ``participant_running`` use of a producer or consumer."""
 
     ready: bool
     balance: BalanceWatch | None
     supervisor: Supervisor
+    wallet: Any
+    engine: Engine
+    node: Any  # shared.mam.tangle.NodeApi
+
+
+def default_wallet(settings: EnergyServiceSettings) -> Any:
+    """The service's wallet: SEED, security 2, in the service's database."""
+    from shared.iota.wallet import Wallet
+
+    return Wallet(
+        settings.seed.get_secret_value(),
+        settings.iota_node_url,
+        settings.resolved_database_url(),
+        security=2,
+        depth=settings.depth,
+        min_weight_magnitude=settings.min_weight_magnitude,
+    )
+
+
+@contextlib.asynccontextmanager
+async def participant_running(
+    participant: RunningParticipant,
+    settings: EnergyServiceSettings,
+    wallet: Any,
+    tasks: Sequence[tuple[str, Callable[[], Awaitable[None]]]],
+) -> AsyncIterator[None]:
+    """A producer's or consumer's lifespan: its wallet (``wallet``, or its own from the
+    settings, closed at the end), the balance watch, ``tasks`` under its supervisor; on
+    exit everything stopped and closed."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    own_wallet = wallet
+    if own_wallet is None:
+        own_wallet = await asyncio.to_thread(default_wallet, settings)
+        await asyncio.to_thread(own_wallet.warm_up)
+    participant.wallet = own_wallet
+    participant.balance = BalanceWatch(own_wallet, settings.balance_seconds)
+    for name, task in tasks:
+        participant.supervisor.start(name, task)
+    participant.supervisor.start("balance", participant.balance.run)
+    try:
+        yield
+    finally:
+        await participant.supervisor.stop()
+        participant.node.close()
+        if wallet is None:
+            own_wallet.close()
+        participant.engine.dispose()
 
 
 def status_router(name: str, role: str, participant: RunningParticipant) -> APIRouter:
