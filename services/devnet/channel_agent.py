@@ -63,6 +63,7 @@ from shared.channels.rules import (
     RuleError,
     Settlement,
     apply,
+    deposit_command,
     escrow_seed,
     mark_issued,
 )
@@ -85,7 +86,7 @@ log = logging.getLogger("devnet.channels")
 
 PAYOUT_TAG = "CHANNEL9PAYOUT"
 # A command's JSON fits in a few transactions; more is not a command.
-_MAX_MESSAGE_TRYTES = 2187 * 4
+_MAX_MESSAGE_TRYTES = 2187
 
 
 class ChannelAgentSettings(BaseSettings):
@@ -143,6 +144,18 @@ agent_events = Table(
     Column("reason", String(64), nullable=False),
     Column("bundle", String(81), nullable=False),
 )
+# Every deposit counted, by what arrived: the (escrow, bundle) pair is counted once, however
+# often the bundle is reattached (a reattachment has new transaction hashes, the same bundle).
+agent_deposits = Table(
+    "agent_deposits",
+    _meta,
+    Column("escrow", String(81), primary_key=True),
+    Column("bundle", String(81), primary_key=True),
+    Column("channel_id", String(64), nullable=False, index=True),
+    Column("period", Integer, nullable=False),
+    Column("value", BigInteger, nullable=False),
+    Column("milestone", Integer, nullable=False),
+)
 agent_meta = Table(
     "agent_meta",
     _meta,
@@ -153,14 +166,23 @@ agent_meta = Table(
 
 @dataclass(frozen=True)
 class _Item:
-    """One bundle's transactions to one escrow, confirmed by one milestone."""
+    """A deposit (a value bundle the ledger applied to an escrow: its value counted once) or
+    one command transaction (read on its own: its message is the whole command)."""
 
     milestone: int
     escrow: str
     bundle: str
-    value: int
-    message: str  # trytes, in current_index order
-    stamp: int  # the tail's timestamp: orders bundles of one milestone
+    value: int  # > 0: a deposit, what the ledger moved to the escrow in this bundle
+    # A command: its own message. A deposit: every message of the bundle's transactions to
+    # the escrow (any attachment), each one read on its own, in a deterministic order.
+    messages: tuple[str, ...]
+    stamp: int  # the bundle's timestamp: orders the items of one milestone
+    attached: int  # attachment timestamp (ms), then
+    tx: str  # the transaction hash, last
+
+    @property
+    def order(self) -> tuple[int, int, int, str, str]:
+        return (self.milestone, self.stamp, self.attached, self.bundle, self.tx)
 
 
 def _decode_envelope(message: str) -> Any:
@@ -323,28 +345,40 @@ class ChannelAgent:
             return processed
 
     def _process_milestones(self) -> int:
-        latest = self.node.tangle.store.latest_milestones(1)
-        if not latest:
-            return 0
-        latest_index, _hash, latest_ts = latest[0]
-        with self.engine.connect() as conn:
-            cursor, _ = self._cursor(conn)
-            if latest_index <= cursor:
+        tangle = self.node.tangle
+        with tangle.lock:
+            # Under the ledger's lock: the balances match the latest milestone exactly.
+            latest = tangle.store.latest_milestones(1)
+            if not latest:
                 return 0
-            escrows = {
-                address: (cid, period)
-                for address, cid, period in conn.execute(
-                    select(
-                        agent_escrows.c.address, agent_escrows.c.channel_id, agent_escrows.c.period
-                    )
-                ).all()
+            latest_index, _hash, latest_ts = latest[0]
+            with self.engine.connect() as conn:
+                cursor, _ = self._cursor(conn)
+                if latest_index <= cursor:
+                    return 0
+                escrows = {
+                    address: (cid, period)
+                    for address, cid, period in conn.execute(
+                        select(
+                            agent_escrows.c.address,
+                            agent_escrows.c.channel_id,
+                            agent_escrows.c.period,
+                        )
+                    ).all()
+                }
+            items = self._confirmed_items(escrows, cursor, latest_index)
+            balances = {
+                item.escrow: tangle.confirmed_balance(item.escrow)
+                for item in items
+                if item.value > 0
             }
-        items = self._confirmed_items(escrows, cursor, latest_index)
         stamps = self._milestone_stamps({item.milestone for item in items})
         states: dict[str, ChannelState] = {}
         new_escrows: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         with self.engine.begin() as conn:
+            credited = self._credited(conn, list(balances))
+            paid = self._paid_escrows(conn, list(balances))
             for item in items:
                 cid, period = escrows[item.escrow]
                 if cid not in states:
@@ -354,16 +388,55 @@ class ChannelAgent:
                     states[cid] = ChannelState.from_json(json.loads(raw))
                 state = states[cid]
                 clock = Clock(item.milestone, stamps[item.milestone])
-                envelope = _decode_envelope(item.message)
                 event: Deposit | Command
                 if item.value > 0:
-                    event = Deposit(period, item.value, envelope)
+                    key = (item.escrow, item.bundle)
+                    if key in credited:
+                        # A reattachment (or a copy) of a bundle already counted.
+                        events.append(
+                            self._event(cid, item, period, "deposit", False, "already_counted")
+                        )
+                        self._log(False, cid, period, item, "deposit", "already_counted")
+                        continue
+                    total = sum(v for (escrow, _b), v in credited.items() if escrow == item.escrow)
+                    if item.escrow not in paid and total + item.value > balances[item.escrow]:
+                        # Never credit more than the escrow holds (cannot happen while the
+                        # ledger applies each bundle once: a safety net, loudly logged).
+                        log.error(
+                            "event=channel_deposit_exceeds_escrow channel=%s escrow=%s "
+                            "credited=%d value=%d balance=%d",
+                            cid[:16],
+                            item.escrow[:16],
+                            total,
+                            item.value,
+                            balances[item.escrow],
+                        )
+                        events.append(
+                            self._event(
+                                cid, item, period, "deposit", False, "exceeds_escrow_balance"
+                            )
+                        )
+                        continue
+                    credited[key] = item.value
+                    conn.execute(
+                        insert(agent_deposits).values(
+                            escrow=item.escrow,
+                            bundle=item.bundle,
+                            channel_id=cid,
+                            period=period,
+                            value=item.value,
+                            milestone=item.milestone,
+                        )
+                    )
+                    envelopes = [_decode_envelope(m) for m in item.messages]
+                    event = Deposit(period, item.value, deposit_command(state, envelopes, period))
                     kind = "deposit"
                 elif period != state.period:
                     # A command to an old period's escrow: for another period, ignored.
                     events.append(self._event(cid, item, period, "command", False, "wrong_period"))
                     continue
                 else:
+                    envelope = _decode_envelope(item.messages[0])
                     event = Command(envelope)
                     body = envelope.get("body") if isinstance(envelope, dict) else None
                     kind = str(body.get("type"))[:32] if isinstance(body, dict) else "malformed"
@@ -372,18 +445,7 @@ class ChannelAgent:
                 events.append(
                     self._event(cid, item, period, kind, outcome.accepted, outcome.reason)
                 )
-                level = logging.INFO if outcome.accepted else logging.WARNING
-                log.log(
-                    level,
-                    "event=%s channel=%s period=%d milestone=%d kind=%s reason=%s bundle=%s",
-                    "channel_event" if outcome.accepted else "channel_ignored",
-                    cid[:16],
-                    period,
-                    item.milestone,
-                    kind,
-                    outcome.reason,
-                    item.bundle[:16],
-                )
+                self._log(outcome.accepted, cid, period, item, kind, outcome.reason)
                 if outcome.settlement is not None:
                     s = outcome.settlement
                     log.info(
@@ -414,6 +476,48 @@ class ChannelAgent:
         return len(items)
 
     @staticmethod
+    def _log(accepted: bool, cid: str, period: int, item: _Item, kind: str, reason: str) -> None:
+        log.log(
+            logging.INFO if accepted else logging.WARNING,
+            "event=%s channel=%s period=%d milestone=%d kind=%s reason=%s bundle=%s tx=%s",
+            "channel_event" if accepted else "channel_ignored",
+            cid[:16],
+            period,
+            item.milestone,
+            kind,
+            reason,
+            item.bundle[:16],
+            item.tx[:16],
+        )
+
+    @staticmethod
+    def _credited(conn: Any, escrows: list[str]) -> dict[tuple[str, str], int]:
+        """(escrow, bundle) -> value of every deposit already counted on ``escrows``."""
+        found: dict[tuple[str, str], int] = {}
+        for start in range(0, len(escrows), 500):
+            rows = conn.execute(
+                select(
+                    agent_deposits.c.escrow, agent_deposits.c.bundle, agent_deposits.c.value
+                ).where(agent_deposits.c.escrow.in_(escrows[start : start + 500]))
+            ).all()
+            found.update({(e, b): int(v) for e, b, v in rows})
+        return found
+
+    @staticmethod
+    def _paid_escrows(conn: Any, escrows: list[str]) -> set[str]:
+        """The escrows among ``escrows`` whose payout is signed (spent, or about to be)."""
+        found: set[str] = set()
+        for start in range(0, len(escrows), 500):
+            found.update(
+                conn.execute(
+                    select(agent_payouts.c.escrow).where(
+                        agent_payouts.c.escrow.in_(escrows[start : start + 500])
+                    )
+                ).scalars()
+            )
+        return found
+
+    @staticmethod
     def _event(
         cid: str, item: _Item, period: int, kind: str, accepted: bool, reason: str
     ) -> dict[str, Any]:
@@ -439,15 +543,27 @@ class ChannelAgent:
     def _confirmed_items(
         self, escrows: dict[str, tuple[str, int]], after: int, upto: int
     ) -> list[_Item]:
-        """Transactions to ``escrows`` confirmed by milestones (after, upto], in order.
+        """Deposits and commands to ``escrows`` confirmed by milestones (after, upto], in order.
 
-        Order: confirming milestone, then the bundle's tail attachment timestamp, then
-        the bundle hash (deterministic for everything one milestone confirms).
+        A **deposit** is a value bundle the ledger applied, identified by its bundle hash and
+        what it moved to the escrow (never by transaction hash: a reattachment has new
+        hashes). Its value comes from the ledger's own record (``value_bundles``), so it
+        is counted as the ledger counted it: once. Each of the bundle's transactions to the
+        escrow is a candidate for the signed deposit message, read on its own.
+
+        A **command** is one zero-value transaction, outside any value bundle, read on its
+        own: anybody can attach a transaction with any bundle hash (the hash does not cover
+        the message), so transactions are never joined; the signature inside the message
+        authenticates it. Identical copies (a reattachment) are read once per batch.
+
+        Order: confirming milestone, the bundle's timestamp, the attachment timestamp,
+        the bundle hash, the transaction hash (deterministic for one milestone).
         """
         t = tangle_store.transactions
         rows: list[Any] = []
         addresses = list(escrows)
-        with self.node.tangle.store.engine.connect() as conn:
+        store = self.node.tangle.store
+        with store.engine.connect() as conn:
             for start in range(0, len(addresses), 500):
                 chunk = addresses[start : start + 500]
                 rows += conn.execute(
@@ -455,29 +571,119 @@ class ChannelAgent:
                         t.c.address.in_(chunk), t.c.milestone > after, t.c.milestone <= upto
                     )
                 ).all()
-        if not rows:
-            return []
-        parsed = parse_many([r[0] for r in rows]).transactions
-        grouped: dict[tuple[int, str, str], list[Any]] = {}
-        for tx, row in zip(parsed, rows, strict=True):
-            grouped.setdefault((int(row[1]), tx.bundle, tx.address), []).append(tx)
-        items = []
-        for (milestone, bundle, address), txs in grouped.items():
-            txs.sort(key=lambda tx: tx.current_index)
-            if any(tx.value < 0 for tx in txs):
-                continue  # the escrow spending: the agent's own payout
-            items.append(
-                _Item(
-                    milestone=milestone,
-                    escrow=address,
-                    bundle=bundle,
-                    value=sum(tx.value for tx in txs),
-                    message="".join(tx.signature_message_fragment for tx in txs),
-                    stamp=txs[0].timestamp,
-                )
+            if not rows:
+                return []
+            parsed = parse_many([r[0] for r in rows]).transactions
+            moves = self._value_bundles(conn, sorted({tx.bundle for tx in parsed}))
+            deposit_keys = sorted(
+                {(tx.bundle, tx.address) for tx in parsed if tx.value > 0 and tx.bundle in moves}
             )
-        items.sort(key=lambda i: (i.milestone, i.stamp, i.bundle, i.escrow))
+            messages = self._bundle_messages(conn, deposit_keys)
+        items: list[_Item] = []
+        seen_commands: set[tuple[str, str]] = set()
+        seen_deposits: set[tuple[str, str]] = set()
+        for tx, row in sorted(
+            zip(parsed, rows, strict=True),
+            key=lambda p: (int(p[1][1]), p[0].timestamp, p[0].attachment_timestamp, p[0].hash),
+        ):
+            milestone = int(row[1])
+            if tx.bundle in moves:
+                applied, bundle_moves = moves[tx.bundle]
+                key = (tx.bundle, tx.address)
+                if tx.value <= 0 or key in seen_deposits:
+                    continue  # the escrow spending (a payout), or a message continuation
+                if applied is None:
+                    # Confirmed, but the ledger has not applied the bundle: nothing arrived.
+                    log.warning(
+                        "event=channel_deposit_not_applied bundle=%s escrow=%s",
+                        tx.bundle[:16],
+                        tx.address[:16],
+                    )
+                    continue
+                seen_deposits.add(key)
+                value = sum(v for a, v in bundle_moves if a == tx.address)
+                if value <= 0:
+                    continue
+                items.append(
+                    _Item(
+                        milestone=milestone,
+                        escrow=tx.address,
+                        bundle=tx.bundle,
+                        value=value,
+                        messages=tuple(messages.get(key, [tx.signature_message_fragment])),
+                        stamp=tx.timestamp,
+                        attached=tx.attachment_timestamp,
+                        tx=tx.hash,
+                    )
+                )
+            elif tx.value == 0:
+                fragment = tx.signature_message_fragment
+                identity = (tx.bundle, fragment)
+                if identity in seen_commands:
+                    continue
+                seen_commands.add(identity)
+                items.append(
+                    _Item(
+                        milestone=milestone,
+                        escrow=tx.address,
+                        bundle=tx.bundle,
+                        value=0,
+                        messages=(fragment,),
+                        stamp=tx.timestamp,
+                        attached=tx.attachment_timestamp,
+                        tx=tx.hash,
+                    )
+                )
+        items.sort(key=lambda i: i.order)
         return items
+
+    @staticmethod
+    def _value_bundles(
+        conn: Any, bundles: list[str]
+    ) -> dict[str, tuple[int | None, list[tuple[str, int]]]]:
+        """bundle -> (milestone the ledger applied it in or None, its moves), value bundles only."""
+        vb = tangle_store.value_bundles
+        found: dict[str, tuple[int | None, list[tuple[str, int]]]] = {}
+        for start in range(0, len(bundles), 500):
+            for bundle, raw, milestone in conn.execute(
+                select(vb.c.bundle, vb.c.moves, vb.c.milestone).where(
+                    vb.c.bundle.in_(bundles[start : start + 500])
+                )
+            ).all():
+                found[bundle] = (
+                    None if milestone is None else int(milestone),
+                    [(str(a), int(v)) for a, v in json.loads(raw)],
+                )
+        return found
+
+    @staticmethod
+    def _bundle_messages(
+        conn: Any, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[str]]:
+        """(bundle, escrow) -> the message of each of its transactions to the escrow, any
+        attachment: by current index, attachment timestamp, hash."""
+        if not keys:
+            return {}
+        t = tangle_store.transactions
+        wanted = set(keys)
+        found: dict[tuple[str, str], list[Any]] = {}
+        bundles = sorted({b for b, _ in keys})
+        for start in range(0, len(bundles), 500):
+            raw = conn.execute(
+                select(t.c.trytes).where(t.c.bundle.in_(bundles[start : start + 500]))
+            ).scalars()
+            for tx in parse_many(list(raw)).transactions:
+                if (tx.bundle, tx.address) in wanted:
+                    found.setdefault((tx.bundle, tx.address), []).append(tx)
+        return {
+            key: [
+                tx.signature_message_fragment
+                for tx in sorted(
+                    txs, key=lambda x: (x.current_index, x.attachment_timestamp, x.hash)
+                )
+            ]
+            for key, txs in found.items()
+        }
 
     def _milestone_stamps(self, indexes: Iterable[int]) -> dict[int, int]:
         wanted = sorted(set(indexes))

@@ -74,12 +74,18 @@ __all__ = [
     "PaymentError",
     "PaymentRefused",
     "PeerUnreachable",
+    "command_transfer",
     "public_key_hex",
 ]
 
 log = logging.getLogger("shared.channels")
 
 COMMAND_TAG = "CHANNEL9CMD"
+# One transaction's message (2187 trytes, two per ASCII byte): the agent reads every
+# command transaction on its own, so a command must fit in one.
+MAX_COMMAND_BYTES = 2187 // 2
+_NONCE_TRYTES = 27 - len(COMMAND_TAG)
+_TRYTE_ALPHABET = "9ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_MESSAGE_BYTES = 4096
 _RESEND_AFTER = 30.0  # a command the agent has not acted on is sent again after this
 
@@ -140,6 +146,23 @@ class ChannelConfig:
 
 def public_key_hex(key: Ed25519PrivateKey) -> str:
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
+def command_transfer(key: Ed25519PrivateKey, body: dict[str, Any]) -> tuple[str, str]:
+    """(tag, message) of a command transaction to the agent (docs/channels.md, wire format).
+
+    A fresh nonce goes into the signed body and into the tag: two commands to one escrow
+    in the same second then have different bundle hashes and different signatures.
+    """
+    nonce = "".join(secrets.choice(_TRYTE_ALPHABET) for _ in range(_NONCE_TRYTES))
+    envelope = sign(key, {**body, "nonce": nonce})
+    message = json.dumps(envelope, separators=(",", ":"), ensure_ascii=True)
+    if len(message) > MAX_COMMAND_BYTES:
+        raise ChannelError(
+            f"the {body.get('type')} command is {len(message)} bytes, "
+            f"one transaction holds {MAX_COMMAND_BYTES}"
+        )
+    return COMMAND_TAG + nonce, message
 
 
 def _check_message(message: Any) -> None:
@@ -604,15 +627,11 @@ class ChannelNode:
             "party": row.role,
             "payout": payout,
         }
-        envelope = sign(self.key, body)
+        tag, message = command_transfer(self.key, body)
         await run_db(self._add_pending_deposit, cid, amount)
         try:
             result = await asyncio.to_thread(
-                wallet.send,
-                amount,
-                summary["escrow"],
-                tag=COMMAND_TAG,
-                message=json.dumps(envelope, separators=(",", ":")),
+                wallet.send, amount, summary["escrow"], tag=tag, message=message
             )
         except Exception:
             await run_db(self._add_pending_deposit, cid, -amount)
@@ -1163,14 +1182,8 @@ class ChannelNode:
             "payout": await self._payout_address(cid),
             **extra,
         }
-        envelope = sign(self.key, body)
-        await asyncio.to_thread(
-            wallet.send,
-            0,
-            summary["escrow"],
-            tag=COMMAND_TAG,
-            message=json.dumps(envelope, separators=(",", ":")),
-        )
+        tag, message = command_transfer(self.key, body)
+        await asyncio.to_thread(wallet.send, 0, summary["escrow"], tag=tag, message=message)
         await run_db(self._note_command, cid, kind)
         log.info(
             "event=channel_command channel=%s kind=%s period=%d", cid[:16], kind, body["period"]

@@ -57,6 +57,7 @@ __all__ = [
     "Settlement",
     "apply",
     "canonical",
+    "deposit_command",
     "escrow_seed",
     "other",
     "payout_split",
@@ -450,6 +451,24 @@ def _with_payout(state: ChannelState, who: Party, body: dict[str, Any]) -> Chann
     if isinstance(address, str) and _TRYTES.match(address):
         return replace(state, payout={**state.payout, who: address})
     return state
+
+
+def deposit_command(state: ChannelState, envelopes: Any, period: int) -> dict[str, Any] | None:
+    """The first of ``envelopes`` that is a party's signed ``deposit`` for this channel and
+    ``period``, else None. Each candidate is one transaction's message, read on its own: a
+    stranger's transaction sharing the bundle hash can add candidates but never spoil one."""
+    for envelope in envelopes:
+        signed = _signed_by(state, envelope)
+        if signed is None:
+            continue
+        _who, body = signed
+        if (
+            body.get("type") == "deposit"
+            and body.get("channel") == state.channel_id
+            and body.get("period") == period
+        ):
+            return dict(envelope)
+    return None
 
 
 def _deposit(state: ChannelState, event: Deposit, clock: Clock) -> tuple[ChannelState, Outcome]:
