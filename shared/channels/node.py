@@ -74,6 +74,7 @@ __all__ = [
     "PaymentError",
     "PaymentRefused",
     "PeerUnreachable",
+    "UnknownChannel",
     "command_transfer",
     "public_key_hex",
 ]
@@ -92,6 +93,10 @@ _RESEND_AFTER = 30.0  # a command the agent has not acted on is sent again after
 
 class ChannelError(Exception):
     """A channel operation refused or failed; the message says why."""
+
+
+class UnknownChannel(ChannelError):
+    """No channel with this id on this node."""
 
 
 class PaymentError(ChannelError):
@@ -488,7 +493,7 @@ class ChannelNode:
             query = query.with_for_update()
         row = session.scalars(query).first()
         if row is None:
-            raise ChannelError(f"unknown channel {cid[:16]}")
+            raise UnknownChannel(f"unknown channel {cid[:16]}")
         return row
 
     def on_payment(self, callback: Callback) -> None:
@@ -524,11 +529,16 @@ class ChannelNode:
                     "url": self.config.public_url,
                 },
             )
+        except httpx.InvalidURL as error:
+            raise ChannelError(f"peer is not a valid URL: {error}") from None
         except httpx.HTTPError as error:
             raise PeerUnreachable(f"peer {peer} did not answer: {error!r}") from None
         if reply.status_code != 200:
             raise ChannelError(f"peer refused the channel: {reply.text[:300]}")
-        answer = reply.json()
+        try:
+            answer = reply.json()
+        except ValueError:
+            raise ChannelError("peer answered the create request with something not JSON") from None
         try:
             definition = ChannelDefinition(
                 PartyDef(address, self.pubkey),
@@ -683,12 +693,14 @@ class ChannelNode:
             self._flush_finished(conn, finished)
             row = _PAYER_ROW.first(conn, {"cid": cid})
             if row is None:
-                raise ChannelError(f"unknown channel {cid[:16]}")
+                raise UnknownChannel(f"unknown channel {cid[:16]}")
             if not self._clean.get(cid):
                 pending = conn.execute(_OLDEST_PENDING, {"cid": cid, "period": row.period}).first()
                 if pending is not None:
                     return Outgoing(pending.id, cid, pending.package, pending.message), False
-            if row.status != "open" or row.close_requested:
+            if row.close_requested:
+                raise ChannelError("a close was requested on this channel: no payments")
+            if row.status != "open":
                 raise ChannelError(f"the channel is {row.status}: no payments")
             free = row.deposited_by_me - row.spent_by_me + row.received
             if amount > free:

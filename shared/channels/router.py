@@ -53,7 +53,10 @@ def channel_router(node_or_getter: ChannelNode | Callable[[], ChannelNode]) -> A
             return node_or_getter
         return node_or_getter()
 
-    @router.post("/create")
+    @router.post(
+        "/create",
+        responses={400: {"description": "refused (the error says why)", "model": ErrorAnswer}},
+    )
     async def create(payload: CreateRequest) -> JSONResponse:
         """A peer proposes a channel; the answer is my key and payout address."""
         try:
@@ -67,8 +70,68 @@ def channel_router(node_or_getter: ChannelNode | Callable[[], ChannelNode]) -> A
         """Whether this node knows the channel and takes payments on it."""
         return AsciiJSONResponse({"response": await run_db(get().is_ready, payload.channel_id)})
 
-    router.add_route("/pay", pay_endpoint(get), methods=["POST"])
+    endpoint = pay_endpoint(get)
+
+    @router.post(
+        "/pay",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _PAY_BODY}},
+            }
+        },
+        responses={
+            200: {"description": "the package was taken", "model": PayAnswer},
+            409: {"description": "the package was refused, nothing credited", "model": PayAnswer},
+            422: {"description": "the body is not a JSON object"},
+        },
+    )
+    async def pay(request: Request) -> Response:
+        """A signed payment package and the payer's message; the receiver's answer.
+
+        Served past the middleware stack by services.channels (shared.web.HotRoutes, the
+        same endpoint); the body is read by hand, not by pydantic (the hot path).
+        """
+        return await endpoint(request)
+
     return router
+
+
+class PayAnswer(BaseModel):
+    accepted: bool
+    response: Any = None
+    error: str | None = None
+
+
+class ErrorAnswer(BaseModel):
+    error: str
+
+
+_PAY_BODY: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "package": {
+            "type": "object",
+            "description": "the payer's signed cumulative package: {body, sig}",
+            "properties": {
+                "body": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string", "enum": ["payment"]},
+                        "channel": {"type": "string"},
+                        "period": {"type": "integer"},
+                        "payer": {"type": "string", "enum": ["A", "B"]},
+                        "amount_spent": {"type": "integer"},
+                        "payment_amount": {"type": "integer"},
+                        "seq": {"type": "integer"},
+                    },
+                },
+                "sig": {"type": "string", "description": "base64 Ed25519 over the body"},
+            },
+        },
+        "message": {"description": "any JSON, handed to the receiver's callback"},
+    },
+}
 
 
 def pay_endpoint(
