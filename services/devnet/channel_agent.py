@@ -661,29 +661,25 @@ class ChannelAgent:
         conn: Any, keys: list[tuple[str, str]]
     ) -> dict[tuple[str, str], list[str]]:
         """(bundle, escrow) -> the message of each of its transactions to the escrow, any
-        attachment: by current index, attachment timestamp, hash."""
+        attachment, in the order they reached the devnet (then current index, hash): a
+        copy of a transaction can only be made after the original was stored."""
         if not keys:
             return {}
         t = tangle_store.transactions
         wanted = set(keys)
-        found: dict[tuple[str, str], list[Any]] = {}
+        found: dict[tuple[str, str], list[tuple[int, int, str, str]]] = {}
         bundles = sorted({b for b, _ in keys})
         for start in range(0, len(bundles), 500):
-            raw = conn.execute(
-                select(t.c.trytes).where(t.c.bundle.in_(bundles[start : start + 500]))
-            ).scalars()
-            for tx in parse_many(list(raw)).transactions:
+            rows = conn.execute(
+                select(t.c.trytes, t.c.arrival).where(t.c.bundle.in_(bundles[start : start + 500]))
+            ).all()
+            parsed = parse_many([r[0] for r in rows]).transactions
+            for tx, row in zip(parsed, rows, strict=True):
                 if (tx.bundle, tx.address) in wanted:
-                    found.setdefault((tx.bundle, tx.address), []).append(tx)
-        return {
-            key: [
-                tx.signature_message_fragment
-                for tx in sorted(
-                    txs, key=lambda x: (x.current_index, x.attachment_timestamp, x.hash)
-                )
-            ]
-            for key, txs in found.items()
-        }
+                    found.setdefault((tx.bundle, tx.address), []).append(
+                        (int(row[1]), tx.current_index, tx.hash, tx.signature_message_fragment)
+                    )
+        return {key: [entry[3] for entry in sorted(txs)] for key, txs in found.items()}
 
     def _milestone_stamps(self, indexes: Iterable[int]) -> dict[int, int]:
         wanted = sorted(set(indexes))

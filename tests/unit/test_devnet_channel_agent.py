@@ -294,3 +294,28 @@ def test_node_commands_carry_a_nonce() -> None:
         for tag, msg in ((tag1, msg1), (tag2, msg2))
     }
     assert len(hashes) == 2
+
+
+def test_peer_copying_my_deposit_with_its_own_message_does_not_take_it(world: Any) -> None:
+    devnet, keys, definition, agent, _tmp = world
+    escrow, cid = agent.register(definition)["escrow"], definition.channel_id
+    source = address_of(RICH, devnet.rich_index, 2)
+    balance = devnet.node.tangle.confirmed_balance(source)
+    text = json.dumps(_cmd(keys, definition, "A", "deposit"), separators=(",", ":"))
+    trytes = build_bundle(
+        [Output(escrow, 1000, "CHANNEL9CMD", text_to_trytes(text))],
+        [Input(source, balance, RICH, devnet.rich_index, 2)],
+        remainder_address=address_of(RICH, devnet.rich_index + 1, 2),
+    )
+    devnet.rich_index += 1
+    stored = parse_many(devnet.node.attach_and_store(list(reversed(trytes)))).transactions
+    tail = next(tx for tx in stored if tx.current_index == 0)
+    second = next(tx for tx in stored if tx.current_index == 1)
+    # B copies the value transaction (same essence, same bundle) with its own signed
+    # deposit message, and claims an earlier attachment time.
+    theirs = json.dumps(_cmd(keys, definition, "B", "deposit"), separators=(",", ":"))
+    copy = _with_message(trytes[0], theirs)
+    devnet.node.store(attach_bundle([copy], second.hash, tail.branch, MWM, now_ms=1000))
+    devnet.milestone()
+    agent.step()
+    assert agent.summary(cid)["deposits"] == {"A": 1000, "B": 0}
