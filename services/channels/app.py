@@ -20,6 +20,9 @@ from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 
 from services.channels.settings import ChannelSettings
 from shared.channels.node import (
@@ -95,6 +98,13 @@ class ErrorBody(BaseModel):
     error: str
 
 
+class InvalidBody(BaseModel):
+    """422: ``{"error"}`` (the peer's callback failed) or FastAPI's ``{"detail": [...]}``."""
+
+    error: str | None = None
+    detail: list[Any] | None = None
+
+
 def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the refusals a route can answer (body ``{"error": ...}``)."""
     meaning = {
@@ -105,7 +115,10 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         502: "the peer or the IOTA node did not answer",
         503: "not running",
     }
-    return {code: {"description": meaning[code], "model": ErrorBody} for code in codes}
+    return {
+        code: {"description": meaning[code], "model": InvalidBody if code == 422 else ErrorBody}
+        for code in codes
+    }
 
 
 def default_answer(amount: int, message: Any, channel_id: str) -> dict[str, Any]:
@@ -159,6 +172,7 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
     app.state.channel_node = node
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     install_error_handlers(app)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(channel_router(node), prefix=PEER_PREFIX)
 
     def admin(credentials: Credentials) -> None:
@@ -267,6 +281,18 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
         return AsciiJSONResponse({"closing": True})
 
     return app
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    """Refusals as ``{"error": ...}``; a body FastAPI cannot even decode (not UTF-8) is the
+    422 of any other invalid JSON, not FastAPI's undeclared 400."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        error = {"type": "json_invalid", "loc": ["body"], "msg": "the body is not UTF-8 JSON"}
+        return AsciiJSONResponse({"detail": [error]}, status_code=422)
+    return AsciiJSONResponse(
+        {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 def serving_app(app: FastAPI) -> HotRoutes:
