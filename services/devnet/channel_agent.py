@@ -346,27 +346,26 @@ class ChannelAgent:
 
     def _process_milestones(self) -> int:
         tangle = self.node.tangle
-        with tangle.lock:
-            # Under the ledger's lock: the balances match the latest milestone exactly.
-            latest = tangle.store.latest_milestones(1)
-            if not latest:
+        latest = tangle.store.latest_milestones(1)
+        if not latest:
+            return 0
+        latest_index, _hash, latest_ts = latest[0]
+        with self.engine.connect() as conn:
+            cursor, _ = self._cursor(conn)
+            if latest_index <= cursor:
                 return 0
-            latest_index, _hash, latest_ts = latest[0]
-            with self.engine.connect() as conn:
-                cursor, _ = self._cursor(conn)
-                if latest_index <= cursor:
-                    return 0
-                escrows = {
-                    address: (cid, period)
-                    for address, cid, period in conn.execute(
-                        select(
-                            agent_escrows.c.address,
-                            agent_escrows.c.channel_id,
-                            agent_escrows.c.period,
-                        )
-                    ).all()
-                }
-            items = self._confirmed_items(escrows, cursor, latest_index)
+            escrows = {
+                address: (cid, period)
+                for address, cid, period in conn.execute(
+                    select(
+                        agent_escrows.c.address, agent_escrows.c.channel_id, agent_escrows.c.period
+                    )
+                ).all()
+            }
+        items = self._confirmed_items(escrows, cursor, latest_index)
+        with tangle.lock:
+            # Under the ledger's lock: memory has applied every milestone the store shows
+            # (at least ``latest_index``), so a deposit read above is in these balances.
             balances = {
                 item.escrow: tangle.confirmed_balance(item.escrow)
                 for item in items
