@@ -15,6 +15,7 @@ All of it is blocking (the MAM reader is synchronous): call it from a worker thr
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -100,6 +101,10 @@ class ChannelFollower:
         self.node = node
         self.sessions = sessions
         self.batch = batch
+        # One reader per channel: polls of this follower (a service's reader loop and, in
+        # the grid, the settler's read before pricing) take turns instead of reading and
+        # booking the same message at once (SQLite has no row lock: both would insert it).
+        self._reading = threading.Lock()
 
     def start(self, registration_id: str, root: str, side_key: str | None) -> None:
         """Check ``hello`` at ``root`` and (re)start following there; HelloMissing if not.
@@ -146,6 +151,10 @@ class ChannelFollower:
     def poll(self, registration_id: str, handle: MessageHandler) -> PollResult:
         """Read every new message of one channel (up to ``batch``), handling each in the
         transaction that advances the position. NodeApiError propagates (retry later)."""
+        with self._reading:
+            return self._poll(registration_id, handle)
+
+    def _poll(self, registration_id: str, handle: MessageHandler) -> PollResult:
         position = self.position(registration_id)
         if position is None or position.closed:
             return PollResult(0, 0, True)
@@ -177,7 +186,14 @@ class ChannelFollower:
         (one findTransactions and one getTrytes, :func:`fetch_many`) instead of two or
         three calls per channel; messages handled. Each message is still handled in
         its own position transaction, as in :meth:`poll`; a channel whose handling
-        fails is logged and left for the next call. NodeApiError propagates."""
+        fails is logged and left for the next call. NodeApiError propagates.
+
+        Calls of one follower never overlap (they queue): a caller that asks while
+        another reads waits, then reads what is new since."""
+        with self._reading:
+            return self._poll_all(handle)
+
+    def _poll_all(self, handle: MessageHandler) -> int:
         with self.sessions() as session:
             current = {
                 row.registration_id: (reader_for(self.node, row.side_key), row.next_root)
