@@ -15,6 +15,7 @@ from shared.energy.models import EnergyBase, utcnow
 
 __all__ = [
     "ConsumerUsage",
+    "MissingQuote",
     "Payment",
     "PaymentRequestRecord",
     "Payout",
@@ -79,6 +80,16 @@ class SlicePrice(EnergyBase):
     usage: Mapped[float] = mapped_column(Float)
     requests: Mapped[int] = mapped_column(Integer)
     settled_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MissingQuote(EnergyBase):
+    """A producer registered for a slice whose quote had not arrived when the slice was
+    priced (QUOTE_GRACE_SECONDS had passed): the price was found without it."""
+
+    __tablename__ = "grid_slice_missing_quotes"
+
+    slice_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    producer_id: Mapped[str] = mapped_column(String(256), primary_key=True)
 
 
 class PaymentRequestRecord(EnergyBase):

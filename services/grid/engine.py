@@ -77,6 +77,8 @@ class GridEngine:
         self._queued = asyncio.Event()
         self._confirmed = asyncio.Event()
         self.last_settle_timing: dict[str, float] = {}
+        # when this process started: opens the grace window of slices that ended before
+        self.started_ms = now_ms()
 
     # -- reading channels ----------------------------------------------------
 
@@ -98,7 +100,16 @@ class GridEngine:
     # -- settling slices -----------------------------------------------------
 
     def due_slices(self, now: int) -> list[Slice]:
-        """Slices ended at least SETTLE_DELAY_SECONDS ago and not settled yet (oldest first).
+        """Slices to price now, oldest first: ended at least SETTLE_DELAY_SECONDS ago, not
+        settled yet, and with the quotes of every producer registered for them in (or
+        QUOTE_GRACE_SECONDS past their end: then they are priced without the missing
+        quotes, which the slice's record and the log name). Slices are settled in order,
+        so the first one still waiting holds back the ones after it.
+
+        The grace window opens at the slice's end or at the grid's start, whichever is
+        later: a slice settled late after a crash is priced by the same rule, the
+        producers' quotes read first, never at a fallback price because time passed while
+        the grid was down.
 
         The first run starts with the slice just ended: usage from before the grid
         existed is still billed (with that slice), nothing older is priced.
@@ -106,13 +117,20 @@ class GridEngine:
         cutoff = now - round(self.settings.settle_delay_seconds * 1000)
         newest = slice_at(cutoff, self.settings.slice_seconds).previous()
         last = self.ledger.last_settled()
+        ended: list[Slice] = []
         if last is None:
-            return [newest]
+            ended = [newest]
+        else:
+            current = slice_at(last.end, self.settings.slice_seconds)
+            while current.end <= newest.end and len(ended) < 1000:
+                ended.append(current)
+                current = current.next()
+        grace = self.settings.quote_grace_ms()
         due: list[Slice] = []
-        current = slice_at(last.end, self.settings.slice_seconds)
-        while current.end <= newest.end and len(due) < 1000:
-            due.append(current)
-            current = current.next()
+        for slot in ended:
+            if now < max(slot.end, self.started_ms) + grace and self.ledger.missing_quotes(slot):
+                break  # its quotes are on their way: wait (the reader books them)
+            due.append(slot)
         return due
 
     async def settle_once(self, now: int | None = None, *, attach: bool = True) -> int:

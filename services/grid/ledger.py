@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import UTC, datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.grid.db import (
     ConsumerUsage,
+    MissingQuote,
     Payment,
     PaymentRequestRecord,
     Payout,
@@ -50,7 +52,7 @@ from shared.energy.messages import (
     ProducerOutput,
     Usage,
 )
-from shared.energy.models import Registration, utcnow
+from shared.energy.models import ReaderPosition, Registration, utcnow
 from shared.energy.slices import Slice, slice_at
 
 __all__ = ["RECENT_SLICES", "AuditHook", "Ledger", "SettledSlice", "return_channel_name"]
@@ -93,6 +95,7 @@ class SettledSlice:
     price: float
     method: str
     requests: int
+    missing_quotes: tuple[str, ...] = ()
 
 
 class Ledger:
@@ -192,6 +195,47 @@ class Ledger:
         if previous is not None:
             self._audit(session, "slice", previous)  # once per slice: a no-op when recorded
 
+    @staticmethod
+    def _missing_quotes(session: Session, slot: Slice) -> list[str]:
+        """Producers registered for ``slot`` whose quote for it has not arrived.
+
+        Registered for a slice: registered (with a channel the grid follows and no
+        ``goodbye`` read) before the slice ended. A producer reports the slice in which it
+        started, so one that registered during the slice quotes for it too.
+        """
+        end = datetime.fromtimestamp(slot.end / 1000, UTC)
+        expected = [
+            registration_id
+            for registration_id, created in session.execute(
+                select(Registration.registration_id, Registration.created_at)
+                .join(
+                    ReaderPosition,
+                    ReaderPosition.registration_id == Registration.registration_id,
+                )
+                .where(Registration.item_type == "producer")
+                .where(ReaderPosition.closed.is_(False))
+            )
+            # SQLite hands back naive datetimes (stored as UTC)
+            if (created if created.tzinfo else created.replace(tzinfo=UTC)) < end
+        ]
+        if not expected:
+            return []
+        quoted = set(
+            session.scalars(
+                select(ProducerSlice.producer_id).where(
+                    ProducerSlice.slice_start == slot.start,
+                    ProducerSlice.producer_id.in_(expected),
+                    ProducerSlice.price.is_not(None),
+                )
+            )
+        )
+        return sorted(set(expected) - quoted)
+
+    def missing_quotes(self, slot: Slice) -> list[str]:
+        """The quotes ``slot`` still waits for (see :meth:`_missing_quotes`)."""
+        with self.sessions() as session:
+            return self._missing_quotes(session, slot)
+
     def last_settled(self) -> Slice | None:
         with self.sessions() as session:
             row = session.scalars(
@@ -267,6 +311,8 @@ class Ledger:
             price, method = clearing_price(
                 offers, usage, self.pricing, self.default_price if last is None else last
             )
+            missing = self._missing_quotes(session, slot)
+            session.add_all(MissingQuote(slice_start=slot.start, producer_id=p) for p in missing)
             requests = self._bill_group(session, groups[0], slot, price, addresses, book)
             session.add(
                 SlicePrice(
@@ -300,16 +346,27 @@ class Ledger:
             requests += billed
             if committed is not None:
                 committed()
+        if missing:
+            log.warning(
+                "event=quotes_missing start=%d producers=%s price=%.4f method=%s",
+                slot.start,
+                ",".join(missing),
+                price,
+                method,
+            )
         log.info(
-            "event=slice_settled start=%d price=%.4f method=%s output=%.4f usage=%.4f requests=%d",
+            "event=slice_settled start=%d price=%.4f method=%s output=%.4f usage=%.4f "
+            "requests=%d quotes=%d missing_quotes=%d",
             slot.start,
             price,
             method,
             output,
             usage,
             requests,
+            len(offers),
+            len(missing),
         )
-        return SettledSlice(slot, price, method, requests)
+        return SettledSlice(slot, price, method, requests, tuple(missing))
 
     def _bill_group(
         self,
@@ -677,9 +734,19 @@ class Ledger:
 
     def slice_prices(self, limit: int = 100) -> list[dict[str, Any]]:
         with self.sessions() as session:
-            rows = session.scalars(
-                select(SlicePrice).order_by(SlicePrice.slice_start.desc()).limit(limit)
+            rows = list(
+                session.scalars(
+                    select(SlicePrice).order_by(SlicePrice.slice_start.desc()).limit(limit)
+                )
             )
+            missing: defaultdict[int, list[str]] = defaultdict(list)
+            if rows:
+                for quote in session.scalars(
+                    select(MissingQuote)
+                    .where(MissingQuote.slice_start >= rows[-1].slice_start)
+                    .order_by(MissingQuote.producer_id)
+                ):
+                    missing[quote.slice_start].append(quote.producer_id)
             return [
                 {
                     "startTime": row.slice_start,
@@ -689,6 +756,7 @@ class Ledger:
                     "output": row.output,
                     "usage": row.usage,
                     "requests": row.requests,
+                    "missingQuotes": missing.get(row.slice_start, []),
                 }
                 for row in rows
             ][::-1]

@@ -41,6 +41,13 @@ class GridSettings(BaseSettings):
     settle_delay_seconds: float = Field(
         1.0, ge=0, le=3600, description="grace after a slice ends before it is billed"
     )
+    quote_grace_seconds: float | None = Field(
+        None,
+        ge=0,
+        le=86400,
+        description="how long after a slice ends its missing producer quotes are waited for "
+        "(default: one slice, at least 20 s)",
+    )
     payout_interval_seconds: float = Field(
         1.0, gt=0, le=3600, description="how often planned producer payouts are sent"
     )
@@ -99,6 +106,13 @@ class GridSettings(BaseSettings):
         if info.data.get("grid_ledger_url") and (value is None or not value.get_secret_value()):
             raise ValueError("needed when GRID_LEDGER_URL is set (or leave GRID_LEDGER_URL empty)")
         return value if value is not None and value.get_secret_value() else None
+
+    def quote_grace_ms(self) -> int:
+        """QUOTE_GRACE_SECONDS in ms; unset: one slice, at least 20 s (a producer quotes half
+        a slice after the slice ends by default, then attaches and the grid reads it)."""
+        if self.quote_grace_seconds is not None:
+            return round(self.quote_grace_seconds * 1000)
+        return round(max(self.slice_seconds, 20.0) * 1000)
 
     @property
     def audit_enabled(self) -> bool:
