@@ -33,7 +33,7 @@ def test_concurrent_polls_book_each_message_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     node = FakeIri()
-    writer = ChannelWriter(node, create_channel(SEED, 2, "restricted", SIDE_KEY), tag="FOLLOWTEST")  # type: ignore[arg-type]
+    writer = ChannelWriter(node, create_channel(SEED, 2, "restricted", SIDE_KEY), tag="FOLLOWTEST")
     root = writer.publish(encode_trytes(Hello())).message.root
     for n in range(6):
         start = n * SLICE_MS
