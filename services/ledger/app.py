@@ -25,7 +25,13 @@ from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from services.ledger import messages
-from services.ledger.consensus import Consensus, ConsensusError, ProtocolError
+from services.ledger.consensus import (
+    Consensus,
+    ConsensusError,
+    KeyConflict,
+    Outcome,
+    ProtocolError,
+)
 from services.ledger.crypto import (
     decode_public_key,
     encode_public_key,
@@ -413,13 +419,23 @@ async def _serve_request(service: Service, websocket: WebSocket) -> None:
         except Exception:
             gone = True  # the client left; its round goes on without it
 
+    key: str | None = None
     try:
+        outcome: Outcome
         if isinstance(request, CreateLedger):
-            ledger_id = await service.consensus.create_ledger(request, progress)
+            outcome = await service.consensus.create_ledger(request, progress)
             name = request.name
         else:
-            ledger_id = await service.consensus.issue(request, progress)
+            outcome = await service.consensus.issue(request, progress)
             name = request.ledger
+            key = request.idempotency_key
+    except KeyConflict as error:
+        if not gone:
+            await _send(
+                websocket,
+                messages.problem_report(messages.REQUEST_ERROR, error.explain, thread=thread),
+            )
+        return
     except ConsensusError as error:
         if not gone:
             await _send(
@@ -430,4 +446,13 @@ async def _serve_request(service: Service, websocket: WebSocket) -> None:
             )
         return
     if not gone:
-        await _send(websocket, messages.done(name, ledger_id, thread=thread))
+        extra: dict[str, Any] = {"committed": True}
+        if outcome.seq_no is not None:
+            extra["seq_no"] = outcome.seq_no
+        if key is not None:
+            extra["idempotency_key"] = key
+        if outcome.replayed:
+            extra["replayed"] = True
+        if outcome.unconfirmed:
+            extra["unconfirmed"] = list(outcome.unconfirmed)
+        await _send(websocket, messages.done(name, outcome.ledger_id, thread=thread, extra=extra))

@@ -41,13 +41,13 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from services.ledger.crypto import encode_public_key
 from services.ledger.merkle import leaf_hash
-from services.ledger.messages import CreateLedger, IssueTransaction
+from services.ledger.messages import CreateLedger, IssueTransaction, idempotency_digest
 from services.ledger.peers import PeerClient, PeerError
 from services.ledger.settings import LedgerSettings
 from services.ledger.store import (
@@ -63,7 +63,7 @@ from services.ledger.store import (
 from shared.db import run_db
 from shared.retry import Backoff
 
-__all__ = ["Consensus", "ConsensusError", "Progress"]
+__all__ = ["Consensus", "ConsensusError", "KeyConflict", "Outcome", "Progress"]
 
 log = logging.getLogger("ledger.consensus")
 
@@ -83,6 +83,7 @@ class Stages:
     validate_commit: str
     post_commit: str
     accepted: str
+    unconfirmed: str
     reset: str
     failed: str
 
@@ -97,6 +98,8 @@ CREATE_STAGES = Stages(
     validate_commit="Validate commit responses from neighbours",
     post_commit="All checks OK. Send Ack to neighbors",
     accepted="All participants accepted ledger creation",
+    unconfirmed="Ledger creation was accepted; not confirmed in time by {missing}: they "
+    "finish the round when they recover",
     reset="Reset ledger",
     failed='Creation of new ledger was terminated with error: \n"{explain}"',
 )
@@ -110,6 +113,8 @@ ISSUE_STAGES = Stages(
     validate_commit="Validate responses",
     post_commit="Send Post-Commit",
     accepted="Commit operation was accepted by all participants",
+    unconfirmed="Commit operation was accepted; not confirmed in time by {missing}: they "
+    "finish the round when they recover",
     reset="Reset uncommitted",
     failed='Accepting of new transactions was terminated with error: \n"{explain}"',
 )
@@ -123,8 +128,21 @@ class ConsensusError(Exception):
         self.explain = explain
 
 
-class Unconfirmed(ConsensusError):
-    """Committed, but not every participant confirmed in time (they finish on recovery)."""
+class KeyConflict(ConsensusError):
+    """The idempotency key names a transaction with another body (a request_error)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A committed request: the ledger's id, the transaction's ``seq_no`` (issue), the
+    participants that had not confirmed by the time to live (committed all the same: they
+    finish the round when they recover), and whether an earlier request with the same
+    idempotency key committed it (``replayed``: nothing new was written)."""
+
+    ledger_id: int
+    seq_no: int | None = None
+    unconfirmed: tuple[str, ...] = ()
+    replayed: bool = False
 
 
 class ProtocolError(ValueError):
@@ -137,7 +155,10 @@ class _Pending:
     ttl: float
     progress: Progress
     size: int
-    future: asyncio.Future[int] = field(
+    key: str | None = None
+    digest: str | None = None
+    seq_no: int | None = None
+    future: asyncio.Future[Outcome] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
@@ -159,6 +180,8 @@ class Consensus:
         self._queues: dict[str, list[_Pending]] = {}
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._active: set[str] = set()
+        # (ledger, idempotency key) -> the request in a queue or round with that key
+        self._inflight: dict[tuple[str, str], _Pending] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing: set[str] = set()
         self._started = time.time()
@@ -186,7 +209,7 @@ class Consensus:
             await asyncio.sleep(seconds)
 
     # -- requests from the websocket --------------------------------------------------------
-    async def create_ledger(self, request: CreateLedger, progress: Progress) -> int:
+    async def create_ledger(self, request: CreateLedger, progress: Progress) -> Outcome:
         stages = CREATE_STAGES
         name = request.name
         await progress(0, stages.start.format(name=name))
@@ -198,27 +221,71 @@ class Consensus:
                     "local_timestamp_utc": _now_iso(),
                     "participants": self.me.participants,
                 }
-                await self._round(
+                missing = await self._round(
                     "create", name, entries, request.time_to_live, progress, stages, metadata
                 )
             except ConsensusError as error:
-                await self._report_abort(progress, stages, error)
+                await self._report_abort(progress, stages)
                 raise ConsensusError(stages.failed.format(explain=error.explain)) from None
         await progress(None, "Ledger creation terminated successfully")
         ledger = await run_db(self.store.ledger_by_name, name)
         assert ledger is not None
-        return int(ledger["id"])
+        return Outcome(int(ledger["id"]), None, tuple(missing))
 
-    async def issue(self, request: IssueTransaction, progress: Progress) -> int:
-        """Queue one transaction for the next round of its ledger; the ledger's id when done."""
+    async def issue(self, request: IssueTransaction, progress: Progress) -> Outcome:
+        """Queue one transaction for the next round of its ledger; the outcome when done.
+
+        With an idempotency key, a transaction already committed under it (or in a queue
+        or round here) is the answer: nothing is written twice. The same key with another
+        body is a :class:`KeyConflict`."""
+        name, key = request.ledger, request.idempotency_key
+        digest = idempotency_digest(request.txn) if key is not None else None
+        if key is not None and digest is not None:
+            earlier = await self._earlier(name, key, digest, progress)
+            if earlier is not None:
+                return earlier
         size = len(json.dumps(request.txn)) + 512
-        pending = _Pending(request.txn, request.time_to_live, progress, size)
-        name = request.ledger
+        pending = _Pending(request.txn, request.time_to_live, progress, size, key, digest)
+        if key is not None:
+            self._inflight[(name, key)] = pending
         self._queues.setdefault(name, []).append(pending)
         if name not in self._drains:
             self._drains[name] = asyncio.create_task(self._drain(name), name=f"drain-{name}")
         # A client that goes away does not stop its round: the future outlives it.
         return await asyncio.shield(pending.future)
+
+    async def _earlier(
+        self, name: str, key: str, digest: str, progress: Progress
+    ) -> Outcome | None:
+        """The outcome of the transaction with this key if one is committed or on its way."""
+        found = await run_db(self.store.find_key, name, key)
+        if found is not None:
+            stored, seq_no, ledger_id = found
+            if stored != digest:
+                raise KeyConflict(self._conflict(name, key, f"seq_no {seq_no}"))
+            await progress(
+                100,
+                f"Transaction with idempotency key [{key}] is already committed as seq_no {seq_no}",
+            )
+            return Outcome(ledger_id, seq_no, (), True)
+        # no await between this check and the caller's registration of its own request
+        inflight = self._inflight.get((name, key))
+        if inflight is None:
+            return None
+        if inflight.digest != digest:
+            raise KeyConflict(self._conflict(name, key, "a transaction being committed"))
+        await progress(
+            None, f"Transaction with idempotency key [{key}] is being committed: waiting for it"
+        )
+        outcome = await asyncio.shield(inflight.future)
+        return replace(outcome, replayed=True)
+
+    @staticmethod
+    def _conflict(name: str, key: str, what: str) -> str:
+        return (
+            f"[idempotency_key] {key} is already used in ledger [{name}] by {what} with "
+            "a different body; a new transaction needs a new key"
+        )
 
     async def _drain(self, name: str) -> None:
         try:
@@ -226,7 +293,7 @@ class Consensus:
                 queue = self._queues[name]
                 batch = self._take_batch(queue)
                 try:
-                    ledger_id = await self._commit_batch(name, batch)
+                    ledger_id, missing = await self._commit_batch(name, batch)
                 except ConsensusError as error:
                     for item in batch:
                         if not item.future.done():
@@ -241,7 +308,11 @@ class Consensus:
                 else:
                     for item in batch:
                         if not item.future.done():
-                            item.future.set_result(ledger_id)
+                            item.future.set_result(Outcome(ledger_id, item.seq_no, missing))
+                finally:
+                    for item in batch:
+                        if item.key is not None and self._inflight.get((name, item.key)) is item:
+                            del self._inflight[(name, item.key)]
         finally:
             self._drains.pop(name, None)
             if not self._queues.get(name):
@@ -261,25 +332,48 @@ class Consensus:
         del queue[:count]
         return batch
 
-    async def _commit_batch(self, name: str, batch: list[_Pending]) -> int:
+    async def _commit_batch(self, name: str, batch: list[_Pending]) -> tuple[int, tuple[str, ...]]:
+        """Commit the batch in one round: (ledger id, participants that did not confirm)."""
         stages = ISSUE_STAGES
-
-        async def progress(value: float | None, message: str) -> None:
-            await asyncio.gather(*(item.progress(value, message) for item in batch))
-
-        await progress(0, stages.start.format(count=len(batch)))
         async with self._ledger_lock(name):
+            # A request whose key another participant's round committed meanwhile is
+            # answered from the ledger, not proposed again (the participants would refuse
+            # the whole round for it).
+            todo = []
+            for item in batch:
+                found = (
+                    await run_db(self.store.find_key, name, item.key)
+                    if item.key is not None
+                    else None
+                )
+                if found is None:
+                    todo.append(item)
+                elif found[0] != item.digest:
+                    item.future.set_exception(
+                        KeyConflict(self._conflict(name, str(item.key), f"seq_no {found[1]}"))
+                    )
+                else:
+                    item.future.set_result(Outcome(found[2], found[1], (), True))
+            if not todo:
+                return 0, ()
+
+            async def progress(value: float | None, message: str) -> None:
+                await asyncio.gather(*(item.progress(value, message) for item in todo))
+
+            await progress(0, stages.start.format(count=len(todo)))
             try:
                 ledger, _ = await run_db(self.store.ledger_state, name)
                 if ledger is None:
                     raise ConsensusError(f"ledger [{name}] does not exist")
-                entries = self._sign_entries([item.txn for item in batch], ledger.size)
-                ttl = min(item.ttl for item in batch)
-                await self._round("commit", name, entries, ttl, progress, stages, None)
+                entries = self._sign_entries([item.txn for item in todo], ledger.size)
+                for item, entry in zip(todo, entries, strict=True):
+                    item.seq_no = int(entry["txnMetadata"]["seqNo"])
+                ttl = min(item.ttl for item in todo)
+                missing = await self._round("commit", name, entries, ttl, progress, stages, None)
             except ConsensusError as error:
-                await self._report_abort(progress, stages, error)
+                await self._report_abort(progress, stages)
                 raise ConsensusError(stages.failed.format(explain=error.explain)) from None
-            return ledger.id
+            return ledger.id, tuple(missing)
 
     def _public_key(self) -> str:
         return encode_public_key(self.me.key.public_key())
@@ -310,7 +404,9 @@ class Consensus:
         progress: Progress,
         stages: Stages,
         metadata: dict[str, Any] | None,
-    ) -> None:
+    ) -> list[str]:
+        """One round as the actor; the participants that did not confirm the commit in
+        time (committed all the same, see :meth:`_run_round`)."""
         rid = uuid.uuid4().hex
         deadline = time.time() + ttl
         leaves = [leaf_hash(entry_bytes(e)) for e in entries]
@@ -335,13 +431,13 @@ class Consensus:
             proposal["metadata"] = metadata
         self._active.add(rid)
         try:
-            await self._run_round(proposal, progress, stages)
+            return await self._run_round(proposal, progress, stages)
         finally:
             self._active.discard(rid)
 
     async def _run_round(
         self, proposal: dict[str, Any], progress: Progress, stages: Stages
-    ) -> None:
+    ) -> list[str]:
         rid, name, deadline = proposal["round"], proposal["ledger"], proposal["deadline"]
         started = time.monotonic()
         # Stage 1: propose; every participant checks and signs (we too, at the same time).
@@ -381,12 +477,12 @@ class Consensus:
         await progress(70, stages.committed)
         await progress(80, stages.validate_commit)
         if missing:
+            # Decided: the transactions are committed (here, and wherever the certificate
+            # arrived); those that did not confirm finish the round on recovery (asking
+            # us or a peer for the certificate). The client is told it is committed.
             log.warning("event=commit_unconfirmed round=%s missing=%s", rid, ",".join(missing))
-            raise Unconfirmed(
-                f"the transactions are committed (root {proposal['new_root']}) but "
-                f"{', '.join(missing)} did not confirm in time; they finish the round when "
-                "they recover"
-            )
+            await progress(100, stages.unconfirmed.format(missing=", ".join(missing)))
+            return missing
         # Stage 3: post-commit; stage 4: flush. Everyone has committed (the receipts say
         # so); closing the round is bookkeeping, so the client need not wait for it.
         await progress(90, stages.post_commit)
@@ -400,6 +496,7 @@ class Consensus:
             (time.monotonic() - started) * 1000,
         )
         await progress(100, stages.accepted)
+        return []
 
     async def _prepare_here(self, proposal: dict[str, Any]) -> str | Refused:
         try:
@@ -430,11 +527,8 @@ class Consensus:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=2.0)
 
-    async def _report_abort(
-        self, progress: Progress, stages: Stages, error: ConsensusError
-    ) -> None:
-        if not isinstance(error, Unconfirmed):
-            await progress(None, stages.reset)
+    async def _report_abort(self, progress: Progress, stages: Stages) -> None:
+        await progress(None, stages.reset)
         await progress(100, "Terminated with error")
 
     async def _deliver(

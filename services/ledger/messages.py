@@ -9,8 +9,10 @@ problem and never crashes on odd input.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,7 @@ __all__ = [
     "BadRequest",
     "CreateLedger",
     "IssueTransaction",
+    "idempotency_digest",
     "parse_request",
     "problem_report",
     "progress",
@@ -54,6 +57,11 @@ TXN_FIELDS = (
 )
 MAX_NAME = 128
 MAX_DEPTH = 32
+#: The optional field of an issue-transaction that makes a retry safe (docs/ledger.md).
+IDEMPOTENCY_KEY = "idempotency_key"
+_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+#: What a retry may change without being "a different transaction".
+_NOT_THE_BODY = ("@id", "time_to_live", "msg~sig")
 
 
 class BadRequest(ValueError):
@@ -74,6 +82,15 @@ class IssueTransaction:
     ledger: str
     txn: dict[str, Any]
     time_to_live: float
+    idempotency_key: str | None = None
+
+
+def idempotency_digest(txn: dict[str, Any]) -> str:
+    """SHA-256 of the transaction as the key covers it: everything but ``@id``,
+    ``time_to_live`` and ``msg~sig`` (a retry may carry a new message id)."""
+    body = {k: v for k, v in txn.items() if k not in _NOT_THE_BODY}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def progress(
@@ -92,12 +109,19 @@ def progress(
     return msg
 
 
-def done(name: str, ledger_id: int, *, thread: str | None = None) -> dict[str, Any]:
+def done(
+    name: str,
+    ledger_id: int,
+    *,
+    thread: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     msg: dict[str, Any] = {
         "@type": PROGRESS,
         "@id": uuid.uuid4().hex,
         "ledger": {"name": name, "id": ledger_id},
         "done": True,
+        **(extra or {}),
     }
     if thread:
         msg["~thread"] = {"thid": thread}
@@ -202,6 +226,13 @@ def validate_txn(txn: Any) -> str:
         raise BadRequest("Transaction: ledger.name is empty")
     if not isinstance(name, str) or len(name) > MAX_NAME:
         raise BadRequest(f"Transaction: ledger.name must be a string of at most {MAX_NAME}")
+    if IDEMPOTENCY_KEY in txn:
+        key = txn[IDEMPOTENCY_KEY]
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise BadRequest(
+                f"Transaction: [{IDEMPOTENCY_KEY}] attribute must be 1 to 128 printable "
+                "ASCII characters without spaces"
+            )
     waybill = txn.get("waybill")
     if waybill and (
         not isinstance(waybill, dict) or not (waybill.get("no") or waybill.get("wagon_no"))
@@ -261,6 +292,7 @@ def parse_request(
             ledger=ledger,
             txn=_without_ttl(payload),
             time_to_live=_ttl(payload, default_ttl, max_ttl),
+            idempotency_key=payload.get(IDEMPOTENCY_KEY),
         )
     shown = kind if isinstance(kind, str) else json.dumps(kind)
     raise BadRequest(f'Unexpected @type = "{shown[:200]}"')

@@ -47,7 +47,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from services.ledger import crypto
 from services.ledger.merkle import EMPTY_ROOT, MerkleTree, leaf_hash
-from services.ledger.messages import BadRequest, validate_txn
+from services.ledger.messages import (
+    IDEMPOTENCY_KEY,
+    BadRequest,
+    idempotency_digest,
+    validate_txn,
+)
 from shared.auth import token_digest
 
 __all__ = ["Base", "Identity", "Refused", "Store", "commit_statement", "state_statement"]
@@ -99,6 +104,19 @@ class RoundRow(Base):
     deadline: Mapped[float] = mapped_column(Float)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class IdempotencyRow(Base):
+    """An ``idempotency_key`` committed in a ledger: the transaction it names (its
+    ``seq_no``) and the digest of its body, so a retry returns it and a different body
+    under the same key is refused. Written with the transaction, on every participant."""
+
+    __tablename__ = "idempotency_keys"
+    ledger_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    seq_no: Mapped[int] = mapped_column(Integer)
+    round_id: Mapped[str] = mapped_column(String(32))
 
 
 class TokenRow(Base):
@@ -224,6 +242,7 @@ class Store:
                     f"root {proposal['base_root']}"
                 )
             leaves = self._check_entries(proposal, base_size)
+            self._check_keys(session, name, proposal["entries"])
             tree = self._tree(session, ledger, name)
             root = tree.root_with(leaves).hex()
             size = base_size + len(leaves)
@@ -284,6 +303,33 @@ class Store:
             leaves.append(leaf_hash(entry_bytes(entry)))
         return leaves
 
+    @staticmethod
+    def _check_keys(session: Session, name: str, entries: list[dict[str, Any]]) -> None:
+        """Refuse a proposal that would commit an idempotency key twice in a ledger."""
+        seen: set[str] = set()
+        for offset, entry in enumerate(entries):
+            key = entry["txn"].get(IDEMPOTENCY_KEY)
+            if key is None:
+                continue
+            if key in seen:
+                raise Refused(f"entry {offset}: idempotency key [{key}] appears twice")
+            seen.add(key)
+            row = session.get(IdempotencyRow, (name, key))
+            if row is not None:
+                raise Refused(
+                    f"entry {offset}: idempotency key [{key}] is already committed in "
+                    f"ledger [{name}] as seq_no {row.seq_no}"
+                )
+
+    def find_key(self, name: str, key: str) -> tuple[str, int, int] | None:
+        """(digest, seq_no, ledger id) of the transaction committed under ``key``."""
+        with self.sessions() as session:
+            row = session.get(IdempotencyRow, (name, key))
+            if row is None:
+                return None
+            ledger_id = session.scalar(select(LedgerRow.id).where(LedgerRow.name == name))
+            return None if ledger_id is None else (row.digest, row.seq_no, int(ledger_id))
+
     def verify_certificate(self, row: RoundRow, signatures: Any) -> None:
         statement = state_statement(row.ledger_name, row.id, row.new_size, row.new_root)
         if not isinstance(signatures, dict):
@@ -341,6 +387,17 @@ class Store:
                         created_at=now,
                     )
                 )
+                key = entry["txn"].get(IDEMPOTENCY_KEY)
+                if isinstance(key, str) and session.get(IdempotencyRow, (name, key)) is None:
+                    session.add(
+                        IdempotencyRow(
+                            ledger_name=name,
+                            key=key,
+                            digest=idempotency_digest(entry["txn"]),
+                            seq_no=entry["txnMetadata"]["seqNo"],
+                            round_id=rid,
+                        )
+                    )
             ledger.size = row.new_size
             ledger.root_hash = row.new_root
             ledger.last_round = rid

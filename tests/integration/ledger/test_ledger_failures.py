@@ -113,20 +113,43 @@ def test_participant_killed_while_prepared_rolls_back_on_recovery(cluster: Ledge
 
 
 def test_participant_killed_mid_commit_catches_up_from_its_peers(cluster: LedgerCluster) -> None:
+    """Issue 20: a participant dies after every signature and the actor's commit. The
+    client is told the transaction is committed (on main: a problem_report
+    request_processing_error, so a client retrying on it made a duplicate), and a retry
+    with the same idempotency key returns the original: no participant holds it twice."""
     before = audit(cluster, "L")
     restart_with(cluster, "c", "before_apply:60")
-    thread, box = in_background(cluster, "a", issue_message("L", "decided", time_to_live=4))
+    message = issue_message("L", "decided", time_to_live=4, idempotency_key="decided-1")
+    thread, box = in_background(cluster, "a", message)
     cluster.wait_log("c", "event=fault_pause stage=before_apply")
     cluster.kill("c")  # it signed, everyone else committed, it did not write yet
     thread.join(60)
     final = box["replies"][-1]
-    assert final["problem-code"] == "request_processing_error"
-    assert "are committed" in final["explain"] and "c did not confirm" in final["explain"]
+    assert final.get("done") is True and final.get("committed") is True, box["replies"]
+    assert final["seq_no"] == before["size"] + 1 and final["unconfirmed"] == ["c"]
+    assert final["idempotency_key"] == "decided-1" and "replayed" not in final
+    assert box["replies"][-2]["message"] == (
+        "Commit operation was accepted; not confirmed in time by c: they finish the round "
+        "when they recover"
+    )
     assert all(s[0] == before["size"] + 1 for s in sizes(cluster, ["a", "b"]).values())
+    # The client retries anyway (a new message id, the same key and body): the original.
+    for actor in ("a", "b"):
+        again = cluster.request(actor, {**message, "@id": f"retry-{actor}"})
+        assert again[-1].get("done") is True, again
+        assert again[-1]["seq_no"] == before["size"] + 1 and again[-1]["replayed"] is True
+    # The same key with another body is refused, naming the key; nothing is written.
+    other = cluster.request("b", {**message, "cargo": "grain"})[-1]
+    assert other["@type"] == PROBLEM and other["problem-code"] == "request_error"
+    assert "[idempotency_key] decided-1" in other["explain"]
     cluster.start("c")  # recovery: b or a hands over the certificate, c writes the round
     wait_until(lambda: sizes(cluster, ["c"])["c"][0] == before["size"] + 1, what="c to recover")
-    after = audit(cluster, "L")
-    assert [t["txn"]["no"] for t in after["txns"]][-1] == "decided"
+    # c too knows the key now: a retry there returns the original as well
+    assert cluster.request("c", {**message, "@id": "retry-c"})[-1]["replayed"] is True
+    after = audit(cluster, "L")  # every participant holds the same transactions
+    assert after["size"] == before["size"] + 1
+    nos = [t["txn"]["no"] for t in after["txns"]]
+    assert nos[-1] == "decided" and nos.count("decided") == 1
 
 
 def test_actor_killed_after_deciding_finishes_the_round_when_back(cluster: LedgerCluster) -> None:
