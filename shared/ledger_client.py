@@ -10,9 +10,13 @@ It speaks the seed's protocol: a token from ``/maintenance/allocate_token/`` (Ba
 kept until shortly before it expires), then one websocket ``issue-transaction`` per record,
 following ``progress`` messages until the final ``done`` or a ``problem_report``. A ledger
 that does not exist yet is created with the document as its genesis (``create=True``).
-A round refused because the ledger was locked by another in-flight round is retried with
-backoff; any other failure raises :class:`LedgerError` (nothing is retried that could
-already be committed).
+
+Every request carries an ``idempotency_key`` (the document's ``no`` unless the caller
+gives one): the gateway commits a key once, and a retry with it returns the transaction
+committed the first time. So a request that failed in a way that may have committed (the
+connection lost mid-request, a ``request_processing_error``) is retried with the same key,
+up to ``retries`` times with backoff, as is a round refused because another round held the
+ledger; a ``request_error`` (a bad document, or the key used for another body) is not.
 
 :meth:`LedgerClient.ledger_id` and :meth:`LedgerClient.find` read the REST listing: a
 client that gives each document a unique ``no`` can ask whether an earlier attempt was
@@ -56,10 +60,18 @@ class LedgerError(Exception):
 
 @dataclass
 class Recorded:
+    """The committed transaction: ``seq_no`` in the ledger (None from a gateway that does
+    not say), ``replayed`` when an earlier attempt with the same key had committed it,
+    ``unconfirmed`` the participants that confirm later (it is committed all the same)."""
+
     ledger: str
     ledger_id: int
     created: bool
     progress: list[tuple[float | None, str]] = field(default_factory=list)
+    seq_no: int | None = None
+    replayed: bool = False
+    unconfirmed: list[str] = field(default_factory=list)
+    idempotency_key: str | None = None
 
 
 def settled_slice_document(
@@ -116,12 +128,14 @@ class LedgerClient:
         timeout: float = 30.0,
         time_to_live: float = 30.0,
         locked_retries: int = 5,
+        retries: int = 3,
     ) -> None:
         self.url = url.rstrip("/")
         self._auth = (username, password)
         self.timeout = timeout
         self.time_to_live = time_to_live
         self.locked_retries = locked_retries
+        self.retries = retries
         self._token: str | None = None
         self._token_until = 0.0
 
@@ -212,43 +226,93 @@ class LedgerClient:
         raise AssertionError("unreachable")
 
     async def record(
-        self, ledger: str, document: dict[str, Any], *, create: bool = True
+        self,
+        ledger: str,
+        document: dict[str, Any],
+        *,
+        create: bool = True,
+        idempotency_key: str | None = None,
     ) -> Recorded:
-        """Commit ``document`` to ``ledger`` through every participant's consensus."""
+        """Commit ``document`` to ``ledger`` through every participant's consensus, once
+        however often it is retried (the ``idempotency_key``, default the ``no``)."""
         missing = [name for name in REQUIRED if not document.get(name)]
         if missing:
             raise ValueError(f"document lacks {', '.join(missing)}")
+        key = idempotency_key or str(document["no"])
         txn = {
             **document,
             "@type": ISSUE_TRANSACTION,
             "@id": uuid.uuid4().hex,
             "ledger": {"name": ledger},
+            "idempotency_key": key,
             "time_to_live": self.time_to_live,
         }
         backoff = Backoff(0.05, 2.0)
-        for attempt in range(self.locked_retries + 1):
-            reply, seen = await self.request(txn)
+        locked = failed = 0
+        while True:
+            try:
+                return await self._record_once(ledger, txn, create)
+            except LedgerError as error:
+                if error.code == "locked" and locked < self.locked_retries:
+                    locked += 1  # nothing was committed: another round held the ledger
+                elif (
+                    error.code in _RETRYABLE
+                    and "does not exist" not in error.explain
+                    and failed < self.retries
+                ):
+                    failed += 1  # it may have committed: the same key finds it if so
+                else:
+                    if error.code == "locked":
+                        raise LedgerError(
+                            "request_processing_error", f"ledger [{ledger}] stayed locked"
+                        ) from None
+                    raise
+            await backoff.sleep()
+            txn["@id"] = uuid.uuid4().hex  # a new message, the same transaction and key
+
+    async def _record_once(self, ledger: str, txn: dict[str, Any], create: bool) -> Recorded:
+        reply, seen = await self.request(txn)
+        if reply.get("done"):
+            return _recorded(ledger, reply, seen, created=False)
+        explain = str(reply.get("explain", ""))
+        if create and f"ledger [{ledger}] does not exist" in explain:
+            genesis = {k: v for k, v in txn.items() if k != "time_to_live"}
+            reply, seen = await self.request(
+                {
+                    "@type": CREATE_LEDGER,
+                    "@id": uuid.uuid4().hex,
+                    "name": ledger,
+                    "genesis": [genesis],
+                    "time_to_live": self.time_to_live,
+                }
+            )
             if reply.get("done"):
-                return Recorded(ledger, int(reply["ledger"]["id"]), False, seen)
+                recorded = _recorded(ledger, reply, seen, created=True)
+                recorded.seq_no = recorded.seq_no or 1
+                recorded.idempotency_key = str(txn["idempotency_key"])
+                return recorded
             explain = str(reply.get("explain", ""))
-            if create and f"ledger [{ledger}] does not exist" in explain:
-                genesis = {k: v for k, v in txn.items() if k != "time_to_live"}
-                reply, seen = await self.request(
-                    {
-                        "@type": CREATE_LEDGER,
-                        "@id": uuid.uuid4().hex,
-                        "name": ledger,
-                        "genesis": [genesis],
-                        "time_to_live": self.time_to_live,
-                    }
-                )
-                if reply.get("done"):
-                    return Recorded(ledger, int(reply["ledger"]["id"]), True, seen)
-                explain = str(reply.get("explain", ""))
-                if "already exists" in explain:
-                    continue  # someone else created it meanwhile: issue again
-            if "is locked by round" in explain and attempt < self.locked_retries:
-                await backoff.sleep()  # nothing was committed: another round held the ledger
-                continue
-            raise LedgerError(str(reply.get("problem-code", "unknown")), explain)
-        raise LedgerError("request_processing_error", f"ledger [{ledger}] stayed locked")
+            if "already exists" in explain:
+                # someone (or our own earlier attempt) created it meanwhile: issue again
+                raise LedgerError("locked", explain)
+        if "is locked by round" in explain:
+            raise LedgerError("locked", explain)
+        raise LedgerError(str(reply.get("problem-code", "unknown")), explain)
+
+
+#: Failures after which the transaction may or may not be committed: retried with its key.
+_RETRYABLE = ("request_processing_error", "connection_closed")
+
+
+def _recorded(ledger: str, reply: dict[str, Any], seen: list[Any], *, created: bool) -> Recorded:
+    seq_no = reply.get("seq_no")
+    return Recorded(
+        ledger,
+        int(reply["ledger"]["id"]),
+        created,
+        seen,
+        seq_no=int(seq_no) if isinstance(seq_no, int) else None,
+        replayed=bool(reply.get("replayed")),
+        unconfirmed=[str(p) for p in reply.get("unconfirmed") or []],
+        idempotency_key=reply.get("idempotency_key"),
+    )

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from services.grid.db import (
     ConsumerUsage,
+    MissingQuote,
     Payment,
     PaymentRequestRecord,
     Payout,
@@ -227,7 +228,14 @@ class AuditTrail:
         )
         if not (producers or usage or requests or row.output or row.usage):
             return None  # nothing happened: not worth a consensus round
-        return {
+        missing = list(
+            session.scalars(
+                select(MissingQuote.producer_id)
+                .where(MissingQuote.slice_start == start)
+                .order_by(MissingQuote.producer_id)
+            )
+        )
+        document: dict[str, Any] = {
             "cargo": "energy",
             "departure_station": _stations([p.producer_id for p in producers], self.grid),
             "arrival_station": _stations([u.consumer_id for u in usage], self.grid),
@@ -262,6 +270,10 @@ class AuditTrail:
                 ],
             },
         }
+        if missing:
+            # priced after QUOTE_GRACE_SECONDS without these producers' quotes
+            document["slice"]["missingQuotes"] = missing
+        return document
 
     def _payment_document(self, session: Session, payment_id: int) -> dict[str, Any] | None:
         payment = session.get(Payment, payment_id)

@@ -105,18 +105,21 @@ def test_default_settings_price_every_slice_by_the_quotes(economy: dict[str, Any
     up_at = int(time.time() * 1000)
 
     def settled_past_the_outage() -> list[dict[str, Any]] | None:
-        rows = [row for row in settled(grid.url) if row["method"] != "weighted"]
-        return rows if rows and max(row["endTime"] for row in rows) > up_at + SLICE * 1000 else None
+        rows = [row for row in settled(grid.url) if row["method"] == "merit"]
+        return rows if rows and max(row["endTime"] for row in rows) > up_at + length else None
 
     wait_for("slices settled after the restart", settled_past_the_outage, timeout=600)
     quoted = quoted_starts(producer.url)
-    late = [row for row in settled(grid.url) if row["method"] != "weighted"]
+    since = [row for row in settled(grid.url) if row["startTime"] >= first]
+    late = [row for row in since if row["method"] != "weighted"]
     backlog = [row for row in late if down_from <= row["endTime"] <= up_at]
     assert backlog, late  # slices that ended while the grid was down were settled late
-    assert all(row["startTime"] in quoted for row in late), (late, sorted(quoted))
+    # before the crash weighted, after it merit: each slice by the producer's quote
+    assert all(row["startTime"] in quoted for row in since), (since, sorted(quoted))
     assert [(row["method"], row["price"], row["missingQuotes"]) for row in late] == [
         ("merit", PRODUCER_PRICE, [])
     ] * len(late), late
+    assert {(row["price"], tuple(row["missingQuotes"])) for row in since} == {(PRODUCER_PRICE, ())}
 
     # -- one reader per channel: nothing read twice at once ---------------------------------
     log = grid.log_path.read_text(errors="replace")

@@ -50,6 +50,37 @@ async def test_record_creates_then_appends(shared_cluster: LedgerCluster) -> Non
     assert docs[0]["slice"]["payouts"] == {"wind": 300, "grid": 60}
 
 
+async def test_a_retry_with_the_same_key_returns_the_original(
+    shared_cluster: LedgerCluster,
+) -> None:
+    """Issue 20: a client that sends a record again (it did not hear the answer) gets the
+    transaction committed the first time, from any participant; nothing is duplicated."""
+    first = await LedgerClient(shared_cluster.url("a"), USER, PASSWORD).record(
+        "keyed", slice_doc(0)
+    )
+    assert first.idempotency_key == "slice-0" and first.seq_no == 1 and not first.replayed
+    for name in ("a", "b", "c"):
+        again = await LedgerClient(shared_cluster.url(name), USER, PASSWORD).record(
+            "keyed", slice_doc(0)
+        )
+        assert (again.ledger, again.seq_no, again.replayed) == ("keyed", 1, True)
+    second = await LedgerClient(shared_cluster.url("b"), USER, PASSWORD).record(
+        "keyed", slice_doc(1)
+    )
+    assert (second.seq_no, second.replayed) == (2, False)
+    # two at once with one key: one transaction
+    client = LedgerClient(shared_cluster.url("c"), USER, PASSWORD)
+    both = await asyncio.gather(*(client.record("keyed", slice_doc(2)) for _ in range(2)))
+    assert [r.seq_no for r in both] == [3, 3] and sorted(r.replayed for r in both) == [False, True]
+    # the same key for another body: refused, named, not retried
+    with pytest.raises(LedgerError) as info:
+        await client.record("keyed", slice_doc(3), idempotency_key="slice-0")
+    assert info.value.code == "request_error"
+    assert "[idempotency_key] slice-0 is already used" in info.value.explain
+    state = audit(shared_cluster, "keyed")  # every participant holds the same, once
+    assert [t["txn"]["no"] for t in state["txns"]] == ["slice-0", "slice-1", "slice-2"]
+
+
 async def test_errors_are_clear(shared_cluster: LedgerCluster) -> None:
     wrong = LedgerClient(shared_cluster.url("a"), USER, "not-the-password")
     with pytest.raises(LedgerError) as info:
