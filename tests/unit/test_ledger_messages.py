@@ -220,3 +220,20 @@ def test_anything_is_a_request_or_a_bad_request(payload: Any) -> None:
         parse(messages.decode(json.dumps(payload)))
     except BadRequest as error:
         assert str(error)
+
+
+def test_idempotency_key() -> None:
+    request = parse(txn(idempotency_key="grid:slice:1:9f2c"))
+    assert isinstance(request, IssueTransaction)
+    assert request.idempotency_key == "grid:slice:1:9f2c"
+    assert request.txn["idempotency_key"] == "grid:slice:1:9f2c"  # kept in the document
+    plain = parse(txn())
+    assert isinstance(plain, IssueTransaction) and plain.idempotency_key is None
+    for bad in ("", "has space", "x" * 129, 7, None, "é"):
+        assert "[idempotency_key] attribute must be 1 to 128 printable" in explain(
+            txn(idempotency_key=bad)
+        )
+    # a retry may carry a new @id and time_to_live: the same body; another cargo is not
+    digest = messages.idempotency_digest
+    assert digest(txn(idempotency_key="k")) == digest({**txn(idempotency_key="k"), "@id": "2"})
+    assert digest(txn(idempotency_key="k")) != digest(txn(idempotency_key="k", cargo="gold"))

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.ledger import crypto
 from services.ledger.merkle import EMPTY_ROOT, MerkleTree, leaf_hash
+from services.ledger.messages import idempotency_digest
 from services.ledger.store import (
     Identity,
     Refused,
@@ -206,3 +207,25 @@ def test_canonical_form_is_stable() -> None:
     value = {"b": [1, 2.5, "é"], "a": {"y": None, "x": True}}
     assert crypto.canonical(value) == b'{"a":{"x":true,"y":null},"b":[1,2.5,"\\u00e9"]}'
     assert json.loads(crypto.canonical(value)) == value
+
+
+def test_an_idempotency_key_is_recorded_everywhere_and_never_committed_twice(
+    stores: dict[str, Store],
+) -> None:
+    a, b = stores["a"], stores["b"]
+    commit_everywhere(stores, proposal(a, "create", "L", [txn("g")], MerkleTree()))
+    keyed = {**txn("1"), "idempotency_key": "k-1"}
+    _, tree = a.ledger_state("L")
+    assert all(s.find_key("L", "k-1") is None for s in stores.values())
+    commit_everywhere(stores, proposal(a, "commit", "L", [keyed], tree))
+    found = {name: s.find_key("L", "k-1") for name, s in stores.items()}
+    digest = idempotency_digest({**keyed, "@id": "another message id"})
+    assert set(found.values()) == {(digest, 2, 1)}  # every participant knows it: seq_no 2
+    assert a.find_key("M", "k-1") is None  # keys are per ledger
+    # another actor proposing the key again (a race between gateways) is refused
+    _, tree = a.ledger_state("L")
+    with pytest.raises(Refused, match=r"idempotency key \[k-1\] is already committed"):
+        b.prepare(proposal(b, "commit", "L", [{**keyed, "no": "other"}], tree))
+    twice = proposal(b, "commit", "L", [txn("2") | {"idempotency_key": "k-2"}] * 2, tree)
+    with pytest.raises(Refused, match=r"idempotency key \[k-2\] appears twice"):
+        b.prepare(twice)
