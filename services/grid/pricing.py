@@ -48,10 +48,12 @@ def weighted_price(offers: Sequence[Offer]) -> float | None:
     """Σ output·price / Σ output; the plain mean when nobody produced; None without offers."""
     if not offers:
         return None
-    total = sum(offer.output for offer in offers)
+    # In exact fractions: equal quotes give exactly that price (999.9999999999999 in floats)
+    total = sum((Fraction(offer.output) for offer in offers), Fraction(0))
     if total > 0:
-        return sum(offer.output * offer.price for offer in offers) / total
-    return sum(offer.price for offer in offers) / len(offers)
+        weighted = sum((Fraction(o.output) * Fraction(o.price) for o in offers), Fraction(0))
+        return float(weighted / total)
+    return float(sum((Fraction(offer.price) for offer in offers), Fraction(0)) / len(offers))
 
 
 def merit_order_price(offers: Sequence[Offer], usage: float) -> float | None:

@@ -25,6 +25,11 @@ def test_weighted_price_is_output_weighted() -> None:
     # nobody produced: the plain mean of the quotes
     assert weighted_price([Offer("a", 0, 10), Offer("b", 0, 20)]) == 15
     assert weighted_price([]) is None
+    # equal quotes price at exactly the quote, whatever the outputs (floats gave
+    # 999.9999999999999 for one producer's 8e-06 kWh at 1000)
+    for output in (1e-06, 8e-06, 3.6e-05, 0.3, 42.621888000000006):
+        assert weighted_price([Offer("a", output, 1000)]) == 1000
+        assert weighted_price([Offer("a", output, 100), Offer("b", 0.7, 100)]) == 100
 
 
 def test_merit_order_pays_the_marginal_price() -> None:
