@@ -46,7 +46,7 @@ class GridSettings(BaseSettings):
         ge=0,
         le=86400,
         description="how long after a slice ends its missing producer quotes are waited for "
-        "(default: one slice, at least 20 s)",
+        "(default: two slices, at least 30 s)",
     )
     payout_interval_seconds: float = Field(
         1.0, gt=0, le=3600, description="how often planned producer payouts are sent"
@@ -108,11 +108,13 @@ class GridSettings(BaseSettings):
         return value if value is not None and value.get_secret_value() else None
 
     def quote_grace_ms(self) -> int:
-        """QUOTE_GRACE_SECONDS in ms; unset: one slice, at least 20 s (a producer quotes half
-        a slice after the slice ends by default, then attaches and the grid reads it)."""
+        """QUOTE_GRACE_SECONDS in ms; unset: two slices, at least 30 s (a producer quotes
+        half a slice after the slice ends by default, then attaches and the grid reads it:
+        on a loaded 2-core host that took more than 20 s; waiting longer only delays
+        billing while a registered producer is down)."""
         if self.quote_grace_seconds is not None:
             return round(self.quote_grace_seconds * 1000)
-        return round(max(self.slice_seconds, 20.0) * 1000)
+        return round(max(2 * self.slice_seconds, 30.0) * 1000)
 
     @property
     def audit_enabled(self) -> bool:

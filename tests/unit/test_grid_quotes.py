@@ -166,11 +166,11 @@ def test_a_producer_registered_after_a_slice_ended_is_not_waited_for(tmp_path: P
     assert grid.ledger.missing_quotes(S2) == ["WIND"]
 
 
-def test_the_default_grace_is_one_slice_and_at_least_20_s(tmp_path: Path) -> None:
+def test_the_default_grace_is_two_slices_and_at_least_30_s(tmp_path: Path) -> None:
     def grace(**values: Any) -> int:
         return GridSettings.model_validate({"seed": "A" * 81, **values}).quote_grace_ms()
 
-    assert grace() == 30_000
-    assert grace(slice_seconds=4) == 20_000
-    assert grace(slice_seconds=300) == 300_000
+    assert grace() == 60_000
+    assert grace(slice_seconds=4) == 30_000
+    assert grace(slice_seconds=300) == 600_000
     assert grace(slice_seconds=4, quote_grace_seconds=2.5) == 2_500

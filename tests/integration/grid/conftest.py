@@ -39,7 +39,7 @@ def grid_env(devnet: DevnetProcess, data_dir: Path, **extra: object) -> dict[str
         "settle_delay_seconds": 0.5,
         # The tests' producers quote only the slices they trade in, not every slice as a
         # producer service does: the slices without a quote are priced a second after
-        # they end rather than after the default grace window of 20 s.
+        # they end rather than after the default grace window of 30 s.
         "quote_grace_seconds": 1,
         "poll_seconds": 0.3,
         "payout_interval_seconds": 0.5,
