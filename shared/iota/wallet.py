@@ -662,6 +662,20 @@ class Wallet:
                 )
             )
 
+    def sends(self) -> list[WalletSend]:
+        """Every bundle this wallet signed, oldest first (its books of what it sent)."""
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(WalletSend)
+                    .where(
+                        WalletSend.wallet_id == self.wallet_id,
+                        WalletSend.security == self.security,
+                    )
+                    .order_by(WalletSend.id)
+                )
+            )
+
     def _claim_pending(self) -> list[WalletSend]:
         """Undelivered bundles no other process is delivering now, claimed atomically."""
         now = time.time()
