@@ -42,7 +42,6 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from shared.iota.bundle import TOTAL_SUPPLY
 from shared.iota.transaction import parse_many
 
 __all__ = [
@@ -180,9 +179,9 @@ class NodeLedger:
         states: list[bool] = []
         for start in range(0, len(hashes), _CHUNK):
             chunk = list(hashes[start : start + _CHUNK])
-            states += [bool(s) for s in self.api.call("getInclusionStates", transactions=chunk)[
-                "states"
-            ]]
+            states += [
+                bool(s) for s in self.api.call("getInclusionStates", transactions=chunk)["states"]
+            ]
         return states
 
     def incoming(self, addresses: Sequence[str]) -> list[Incoming]:
@@ -209,7 +208,9 @@ def _deduplicate(found: Iterable[tuple[str, str, int, int, bool]]) -> list[Incom
     for address, bundle, index, value, state in found:
         key = (bundle, address, index)
         known = merged.get(key)
-        merged[key] = Incoming(address, bundle, value, state or (known is not None and known.confirmed))
+        merged[key] = Incoming(
+            address, bundle, value, state or (known is not None and known.confirmed)
+        )
     return list(merged.values())
 
 
@@ -227,13 +228,17 @@ class BooksReport(BaseModel):
     """``GET /books``: a service's books against its wallet on the devnet."""
 
     service: str
-    books: int = Field(description="what the service's records say it holds: credited + received - sent")
+    books: int = Field(
+        description="what the service's records say it holds: credited + received - sent"
+    )
     wallet: int = Field(
         description="confirmed balance at addresses not spent from + remainders in flight"
     )
     difference: int = Field(description="wallet - books; 0 when the books are right")
     balanced: bool = Field(description="difference == 0")
-    credited: int = Field(description="income booked from the service's records (invoiced addresses)")
+    credited: int = Field(
+        description="income booked from the service's records (invoiced addresses)"
+    )
     received: int = Field(description="confirmed transfers of others to its open addresses")
     sent: int = Field(description="value of every bundle the wallet signed to someone else")
     stranded: int = Field(
@@ -274,7 +279,9 @@ def compute_books(
     # Bundles not confirmed yet: their remainder is the wallet's, their inputs on hold.
     open_sends = [s for s in records.sends if s.state != "settled"]
     tails = [s for s in open_sends if s.tail]
-    tail_states = dict(zip([s.bundle for s in tails], ledger.confirmed([s.tail or "" for s in tails]), strict=True))
+    tail_states = dict(
+        zip([s.bundle for s in tails], ledger.confirmed([s.tail or "" for s in tails]), strict=True)
+    )
     in_flight = [
         s
         for s in open_sends
@@ -369,9 +376,7 @@ def books_router(source: BooksSource) -> APIRouter:
         responses={
             503: {
                 "description": "the wallet is not ready yet, or the node did not answer",
-                "content": {
-                    "application/json": {"example": {"error": "the wallet is starting"}}
-                },
+                "content": {"application/json": {"example": {"error": "the wallet is starting"}}},
             }
         },
     )
@@ -424,7 +429,11 @@ class EconomySnapshot:
             faucet={a["address"]: int(a["balance"]) for a in body["faucet"]["addresses"]},
             escrows=[
                 EscrowHolding(
-                    e["address"], e["channel_id"], int(e["period"]), int(e["balance"]), int(e["books"])
+                    e["address"],
+                    e["channel_id"],
+                    int(e["period"]),
+                    int(e["balance"]),
+                    int(e["books"]),
                 )
                 for e in body["escrows"]
             ],
@@ -494,11 +503,11 @@ def audit_economy(
 
     held: dict[str, int] = {}
     for address, balance in snapshot.balances.items():
-        name = owner.get(address)
-        if name is None:
+        holder = owner.get(address)
+        if holder is None:
             audit.unattributed[address] = balance
         else:
-            held[name] = held.get(name, 0) + balance
+            held[holder] = held.get(holder, 0) + balance
 
     for report in reports:
         ok = report.balanced
@@ -614,11 +623,24 @@ def render(audit: EconomyAudit, *, color: bool = False) -> str:
         for r in audit.rows
     ]
     body.append(
-        ("ok" if audit.passed else "XX", "total", str(audit.attributed + sum(audit.unattributed.values())), "", "", "", f"supply {audit.supply}")
+        (
+            "ok" if audit.passed else "XX",
+            "total",
+            str(audit.attributed + sum(audit.unattributed.values())),
+            "",
+            "",
+            "",
+            f"supply {audit.supply}",
+        )
     )
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
     for row in [header, *body]:
-        lines.append("  ".join(c.ljust(w) if i in (0, 1, 6) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i in (0, 1, 6) else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
     lines += [f"- {failure}" for failure in audit.failures]
     return "\n".join(lines)
 

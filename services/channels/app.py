@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from services.channels.settings import ChannelSettings
+from shared.books import BooksSource, books_router
 from shared.channels.node import (
     ChannelConfig,
     ChannelError,
@@ -202,6 +203,17 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
         down = supervisor.down()
         return AsciiJSONResponse(
             {"status": "down" if down else "ok", "down": down}, status_code=503 if down else 200
+        )
+
+    if settings.role != "front":  # a front has no wallet, so no books
+        app.include_router(
+            books_router(
+                BooksSource(
+                    service=lambda: settings.name or "channels",
+                    node_url=settings.node_url,
+                    wallet=lambda: node.wallet,
+                )
+            )
         )
 
     @app.get("/wallet", dependencies=[Depends(admin)], responses=_responses(401, 409, 502))

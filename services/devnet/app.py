@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from services.devnet.api import LIMITS, IriApi
 from services.devnet.channel_agent import ChannelAgentHost
 from services.devnet.coordinator import MilestoneCoordinator
+from services.devnet.economy import economy_router
 from services.devnet.explorer import router as explorer_router
 from services.devnet.faucet import Faucet, FaucetError, FaucetUnavailable
 from services.devnet.node import DevnetNode
@@ -308,6 +309,11 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         )
 
     app.include_router(explorer_router)
+    app.include_router(
+        economy_router(
+            lambda: state.get("node"), lambda: state.get("faucet"), lambda: channels.agent
+        )
+    )
 
     @app.get("/faucet")
     async def faucet_info() -> dict[str, Any]:

@@ -23,6 +23,7 @@ from services.grid.engine import GridEngine
 from services.grid.ledger import Ledger, return_channel_name
 from services.grid.settings import MAX_ITEM_BYTES, GridSettings
 from services.grid.storage import BatchedWriter, RawPathMiddleware, StorageStore, storage_router
+from shared.books import BooksSource, books_router
 from shared.db import make_engine, make_sessionmaker, run_db
 from shared.energy.channels import ChannelBook
 from shared.energy.follower import ChannelFollower, HelloMissing
@@ -244,6 +245,22 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
         if down:
             return JSONResponse({"status": "degraded", "down": down}, status_code=503)
         return JSONResponse({"status": "ok"})
+
+    def credited() -> dict[str, int]:
+        """Income of the payment-request addresses: the payments the books confirmed."""
+        return {"payments_confirmed": int(ledger.accounts()["totals"]["received"])}
+
+    app.include_router(
+        books_router(
+            BooksSource(
+                service=lambda: settings.name,
+                node_url=settings.iota_node_url,
+                wallet=lambda: wallet,
+                credited=credited,
+                invoiced=lambda purpose: purpose.startswith("payment-request"),
+            )
+        )
+    )
 
     @app.get("/accounts", tags=["books"])
     async def accounts() -> dict[str, Any]:

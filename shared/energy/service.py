@@ -20,6 +20,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
+from shared.books import BooksSource, books_router
 from shared.iota.trinary import is_trytes
 from shared.logs import parse_log_level
 from shared.machine.settings import slug
@@ -193,4 +194,13 @@ def status_router(name: str, role: str, participant: RunningParticipant) -> APIR
         body = {"status": "ok" if not down else "degraded", "name": name, "down": down}
         return JSONResponse(body, status_code=200 if not down else 503)
 
+    router.include_router(
+        books_router(
+            BooksSource(
+                service=lambda: name,
+                node_url=participant.node.url,
+                wallet=lambda: participant.wallet,
+            )
+        )
+    )
     return router

@@ -23,6 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.books import BooksSource, books_router
 from shared.db import run_db
 from shared.machine.broadcaster import StatusBroadcaster
 from shared.machine.channel_payment import MachineChannels, mount_channels, start_channels
@@ -256,6 +257,31 @@ def create_machine_app(
             "balance": broadcaster.balance,
         }
         return JSONResponse(body, status_code=200 if status == "ok" else 503)
+
+    def credited() -> dict[str, int]:
+        """Income of the order addresses: each order paid on the devnet, at its price."""
+        processor = runtime.processor
+        if processor is None:
+            return {}
+        off_ledger = processor.paid_off_ledger
+        total = 0
+        for order_id, price in processor.store.paid():
+            if off_ledger is not None and off_ledger(order_id) >= price:
+                continue  # paid over a channel: it arrives with the channel's settlement
+            total += price
+        return {"orders_paid": total}
+
+    app.include_router(
+        books_router(
+            BooksSource(
+                service=lambda: settings.name,
+                node_url=settings.iota_node_url,
+                wallet=lambda: runtime.processor.wallet if runtime.processor else None,
+                credited=credited,
+                invoiced=lambda purpose: purpose in ("order", "energy"),
+            )
+        )
+    )
 
     @app.get("/orders")
     async def list_orders(processor: Processor, limit: int = 50) -> list[dict[str, Any]]:

@@ -198,6 +198,14 @@ class OrderStore:
                 or 0
             )
 
+    def paid(self) -> list[tuple[str, int]]:
+        """(order id, price) of every order whose payment was confirmed (the books' income)."""
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(_OrderRow.id, _OrderRow.price).where(_OrderRow.paid_at.is_not(None))
+            )
+            return [(str(order_id), int(price)) for order_id, price in rows]
+
     def recent(self, limit: int = 50) -> list[Order]:
         with Session(self._engine) as session:
             rows = session.scalars(select(_OrderRow).order_by(_OrderRow.seq.desc()).limit(limit))
