@@ -17,6 +17,7 @@ import pytest
 import socketio
 
 from tests.integration.robot.machines import ServiceProcess, machine_env
+from tests.support.audit import Economy
 from tests.support.devnet import DevnetProcess, devnet_fixture
 from tests.support.postgres import Databases
 
@@ -57,6 +58,14 @@ def wind(
         yield process
 
 
+@pytest.fixture(scope="module")
+def economy(devnet: DevnetProcess, wind: ServiceProcess) -> Economy:
+    """The module's economy audit (tests/support/audit.py): wind, and each test's robot."""
+    economy = Economy(devnet.api_url)
+    economy.add(wind.url)
+    return economy
+
+
 @pytest.fixture
 def robot(
     devnet: DevnetProcess,
@@ -64,6 +73,7 @@ def robot(
     tmp_path: Path,
     machine_token: str,
     databases: Databases,
+    economy: Economy,
 ) -> Iterator[ServiceProcess]:
     env = machine_env(
         devnet,
@@ -77,9 +87,12 @@ def robot(
     )
     process = ServiceProcess("robot", env, tmp_path / "robot")
     process.start()
+    economy.add(process.url)
     try:
         yield process
     finally:
+        if process.running:
+            economy.retire(process.url)
         process.stop()
 
 

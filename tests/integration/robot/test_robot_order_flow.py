@@ -10,6 +10,7 @@ import pytest
 from shared.machine.status import TERMINAL_STATES
 from shared.machine.store import OrderStore
 from tests.integration.robot.machines import ServiceProcess
+from tests.support.audit import Economy
 from tests.support.devnet import DevnetProcess
 
 pytestmark = pytest.mark.integration
@@ -28,7 +29,11 @@ def confirmed_balance(devnet: DevnetProcess, address: str) -> int:
 
 
 def test_order_paid_on_the_devnet_runs_the_whole_flow(
-    devnet: DevnetProcess, robot: ServiceProcess, wind: ServiceProcess, sockets: Any
+    devnet: DevnetProcess,
+    robot: ServiceProcess,
+    wind: ServiceProcess,
+    sockets: Any,
+    economy: Economy,
 ) -> None:
     customer = sockets(robot.url)
     provider = sockets(wind.url)
@@ -85,10 +90,17 @@ def test_order_paid_on_the_devnet_runs_the_whole_flow(
     order = httpx.get(f"{robot.url}/orders/{order_id}").json()
     assert order["state"] == "done" and order["payout_value"] == 10
     assert httpx.get(robot.url + "/").json() == {"name": "robot 1", "status": "waiting_for_order"}
+    # every token accounted for: books == wallet for robot and wind, the supply whole
+    audit = economy.check()
+    assert (audit.row("robot 1").books, audit.row("wind").books) == (90, 10)
 
 
 def test_robot_killed_after_payment_completes_the_order_after_restart(
-    devnet: DevnetProcess, robot: ServiceProcess, wind: ServiceProcess, sockets: Any
+    devnet: DevnetProcess,
+    robot: ServiceProcess,
+    wind: ServiceProcess,
+    sockets: Any,
+    economy: Economy,
 ) -> None:
     customer = sockets(robot.url)
     customer.wait(lambda: customer.events[:1] != [], what="welcome")
@@ -117,3 +129,4 @@ def test_robot_killed_after_payment_completes_the_order_after_restart(
     # paid exactly once: the provider's address holds one share, not two
     assert confirmed_balance(devnet, energy["address"]) == 10
     assert httpx.get(robot.url + "/").json()["status"] == "waiting_for_order"
+    economy.check()

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.integration.robot.machines import ServiceProcess
+from tests.support.audit import Economy
 from tests.support.devnet import DevnetProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -28,7 +29,7 @@ def wait_for(check: Any, timeout: float = 90) -> None:
 
 
 def test_overpaid_queued_order_is_not_swept_by_the_payout(
-    devnet: DevnetProcess, robot: ServiceProcess, sockets: Any
+    devnet: DevnetProcess, robot: ServiceProcess, sockets: Any, economy: Economy
 ) -> None:
     customer = sockets(robot.url)
     head = customer.client.call("order", {"product": "first"}, timeout=30)
@@ -44,3 +45,8 @@ def test_overpaid_queued_order_is_not_swept_by_the_payout(
     assert order_state(robot, queued["order_id"]) == "done"
     # The 500 reached the robot: 100 + 500 in, two payouts of 10 out.
     wait_for(lambda: httpx.get(robot.url + "/health", timeout=10).json()["balance"] == 580)
+    # FINDING (issue 20, "overpayment is kept silently"; fixed on branch trust-money): the
+    # robot keeps the 400 paid over the price where no book shows it, so the audit reports
+    # its wallet 400 above its books. When the documented rule (refund or visible credit)
+    # lands, the robot's books count it and this entry goes.
+    economy.check(known={"robot 1": 400})
