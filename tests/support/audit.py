@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import httpx
 
@@ -46,6 +47,7 @@ class Economy:
         self.devnet_url = devnet_url
         self.services: list[str] = []
         self.outside: dict[str, list[str]] = {}
+        self.wallets: dict[str, Any] = {}
 
     def add(self, *urls: str) -> None:
         for url in urls:
@@ -55,13 +57,24 @@ class Economy:
     def external(self, name: str, addresses: Iterable[str]) -> None:
         self.outside.setdefault(name, []).extend(a[:81] for a in addresses)
 
+    def wallet(self, name: str, wallet: Any) -> None:
+        """A test's own ``shared.iota.wallet.Wallet`` (a payer, a stand-in producer): all
+        its addresses, as they are when the audit runs, are an outside wallet."""
+        self.wallets[name] = wallet
+
+    def external_addresses(self) -> dict[str, list[str]]:
+        result = {name: list(addresses) for name, addresses in self.outside.items()}
+        for name, wallet in self.wallets.items():
+            result.setdefault(name, []).extend(row.address for row in wallet.addresses())
+        return result
+
     def report(self, url: str) -> BooksReport:
         reply = httpx.get(url.rstrip("/") + "/books", timeout=30)
         reply.raise_for_status()
         return BooksReport.model_validate(reply.json())
 
     def audit(self) -> EconomyAudit:
-        return collect(self.devnet_url, self.services, self.outside)
+        return collect(self.devnet_url, self.services, self.external_addresses())
 
     def check(
         self, *, timeout: float = 60.0, known: Mapping[str, int] | None = None

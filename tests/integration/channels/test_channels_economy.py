@@ -18,6 +18,7 @@ import pytest
 import socketio
 
 from tests.integration.robot.machines import ServiceProcess, machine_env
+from tests.support.audit import Economy
 from tests.support.devnet import DevnetProcess
 
 pytestmark = pytest.mark.timeout(900)
@@ -99,6 +100,13 @@ def test_robot_pays_its_provider_over_a_channel(devnet: DevnetProcess, tmp_path:
         received = httpx.get(f"{wind.url}/channel").json()["channels"]
         assert received[0]["amount_spent_by_peer"] == 20
         assert received[0]["peer_payments_count"] == 2
+        # every token accounted for: the robot's deposit sits in the agent's escrow, as
+        # the agent's books say; wind is paid at the settlement, not before
+        economy = Economy(devnet.api_url)
+        economy.add(robot.url, wind.url)
+        audit = economy.check()
+        assert audit.row("escrows").holds == audit.row("escrows").books > 0
+        assert audit.row("robot 1").books == 200 - audit.row("escrows").holds
     finally:
         robot.stop()
         robot.kill()

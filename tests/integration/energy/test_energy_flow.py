@@ -24,6 +24,7 @@ from shared.energy.models import EnergyBase
 from shared.iota.transaction import parse_many
 from shared.mam.tangle import ChannelReader, NodeApi
 from tests.integration.energy.parties import economy_specs, patient_devnet, start_all
+from tests.support.audit import Economy
 from tests.support.devnet import DevnetProcess
 
 # Generous: the machine the suite runs on may be busy.
@@ -193,6 +194,11 @@ def test_energy_flow_end_to_end(economy: dict[str, Any]) -> None:
     assert totals["received"] == totals["cut"] + totals["paidOut"] + totals["waiting"]
     assert all(isinstance(v, int) for v in totals.values())
     assert len(books["consumers"]) == 1 and len(books["producers"]) == 1
+    # Every token accounted for: each service's books equal its wallet, the supply whole
+    # (the economy keeps trading meanwhile: the audit repeats until one reading agrees).
+    audit = Economy(devnet.api_url)
+    audit.add(grid.url, producer.url, consumer.url, wind.url, solar.url)
+    audit.check(timeout=120)
 
     # -- a source's goodbye stops its reading ------------------------------------------------
     headers = {"Authorization": f"Bearer {economy['token']}"}

@@ -22,6 +22,7 @@ from shared.iota.validation import with_checksum
 from tests.integration.grid.conftest import grid_env
 from tests.integration.grid.parties import Party, wait_for
 from tests.integration.robot.machines import ServiceProcess
+from tests.support.audit import Economy
 from tests.support.devnet import DevnetProcess
 
 pytestmark = pytest.mark.integration
@@ -33,6 +34,15 @@ AHEAD_MS = 8000
 def accounts(grid: ServiceProcess) -> dict[str, Any]:
     body: dict[str, Any] = httpx.get(f"{grid.url}/accounts", timeout=10).json()
     return body
+
+
+def grid_economy(devnet: DevnetProcess, grid: ServiceProcess, *parties: Party) -> Economy:
+    """The audit of this test's economy: the grid, and the test's parties as outside wallets."""
+    economy = Economy(devnet.api_url)
+    economy.add(grid.url)
+    for party in parties:
+        economy.wallet(party.registration_id, party.wallet)
+    return economy
 
 
 def assert_books_balance(books: dict[str, Any]) -> None:
@@ -151,6 +161,9 @@ def test_trade_pay_and_payout(
         assert second.owed == 40 and second.usage == pytest.approx(0.4)  # 0.4 x 100
         assert second.payment_id_or_address != request.payment_id_or_address
         assert_books_balance(accounts(grid))
+        # every token accounted for: the grid's books (50 in, 40 out) equal its wallet
+        audit = grid_economy(devnet, grid, wind, solar, jake).check()
+        assert audit.row("grid").books == 10
     finally:
         for party in (wind, solar, jake):
             party.close()
@@ -204,6 +217,8 @@ def test_sigkill_between_confirming_and_paying_pays_each_producer_once(
         time.sleep(3)  # a second payout would have been sent by now
         assert wind.wallet.balance() == 30 and solar.wallet.balance() == 10
         assert accounts(grid)["totals"]["paidOut"] == 40
+        audit = grid_economy(devnet, grid, wind, solar, jake).check()
+        assert audit.row("grid").books == 10
     finally:
         for party in (wind, solar, jake):
             party.close()
