@@ -12,6 +12,8 @@ hour (least-squares slope over the samples after the warm-up), the errors, and t
               data in the second half of the run stays within 10 % of the first half's
               maximum; the machines' grow with their order history (a row per order)
   errors      zero: every order done, no refused order or payment, no ERROR/Traceback line
+  audit       passes (docs/audit.md): every robot's and provider's books equal its wallet, and
+              their wallets with the faucet hold the whole supply
 
 Run:  uv run python bench/soak/soak.py [--duration 600] [--rate 6] [--pairs 2]
                                         [--milestone-interval 1] [--prune-depth 60]
@@ -35,6 +37,7 @@ import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from shared.books import EconomyAudit, render, wait_balanced
 from tests.integration.robot.machines import ServiceProcess, machine_env
 from tests.support.devnet import DevnetProcess
 
@@ -234,6 +237,7 @@ def main() -> None:
                 databases[process.env["NAME"]] = Path(process.env["DATA_DIR"]) / f"{slug}.sqlite"
 
             counters = Counters()
+            audit: EconomyAudit | None = None
             started = time.monotonic()
             until = started + args.duration
             customers = [
@@ -270,6 +274,9 @@ def main() -> None:
                 )
             for thread in customers:
                 thread.join(150)
+            # Every token accounted for (docs/audit.md): books == wallet for every robot and
+            # provider, and their wallets with the faucet hold the whole supply.
+            audit = wait_balanced(devnet.api_url, [p.url for p in processes], timeout=180)
             for process in [*processes]:
                 for line in process.log_path.read_text(errors="replace").splitlines():
                     if "level=ERROR" in line or "Traceback" in line:
@@ -339,7 +346,9 @@ def main() -> None:
         print(f"errors: {len(counters.errors)} (target 0)")
         for text in counters.errors[:20]:
             print(f"  {text}")
-        met = memory_ok and db_ok and not counters.errors
+        print()
+        print(render(audit, color=sys.stdout.isatty()) if audit else "economy audit: not run")
+        met = memory_ok and db_ok and not counters.errors and audit is not None and audit.passed
         print(f"\nresult: {'all targets met' if met else 'targets MISSED'}")
 
 
