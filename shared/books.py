@@ -62,6 +62,7 @@ __all__ = [
     "records_of",
     "render",
     "wait_balanced",
+    "wallet_report",
 ]
 
 log = logging.getLogger("shared.books")
@@ -366,6 +367,18 @@ class BooksSource:
             ledger.close()
 
 
+def wallet_report(name: str, wallet: Any, node_url: str) -> BooksReport:
+    """The books of a wallet with no records but its own (a test's or a person's): every
+    address is open, so its books are what others paid it less what it sent."""
+    ledger = NodeLedger(node_url)
+    try:
+        return compute_books(
+            name, records_of(wallet), ledger, credited={}, invoiced=lambda _: False
+        )
+    finally:
+        ledger.close()
+
+
 def books_router(source: BooksSource) -> APIRouter:
     """``GET /books``: the service's books against its wallet (public, read-only)."""
     router = APIRouter(tags=["audit"])
@@ -654,9 +667,11 @@ def collect(
     external: Mapping[str, Iterable[str]] = {},
     *,
     timeout: float = 30.0,
+    reports: Sequence[BooksReport] = (),
 ) -> EconomyAudit:
-    """Read every service's ``/books`` and the devnet's ``/economy``; audit them."""
-    reports: list[BooksReport] = []
+    """Read every service's ``/books`` and the devnet's ``/economy``; audit them (with
+    ``reports`` made by the caller, e.g. of a wallet it holds: :func:`wallet_report`)."""
+    reports = list(reports)
     unreachable: dict[str, str] = {}
     with httpx.Client(timeout=timeout) as client:
         for url in service_urls:

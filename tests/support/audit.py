@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from shared.books import BooksReport, EconomyAudit, collect, render
+from shared.books import BooksReport, EconomyAudit, collect, render, wallet_report
 
 __all__ = ["Economy"]
 
@@ -48,6 +48,7 @@ class Economy:
         self.services: list[str] = []
         self.outside: dict[str, list[str]] = {}
         self.wallets: dict[str, Any] = {}
+        self.books_wallets: dict[str, Any] = {}
 
     def add(self, *urls: str) -> None:
         for url in urls:
@@ -62,6 +63,11 @@ class Economy:
         its addresses, as they are when the audit runs, are an outside wallet."""
         self.wallets[name] = wallet
 
+    def books_of(self, name: str, wallet: Any) -> None:
+        """A test's own ``Wallet`` audited like a service: its books (what others paid
+        it less what it sent, from its own records) must equal what it holds."""
+        self.books_wallets[name] = wallet
+
     def external_addresses(self) -> dict[str, list[str]]:
         result = {name: list(addresses) for name, addresses in self.outside.items()}
         for name, wallet in self.wallets.items():
@@ -74,7 +80,11 @@ class Economy:
         return BooksReport.model_validate(reply.json())
 
     def audit(self) -> EconomyAudit:
-        return collect(self.devnet_url, self.services, self.external_addresses())
+        local = [
+            wallet_report(name, wallet, self.devnet_url)
+            for name, wallet in self.books_wallets.items()
+        ]
+        return collect(self.devnet_url, self.services, self.external_addresses(), reports=local)
 
     def check(
         self, *, timeout: float = 60.0, known: Mapping[str, int] | None = None

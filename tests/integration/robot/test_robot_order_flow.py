@@ -13,7 +13,8 @@ from tests.integration.robot.machines import ServiceProcess
 from tests.support.audit import Economy
 from tests.support.devnet import DevnetProcess
 
-pytestmark = pytest.mark.integration
+# 600 s: the economy audit at the end of each test adds up to a minute on a loaded machine
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 FLOW = [
     "waiting_for_tx",

@@ -21,6 +21,7 @@ from shared.iota.zmq_lines import (
     TransactionConfirmed,
     TransactionSeen,
 )
+from tests.support.audit import Economy
 from tests.support.devnet import DevnetProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -110,6 +111,13 @@ async def test_send_with_remainder_confirms_and_zmq_reports_it(
     assert wallet_a.deposit_address() != deposit
     assert deposit not in {wallet_a.new_address("order:x") for _ in range(2)}
     STATE["result"] = result
+    # Nothing created, nothing lost: each wallet's own records (1000 received, 300 sent;
+    # 300 received) equal what it holds, and with the faucet they hold the whole supply.
+    economy = Economy(devnet.api_url)
+    economy.books_of("A", wallet_a)
+    economy.books_of("B", wallet_b)
+    audit = await asyncio.to_thread(economy.check)
+    assert (audit.row("A").books, audit.row("B").books) == (700, 300)
 
 
 def test_refusals_leave_balances_alone(devnet: DevnetProcess, wallet_db: str) -> None:
