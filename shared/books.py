@@ -38,8 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from shared.iota.transaction import parse_many
@@ -388,23 +387,21 @@ def books_router(source: BooksSource) -> APIRouter:
         response_model=BooksReport,
         responses={
             503: {
-                "description": "the wallet is not ready yet, or the node did not answer",
-                "content": {"application/json": {"example": {"error": "the wallet is starting"}}},
+                "description": "the wallet is not ready yet, or the node did not answer "
+                "(the error in the service's own error shape)"
             }
         },
     )
-    async def books() -> Any:
+    async def books() -> BooksReport:
         """The service's books (what its records say it holds) against its wallet on the
         devnet; docs/audit.md explains every field."""
         try:
             report = await asyncio.to_thread(source.report)
         except Exception as error:  # the node hangs or refuses: say so, never a 500
             log.warning("event=books_failed error=%s", type(error).__name__)
-            return JSONResponse(
-                {"error": f"the node did not answer ({type(error).__name__})"}, status_code=503
-            )
+            raise HTTPException(503, f"the node did not answer ({type(error).__name__})") from None
         if report is None:
-            return JSONResponse({"error": "the wallet is starting"}, status_code=503)
+            raise HTTPException(503, "the wallet is starting")
         return report
 
     return router

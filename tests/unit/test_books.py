@@ -431,7 +431,7 @@ def _app(source: BooksSource) -> TestClient:
 def test_the_route_answers_503_while_the_wallet_starts_and_when_the_node_is_down() -> None:
     starting = _app(BooksSource(service=lambda: "x", node_url="http://n", wallet=lambda: None))
     reply = starting.get("/books")
-    assert reply.status_code == 503 and reply.json() == {"error": "the wallet is starting"}
+    assert reply.status_code == 503 and reply.json() == {"detail": "the wallet is starting"}
     schema = starting.get("/openapi.json").json()["paths"]["/books"]["get"]["responses"]
     assert set(schema) == {"200", "503"}
 
@@ -441,7 +441,7 @@ def test_the_route_answers_503_while_the_wallet_starts_and_when_the_node_is_down
 
     broken = _app(BooksSource(service=lambda: "x", node_url="http://127.0.0.1:9", wallet=Broken))
     reply = broken.get("/books")
-    assert reply.status_code == 503 and "did not answer" in reply.json()["error"]
+    assert reply.status_code == 503 and "did not answer" in reply.json()["detail"]
 
 
 # -- the command -------------------------------------------------------------------------
