@@ -290,7 +290,11 @@ def compute_books(
     on_hold = {a for s in in_flight for a in s.inputs}
     spent = {a.address for a in records.addresses if a.spent}
     unspent_total = sum(balances.get(a.address, 0) for a in records.addresses if not a.spent)
-    wallet = unspent_total + sum(s.remainder_value for s in in_flight)
+    # In flight, what comes back to the wallet (the remainder, or all of a send to one
+    # of its own addresses, such as a sweep) is still on the spent inputs: it counts.
+    wallet = unspent_total + sum(
+        s.remainder_value + (s.value if s.to in own else 0) for s in in_flight
+    )
     stranded = sum(balances.get(a, 0) for a in spent if a not in on_hold)
     sent = sum(s.value for s in records.sends if s.to not in own)
     open_addresses = [a.address for a in records.addresses if not invoiced(a.purpose)]

@@ -321,6 +321,22 @@ def test_open_addresses_count_what_arrived_once_and_only_when_confirmed(
     assert report.balanced
 
 
+def test_a_sweep_to_an_own_address_in_flight_keeps_the_books_balanced(
+    tangle: FakeTangle,
+) -> None:
+    """A sweep (shared.iota.wallet) moves an address's money to a fresh address of the
+    same wallet: no income, nothing sent, balanced while in flight and after."""
+    robot = FakeWallet(tangle)
+    order = robot.new_address("order")
+    pay(tangle, "FAUCET".ljust(81, "9"), order, 100)
+    bundle = robot.send(100, robot.new_address("sweep"))
+    report = robot_books(tangle, robot, {"orders_paid": 100})
+    assert (report.in_flight, report.sent, report.books, report.wallet) == (1, 0, 100, 100)
+    tangle.confirm(bundle)
+    report = robot_books(tangle, robot, {"orders_paid": 100})
+    assert (report.in_flight, report.received, report.books, report.wallet) == (0, 0, 100, 100)
+
+
 def test_a_send_the_books_do_not_know_of_is_a_difference(tangle: FakeTangle) -> None:
     robot = FakeWallet(tangle)
     order = robot.new_address("order")
