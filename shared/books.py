@@ -392,7 +392,8 @@ def books_router(source: BooksSource) -> APIRouter:
         responses={
             503: {
                 "description": "the wallet is not ready yet, or the node did not answer "
-                "(the error in the service's own error shape)"
+                "(the error in the service's own error shape)",
+                "content": {"application/json": {"schema": {"type": "object"}}},
             }
         },
     )
