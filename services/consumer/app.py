@@ -24,6 +24,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,6 +36,7 @@ from services.consumer.settings import ConsumerSettings
 from shared.db import make_engine, make_sessionmaker, run_db
 from shared.energy.follower import ChannelFollower, HelloMissing
 from shared.energy.messages import EnergyMessage, PaymentRequest, Usage
+from shared.energy.models import STORE as ENERGY_STORE
 from shared.energy.models import EnergyBase, utcnow
 from shared.energy.participant import Participant
 from shared.energy.registration import EnergyApiError, install_energy_error_handlers
@@ -44,11 +46,12 @@ from shared.energy.slices import Slice, now_ms
 from shared.iota.transaction import parse_many
 from shared.mam.errors import NodeApiError
 from shared.mam.tangle import NodeApi
+from shared.migrations import Store, upgrade
 from shared.retry import Backoff
 from shared.tasks import Supervisor
 from shared.web import BodySizeLimitMiddleware
 
-__all__ = ["ConsumerUsage", "PaymentRow", "create_app"]
+__all__ = ["STORE", "ConsumerUsage", "PaymentRow", "create_app"]
 
 log = logging.getLogger("consumer")
 
@@ -102,6 +105,12 @@ def _is_address(value: str) -> bool:
     return len(value) in (81, 90) and all(c in "9ABCDEFGHIJKLMNOPQRSTUVWXYZ" for c in value)
 
 
+# The consumer's own tables (consumer_*, on EnergyBase): services/consumer/migrations.
+STORE = Store(
+    "consumer", Path(__file__).parent / "migrations", EnergyBase.metadata, prefixes=("consumer_",)
+)
+
+
 class Consumer:
     """Everything the routes and tasks share."""
 
@@ -111,7 +120,8 @@ class Consumer:
         self.clock = settings.clock()
         self.engine = make_engine(settings.resolved_database_url())
         self.sessions = make_sessionmaker(self.engine)
-        EnergyBase.metadata.create_all(self.engine)
+        upgrade(self.engine, ENERGY_STORE)
+        upgrade(self.engine, STORE)
         self.node = NodeApi(settings.iota_node_url, timeout=30)
         self.follower = ChannelFollower(self.node, self.sessions)
         self.participant = Participant(

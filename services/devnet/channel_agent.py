@@ -72,6 +72,7 @@ from shared.iota.bundle import Input, Output, build_bundle
 from shared.iota.signing import address_of
 from shared.iota.text import TrytesDecodeError, trytes_to_text
 from shared.iota.transaction import parse_many
+from shared.migrations import Store, upgrade
 from shared.settings import load_settings
 from shared.tasks import Supervisor
 
@@ -164,6 +165,10 @@ agent_meta = Table(
 )
 
 
+# The channel agent's own database: migrations in services/devnet/migrations/channel_agent.
+STORE = Store("channel_agent", Path(__file__).parent / "migrations" / "channel_agent", _meta)
+
+
 @dataclass(frozen=True)
 class _Item:
     """A deposit (a value bundle the ledger applied to an escrow: its value counted once) or
@@ -204,7 +209,7 @@ class ChannelAgent:
         self._secret = secret.encode()
         self.max_channels = max_channels
         self.engine = make_engine(database_url)
-        _meta.create_all(self.engine)
+        upgrade(self.engine, STORE)
         self._lock = threading.RLock()
         self._addresses: dict[tuple[str, int], str] = {}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -32,8 +33,9 @@ from sqlalchemy import (
 )
 
 from shared.db import make_engine
+from shared.migrations import Store, upgrade
 
-__all__ = ["StoredTransaction", "TangleStore", "metadata"]
+__all__ = ["STORE", "StoredTransaction", "TangleStore", "metadata"]
 
 metadata = MetaData()
 
@@ -106,12 +108,16 @@ class StoredTransaction:
     branch: str
 
 
+# The devnet's tangle (its own database): migrations in services/devnet/migrations/tangle.
+STORE = Store("tangle", Path(__file__).parent / "migrations" / "tangle", metadata)
+
+
 class TangleStore:
     """Thin persistence layer; the caller (Tangle) serialises writes with its own lock."""
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = make_engine(url)
-        metadata.create_all(self.engine)
+        upgrade(self.engine, STORE)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -28,6 +29,7 @@ from shared.db import make_engine, make_sessionmaker, run_db
 from shared.energy.channels import ChannelBook
 from shared.energy.follower import ChannelFollower, HelloMissing
 from shared.energy.messages import Goodbye, Hello
+from shared.energy.models import STORE as ENERGY_STORE
 from shared.energy.models import EnergyBase, Registration
 from shared.energy.registration import (
     EnergyApiError,
@@ -39,14 +41,21 @@ from shared.energy.registration import (
 from shared.iota.wallet import Wallet
 from shared.mam.errors import MamError, NodeApiError
 from shared.mam.tangle import NodeApi
+from shared.migrations import Store, upgrade
 from shared.tasks import Supervisor
 from shared.web import BodySizeLimitMiddleware
 
-__all__ = ["GridRegistrations", "create_app"]
+__all__ = ["STORE", "GridRegistrations", "create_app"]
 
 log = logging.getLogger("services.grid")
 
 ITEM_TYPES = ("producer", "consumer")
+
+
+# The grid's own tables (grid_*, on EnergyBase): services/grid/migrations.
+STORE = Store(
+    "grid", Path(__file__).parent / "migrations", EnergyBase.metadata, prefixes=("grid_",)
+)
 
 
 class GridRegistrations:
@@ -134,7 +143,8 @@ def _registered_ids(sessions: sessionmaker[Session]) -> set[str]:
 def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     """The grid; ``background=False`` serves the APIs without the loops (API tests)."""
     engine = make_engine(settings.resolved_database_url())
-    EnergyBase.metadata.create_all(engine)
+    upgrade(engine, ENERGY_STORE)
+    upgrade(engine, STORE)
     sessions = make_sessionmaker(engine)
     node = NodeApi(settings.iota_node_url, timeout=30.0)
     wallet = Wallet(

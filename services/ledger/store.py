@@ -24,6 +24,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -54,8 +55,18 @@ from services.ledger.messages import (
     validate_txn,
 )
 from shared.auth import token_digest
+from shared.migrations import Store as SchemaStore
+from shared.migrations import upgrade
 
-__all__ = ["Base", "Identity", "Refused", "Store", "commit_statement", "state_statement"]
+__all__ = [
+    "SCHEMA",
+    "Base",
+    "Identity",
+    "Refused",
+    "Store",
+    "commit_statement",
+    "state_statement",
+]
 
 OPEN = ("prepared",)
 HASHING = "RFC 6962: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || left || right)"
@@ -128,6 +139,10 @@ class TokenRow(Base):
     revoked: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# A participant's database: migrations in services/ledger/migrations.
+SCHEMA = SchemaStore("ledger", Path(__file__).parent / "migrations", Base.metadata)
+
+
 class Refused(Exception):
     """This participant will not take part (the text says why; it goes to the actor)."""
 
@@ -188,7 +203,7 @@ class Store:
         self.lock = threading.RLock()
         self._trees: dict[str, MerkleTree] = {}
         self._tokens: dict[str, tuple[str, float]] = {}
-        Base.metadata.create_all(engine)
+        upgrade(engine, SCHEMA)
 
     # -- trees ---------------------------------------------------------------------------------
     def _tree(self, session: Session, ledger: LedgerRow | None, name: str) -> MerkleTree:

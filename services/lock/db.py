@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
-    inspect,
-    text,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.migrations import Store, upgrade
+
 __all__ = [
+    "STORE",
     "Account",
     "Base",
     "Checkout",
@@ -125,77 +126,17 @@ class Event(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
+# The controller's tables: migrations in services/lock/migrations.
+STORE = Store("lock", Path(__file__).parent / "migrations", Base.metadata)
+
+
 def create_schema(engine: Engine, root: str) -> int:
-    """Create missing tables and upgrade old ones; return how many tools were migrated.
+    """Create or upgrade the tables (shared/migrations); return how many tools were migrated.
 
     Before seed 004's per-device prefixes a tool had no ``device_prefix``: its device lived at
     ``{root}/device/{id}/machine-access/...``. Such a tool gets the default prefix
-    ``{root}/{device_id}``, the prefix the upgraded device must be given (docs/lock.md).
+    ``{root}/{device_id}``, the prefix the upgraded device must be given (docs/lock.md); the
+    baseline migration (services/lock/migrations/lock_0001_baseline.py) does it.
     """
-    with engine.connect() as conn:
-        tables = inspect(conn).get_table_names()
-        columns = (
-            {c["name"] for c in inspect(conn).get_columns("tools")} if "tools" in tables else set()
-        )
-    migrated = 0
-    if "tools" in tables and "device_prefix" not in columns:
-        migrated = _add_device_prefix(engine, root)
-    Base.metadata.create_all(engine)
-    return migrated
-
-
-def _add_device_prefix(engine: Engine, root: str) -> int:
-    if engine.dialect.name == "sqlite":
-        return _rebuild_sqlite_tools(engine, root)
-    with engine.begin() as conn:  # PostgreSQL: DDL is transactional, all or nothing
-        conn.execute(text("ALTER TABLE tools ADD COLUMN device_prefix VARCHAR(200)"))
-        count = _fill_prefix(conn, "tools", root)
-        conn.execute(text("ALTER TABLE tools ALTER COLUMN device_prefix SET NOT NULL"))
-        conn.execute(
-            text("ALTER TABLE tools DROP CONSTRAINT IF EXISTS tools_device_id_lock_index_key")
-        )
-        conn.execute(text("ALTER TABLE tools ADD UNIQUE (device_prefix, lock_index)"))
-    return count
-
-
-def _fill_prefix(conn: Connection, table: str, root: str) -> int:
-    result = conn.execute(
-        text(f"UPDATE {table} SET device_prefix = :root || '/' || device_id"), {"root": root}
-    )
-    return int(result.rowcount or 0)
-
-
-def _rebuild_sqlite_tools(engine: Engine, root: str) -> int:
-    """SQLite cannot change a table's constraints: copy into a new table and swap (sqlite.org's
-    "making other kinds of table schema changes"), foreign keys off, in one transaction."""
-    copy = MetaData()
-    for table in Base.metadata.sorted_tables:  # the tables the foreign keys point to
-        if table.name != "tools":
-            table.to_metadata(copy)
-    new = Base.metadata.tables["tools"].to_metadata(copy, name="tools_new")
-    with engine.connect() as conn:
-        # Outside any transaction, or SQLite ignores it.
-        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        conn.commit()
-        try:
-            with conn.begin():
-                conn.exec_driver_sql("DROP TABLE IF EXISTS tools_new")
-                new.create(conn)
-                inserted = conn.execute(
-                    text(
-                        "INSERT INTO tools_new (id, name, description, device_id, device_prefix,"
-                        " lock_index, circle_id) SELECT id, name, description, device_id,"
-                        " :root || '/' || device_id, lock_index, circle_id FROM tools"
-                    ),
-                    {"root": root},
-                )
-                count = int(inserted.rowcount or 0)
-                conn.exec_driver_sql("DROP TABLE tools")
-                conn.exec_driver_sql("ALTER TABLE tools_new RENAME TO tools")
-                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                if broken:
-                    raise RuntimeError(f"tools migration broke foreign keys: {broken[:5]}")
-        finally:
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-            conn.commit()
-    return count
+    results = upgrade(engine, STORE, options={"mqtt_root": root})
+    return int(results.get("tools_migrated", 0))

@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query
@@ -24,6 +25,7 @@ from services.producer.settings import ProducerSettings
 from shared.db import make_engine, make_sessionmaker, run_db
 from shared.energy.follower import ChannelFollower, HelloMissing
 from shared.energy.messages import EnergyMessage, Output, ProducerOutput
+from shared.energy.models import STORE as ENERGY_STORE
 from shared.energy.models import EnergyBase, Registration
 from shared.energy.participant import Participant
 from shared.energy.registration import (
@@ -37,10 +39,11 @@ from shared.energy.service import BalanceWatch, participant_running, status_rout
 from shared.energy.slices import Slice, now_ms
 from shared.mam.errors import NodeApiError
 from shared.mam.tangle import NodeApi
+from shared.migrations import Store, upgrade
 from shared.tasks import Supervisor
 from shared.web import BodySizeLimitMiddleware
 
-__all__ = ["ProducerSlice", "SourceReading", "create_app"]
+__all__ = ["STORE", "ProducerSlice", "SourceReading", "create_app"]
 
 log = logging.getLogger("producer")
 
@@ -72,6 +75,12 @@ class ProducerSlice(EnergyBase):
     readings: Mapped[int] = mapped_column(Integer)
 
 
+# The producer's own tables (producer_*, on EnergyBase): services/producer/migrations.
+STORE = Store(
+    "producer", Path(__file__).parent / "migrations", EnergyBase.metadata, prefixes=("producer_",)
+)
+
+
 class Producer:
     """Everything the routes and tasks share."""
 
@@ -79,7 +88,8 @@ class Producer:
         self.settings = settings
         self.engine = make_engine(settings.resolved_database_url())
         self.sessions = make_sessionmaker(self.engine)
-        EnergyBase.metadata.create_all(self.engine)
+        upgrade(self.engine, ENERGY_STORE)
+        upgrade(self.engine, STORE)
         self.node = NodeApi(settings.iota_node_url, timeout=30)
         self.registrations = RegistrationStore(self.sessions)
         self.follower = ChannelFollower(self.node, self.sessions)

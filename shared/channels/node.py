@@ -34,6 +34,7 @@ import time
 from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 import httpx
@@ -66,6 +67,7 @@ from shared.channels.rules import (
 )
 from shared.channels.store import Base, ChannelRow, ReceivedPayment, SentPayment
 from shared.db import make_engine, make_sessionmaker, run_db
+from shared.migrations import Store, upgrade
 
 __all__ = [
     "ChannelConfig",
@@ -131,6 +133,10 @@ class _Config(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# A channel node's tables (shared/channels/store.py and _Config): shared/channels/migrations.
+STORE = Store("channels", Path(__file__).parent / "migrations", Base.metadata)
 
 
 @dataclass
@@ -418,7 +424,7 @@ class ChannelNode:
             if config.sqlite_synchronous != "NORMAL":
                 raise ChannelError("sqlite_synchronous must be FULL or NORMAL")
             event.listen(self.engine, "connect", _synchronous_normal)
-        Base.metadata.create_all(self.engine)
+        upgrade(self.engine, STORE)
         self._sessions = make_sessionmaker(self.engine)
         self._callback: Callback | None = None
         self._callback_is_async = False

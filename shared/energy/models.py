@@ -1,18 +1,22 @@
 """Tables every energy service shares: registrations and channel reader positions.
 
-They live on :class:`EnergyBase`; a service puts its own tables on the same base (or
-calls ``EnergyBase.metadata.create_all(engine)`` next to its own) so that handling a
-channel message and moving the reader past it commit in one transaction.
+They live on :class:`EnergyBase`; a service puts its own tables on the same base so that
+handling a channel message and moving the reader past it commit in one transaction. The
+shared ``energy_*`` tables are one store (:data:`STORE`, shared/energy/migrations); each
+service's own tables are another (the grid's ``grid_*`` …), each migrated on its own.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["EnergyBase", "ReaderPosition", "Registration", "utcnow"]
+from shared.migrations import Store
+
+__all__ = ["STORE", "EnergyBase", "ReaderPosition", "Registration", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -54,3 +58,13 @@ class ReaderPosition(EnergyBase):
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The energy_* tables of every energy service (these modules declare them on EnergyBase).
+STORE = Store(
+    "energy",
+    Path(__file__).parent / "migrations",
+    EnergyBase.metadata,
+    prefixes=("energy_",),
+    models=("shared.energy.channels", "shared.energy.participant", "shared.energy.source"),
+)

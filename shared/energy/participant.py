@@ -35,9 +35,10 @@ from shared.energy.client import (
     RegistrationRejected,
 )
 from shared.energy.messages import EnergyMessage, Goodbye, Hello
-from shared.energy.models import EnergyBase, utcnow
+from shared.energy.models import STORE, EnergyBase, utcnow
 from shared.energy.slices import Slice, now_ms, slice_at
 from shared.mam.tangle import NodeApi
+from shared.migrations import upgrade
 from shared.retry import Backoff
 
 __all__ = ["OWN_CHANNEL", "Participant", "ParticipantRecord", "ParticipantState"]
@@ -110,7 +111,7 @@ class Participant:
         self.book = ChannelBook(node, sessions, depth=depth, mwm=mwm)
         bind = sessions.kw.get("bind")
         if bind is not None:
-            EnergyBase.metadata.create_all(bind)
+            upgrade(bind, STORE)
         self.registered = asyncio.Event()
         # One writer of the channel at a time: SQLite ignores FOR UPDATE, and two
         # transactions that read the same Merkle position would sign two messages with

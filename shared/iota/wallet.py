@@ -51,6 +51,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -66,9 +67,7 @@ from sqlalchemy import (
     Text,
     false,
     func,
-    inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -81,10 +80,12 @@ from shared.iota.text import tag_trytes, text_to_trytes
 from shared.iota.trinary import trits_to_trytes, trytes_to_trits
 from shared.iota.validation import InvalidTrytes, validate_address, validate_seed
 from shared.iota.wallet_bundle import WalletInput, build_transfer
+from shared.migrations import Store, upgrade
 from shared.retry import Backoff
 
 __all__ = [
     "MAX_SUPPLY",
+    "STORE",
     "InsufficientFunds",
     "NodeError",
     "SendResult",
@@ -232,27 +233,9 @@ class WalletSend(_Base):
     attached_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
-def _upgrade_schema(engine: Engine) -> None:
-    """Add the columns newer versions need to a database an older version created."""
-    added = {
-        "reserved": "BOOLEAN NOT NULL DEFAULT FALSE",
-        "pooled": "BOOLEAN NOT NULL DEFAULT FALSE",
-        "claimed_by": "VARCHAR(80)",
-    }
-    for column, definition in added.items():
-        columns = {c["name"] for c in inspect(engine).get_columns("wallet_addresses")}
-        if column in columns:
-            continue
-        try:
-            with engine.begin() as connection:
-                connection.execute(
-                    text(f"ALTER TABLE wallet_addresses ADD COLUMN {column} {definition}")
-                )
-        except Exception:
-            # Another process sharing the database added it first.
-            columns = {c["name"] for c in inspect(engine).get_columns("wallet_addresses")}
-            if column not in columns:
-                raise
+# The wallet's tables, in the database of whichever service holds the wallet:
+# migrations in shared/iota/migrations.
+STORE = Store("wallet", Path(__file__).parent / "migrations", _Base.metadata)
 
 
 def seed_fingerprint(seed: str, security: int) -> str:
@@ -321,8 +304,7 @@ class Wallet:
         self._engine = (
             database_url if isinstance(database_url, Engine) else make_engine(database_url)
         )
-        _Base.metadata.create_all(self._engine)
-        _upgrade_schema(self._engine)
+        upgrade(self._engine, STORE)
         self._sessions = make_sessionmaker(self._engine)
         self._lock = threading.RLock()
 

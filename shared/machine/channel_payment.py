@@ -20,6 +20,7 @@ import hashlib
 import logging
 import secrets
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -31,6 +32,7 @@ from shared.channels.router import channel_router
 from shared.channels.store import SentPayment
 from shared.machine.processor import OrderProcessor
 from shared.machine.settings import MachineSettings
+from shared.migrations import Store, upgrade
 from shared.tasks import Supervisor
 
 __all__ = ["MachineChannels", "channel_key", "mount_channels", "start_channels"]
@@ -61,6 +63,10 @@ def channel_key(settings: MachineSettings) -> Ed25519PrivateKey:
     )
 
 
+# Energy paid by channel, in the machine's database: shared/machine/migrations/channels.
+STORE = Store("machine_channels", Path(__file__).parent / "migrations" / "channels", _meta)
+
+
 class MachineChannels:
     """A machine's channel node: the provider's receiving side, the robot's paying side."""
 
@@ -82,7 +88,7 @@ class MachineChannels:
             ),
             wallet,
         )
-        _meta.create_all(self.node.engine)
+        upgrade(self.node.engine, STORE)
         self.wallet = wallet
         self.deposit = settings.channel_deposit
         self.provider_peer = provider_url.rstrip("/") + PEER_PREFIX if provider_url else None

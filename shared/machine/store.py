@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from shared.db import make_engine, make_sessionmaker
 from shared.machine.status import ACTIVE_STATES, OrderState
+from shared.migrations import Store, upgrade
 
 __all__ = ["Order", "OrderStore"]
 
@@ -118,12 +120,16 @@ def _snapshot(row: _OrderRow) -> Order:
     )
 
 
+# A machine's orders: migrations in shared/machine/migrations/orders.
+STORE = Store("orders", Path(__file__).parent / "migrations" / "orders", _Base.metadata)
+
+
 class OrderStore:
     """Orders of one machine, oldest first."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        _Base.metadata.create_all(engine)
+        upgrade(engine, STORE)
         self._sessions = make_sessionmaker(engine)
 
     @classmethod

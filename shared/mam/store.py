@@ -37,6 +37,7 @@ from shared.iota.curl import curl_hash
 from shared.iota.trinary import int_to_trits, trits_to_trytes, trytes_to_trits
 from shared.mam.channel import ChannelState, Mode, create_channel
 from shared.mam.errors import MamConflictError
+from shared.migrations import Store, upgrade
 
 __all__ = ["ChannelStore", "Position", "seed_fingerprint"]
 
@@ -75,12 +76,16 @@ def seed_fingerprint(seed: str, security: int) -> str:
     return trits_to_trytes(curl_hash(trits, 81))
 
 
+# Channel positions: migrations in shared/mam/migrations.
+STORE = Store("mam", Path(__file__).parent / "migrations", _metadata)
+
+
 class ChannelStore:
     """Channel positions in a SQL database (a SQLite file unless given another URL)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        _metadata.create_all(engine)
+        upgrade(engine, STORE)
 
     @classmethod
     def from_url(cls, url: str) -> ChannelStore:

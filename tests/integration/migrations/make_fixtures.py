@@ -1,9 +1,9 @@
-"""Make the fixture databases of tests/migrations/data: each store's schema as the code of
-main on 2026-12-07 (commit e59404d, before Alembic) created it, with a few rows.
+"""Make the fixture databases of tests/integration/migrations/data: each store's schema as the
+code of main on 2026-12-07 (commit e59404d, before Alembic) created it, with a few rows.
 
 How they were made (run once, from a checkout of that commit, with this file copied in)::
 
-    uv run python -m tests.migrations.make_fixtures
+    uv run python -m tests.integration.migrations.make_fixtures
 
 Each database is built in a fresh interpreter (``--one NAME``) that imports only what the
 service imports, so ``EnergyBase.metadata`` holds exactly the tables that service's
@@ -230,8 +230,7 @@ def _fill(engine: Engine, metadatas: list[MetaData]) -> None:
                     continue
                 done.add(table.name)
                 rows = [
-                    {c.name: _value(table, c, i) for c in table.columns}
-                    for i in range(1, ROWS + 1)
+                    {c.name: _value(table, c, i) for c in table.columns} for i in range(1, ROWS + 1)
                 ]
                 conn.execute(insert(table), rows)
 
@@ -275,7 +274,8 @@ def main() -> None:
         for name in args.names or DATABASES:
             sqlite = DATA / f"{name}.sqlite"
             sqlite.unlink(missing_ok=True)
-            here = [sys.executable, "-m", "tests.migrations.make_fixtures", "--one", name]
+            module = "tests.integration.migrations.make_fixtures"
+            here = [sys.executable, "-m", module, "--one", name]
             subprocess.run([*here, "--url", f"sqlite:///{sqlite}"], check=True)
             # One file, no -wal/-shm beside it.
             import sqlite3
