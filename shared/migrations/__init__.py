@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 import logging.config
+import threading
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -60,6 +61,8 @@ __all__ = [
 
 # env.py and script.py.mako: the one environment every store runs through.
 ENVIRONMENT = Path(__file__).parent
+
+_one_at_a_time = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,10 @@ def upgrade(
     """
     results: dict[str, Any] = {}
     cfg = config(store, engine=engine, options=dict(options or {}), results=results)
-    command.upgrade(cfg, "head")
+    # Alembic runs a migration through module-level proxies (alembic.context, alembic.op):
+    # one upgrade at a time per process. Other processes wait in _migrating.
+    with _one_at_a_time:
+        command.upgrade(cfg, "head")
     return results
 
 

@@ -226,19 +226,31 @@ def test_empty_database_gets_the_models_schema(
     assert _differences(engine, store) == []
 
 
-def test_two_processes_starting_at_once_upgrade_once(
+def test_processes_starting_at_once_upgrade_once(
     databases: Databases, engines: list[Engine]
 ) -> None:
-    """Two services sharing a database start together: one upgrades, the other waits."""
+    """Services sharing a database start together: one upgrades, the others wait for it.
+
+    Three processes (each upgrading the wallet, then the channels, as a machine does) and,
+    in this process, three threads at once (Alembic's proxies are module globals).
+    """
     url = _load(databases, "wallet-legacy")
-    store = _store("wallet")
+    code = (
+        "import sys; from shared.db import make_engine; from shared.migrations import upgrade;"
+        "from shared.iota.wallet import STORE as W; from shared.channels.node import STORE as C;"
+        "e = make_engine(sys.argv[1]); upgrade(e, W); upgrade(e, C)"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, url], cwd=ROOT, stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
     errors: list[BaseException] = []
 
     def start() -> None:
         engine = make_engine(url)
         engines.append(engine)
         try:
-            upgrade(engine, store)
+            upgrade(engine, _store("wallet"))
         except BaseException as error:  # reported below
             errors.append(error)
 
@@ -247,11 +259,24 @@ def test_two_processes_starting_at_once_upgrade_once(
         thread.start()
     for thread in threads:
         thread.join(120)
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=180)
+        assert proc.returncode == 0, stderr.decode()[-3000:]
     assert errors == []
     check = make_engine(url)
     engines.append(check)
-    assert current(check, store) == head(store)
-    assert _differences(check, store) == []
+    for name in ("wallet", "channels"):
+        store = _store(name)
+        assert current(check, store) == head(store)
+        assert _differences(check, store) == []
+    with check.connect() as conn:
+        assert len(conn.execute(select(_rows_table(check, "wallet_addresses"))).all()) == 3
+
+
+def _rows_table(engine: Engine, name: str) -> Any:
+    meta = MetaData()
+    meta.reflect(engine, only=[name])
+    return meta.tables[name]
 
 
 def test_alembic_ini_names_every_store_and_its_scripts() -> None:
