@@ -88,10 +88,13 @@ RUN groupadd --system --gid 10001 app \
     && chown app:app /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-# Code is owned by root and read-only for the service user.
+# Code is owned by root and read-only for the service user. Each store's migration scripts
+# are inside its package (shared/**/migrations, services/**/migrations); alembic.ini is for
+# upgrading by hand: docker run ... alembic -n lock -x url=... upgrade head.
 COPY shared/ shared/
 COPY services/ services/
 COPY firmware/ firmware/
+COPY alembic.ini ./
 COPY --from=build /src/shared/_native/_aot.*.so shared/_native/
 USER app
 # Fail the build, not a container, if the compiled kernels do not load or numba crept back in.
