@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from services.grid.app import STORE as GRID_STORE
 from services.grid.db import Payout
 from services.grid.ledger import Ledger, return_channel_name
 from shared.db import make_engine, make_sessionmaker, sqlite_url
@@ -22,10 +23,12 @@ from shared.energy.messages import (
     Usage,
     decode_trytes,
 )
-from shared.energy.models import EnergyBase, Registration
+from shared.energy.models import STORE as ENERGY_STORE
+from shared.energy.models import Registration
 from shared.energy.slices import Slice
 from shared.mam.channel import parse_message
 from shared.mam.tangle import NodeApi
+from shared.migrations import upgrade
 
 SLICE = 10  # seconds
 S1, S2, S3 = Slice(0, 10_000), Slice(10_000, 20_000), Slice(20_000, 30_000)
@@ -35,7 +38,8 @@ ADDRESS = "P" * 81
 class Books:
     def __init__(self, url: str, fee: int = 20) -> None:
         engine = make_engine(url)
-        EnergyBase.metadata.create_all(engine)
+        upgrade(engine, ENERGY_STORE)
+        upgrade(engine, GRID_STORE)
         self.sessions = make_sessionmaker(engine)
         self.ledger = Ledger(
             self.sessions,

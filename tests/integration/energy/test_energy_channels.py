@@ -13,8 +13,9 @@ from shared.db import make_engine, make_sessionmaker, sqlite_url
 from shared.energy.channels import ChannelBook, OutboxMessage
 from shared.energy.follower import ChannelFollower, HelloMissing, check_hello
 from shared.energy.messages import EnergyMessage, Goodbye, Hello, Output, Usage
-from shared.energy.models import EnergyBase
+from shared.energy.models import STORE as ENERGY_STORE
 from shared.mam.tangle import NodeApi
+from shared.migrations import upgrade
 from tests.support.devnet import DevnetProcess, devnet_fixture
 
 pytestmark = pytest.mark.integration
@@ -28,7 +29,7 @@ def devnet(tmp_path: Path) -> Iterator[DevnetProcess]:
 
 def _sessions(path: Path, name: str) -> sessionmaker[Session]:
     engine = make_engine(sqlite_url(path, name))
-    EnergyBase.metadata.create_all(engine)
+    upgrade(engine, ENERGY_STORE)
     return make_sessionmaker(engine)
 
 

@@ -20,9 +20,10 @@ import pytest
 from shared.db import make_engine, make_sessionmaker, sqlite_url
 from shared.energy.channels import ChannelBook
 from shared.energy.messages import Goodbye, Hello, Output, PaymentRequest, decode_trytes
-from shared.energy.models import EnergyBase
+from shared.energy.models import STORE as ENERGY_STORE
 from shared.iota.transaction import parse_many
 from shared.mam.tangle import ChannelReader, NodeApi
+from shared.migrations import upgrade
 from tests.integration.energy.parties import economy_specs, patient_devnet, start_all
 from tests.support.audit import Economy
 from tests.support.devnet import DevnetProcess
@@ -103,7 +104,7 @@ def test_energy_flow_end_to_end(economy: dict[str, Any]) -> None:
 
     # A registration made by the test itself shows the grid's answer body to a consumer.
     engine = make_engine(sqlite_url(economy["tmp"] / "test-channel", "test"))
-    EnergyBase.metadata.create_all(engine)
+    upgrade(engine, ENERGY_STORE)
     with NodeApi(devnet.api_url) as node:
         book = ChannelBook(node, make_sessionmaker(engine), mwm=devnet.mwm)
         own = book.ensure("own")

@@ -16,8 +16,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from shared.db import make_engine, make_sessionmaker, sqlite_url
 from shared.energy.channels import ChannelBook
 from shared.energy.messages import Hello, Output
-from shared.energy.models import EnergyBase
+from shared.energy.models import STORE as ENERGY_STORE
 from shared.mam.tangle import NodeApi
+from shared.migrations import upgrade
 from tests.integration.fuzz.conftest import fuzz_settings
 from tests.integration.robot.machines import ServiceProcess, machine_env
 from tests.support.devnet import DevnetProcess, devnet_fixture
@@ -51,7 +52,7 @@ def producer(
 def book(devnet: DevnetProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChannelBook]:
     """Channels written by the test (standing in for sources)."""
     engine = make_engine(sqlite_url(tmp_path_factory.mktemp("sources"), "sources"))
-    EnergyBase.metadata.create_all(engine)
+    upgrade(engine, ENERGY_STORE)
     with NodeApi(devnet.api_url) as node:
         yield ChannelBook(node, make_sessionmaker(engine), mwm=devnet.mwm)
 

@@ -13,9 +13,10 @@ import httpx
 from shared.db import make_engine, make_sessionmaker, sqlite_url
 from shared.energy.channels import ChannelBook
 from shared.energy.messages import EnergyMessage, Hello, PaymentRequest, decode_trytes
-from shared.energy.models import EnergyBase
+from shared.energy.models import STORE as ENERGY_STORE
 from shared.iota.wallet import Wallet
 from shared.mam.tangle import ChannelReader, NodeApi
+from shared.migrations import upgrade
 from tests.support.devnet import DevnetProcess, random_seed
 
 __all__ = ["Party", "wait_for"]
@@ -41,7 +42,7 @@ class Party:
     def __init__(self, devnet: DevnetProcess, data_dir: Path, registration_id: str) -> None:
         self.registration_id = registration_id
         engine = make_engine(sqlite_url(data_dir, registration_id))
-        EnergyBase.metadata.create_all(engine)
+        upgrade(engine, ENERGY_STORE)
         self.node = NodeApi(devnet.api_url)
         self.book = ChannelBook(self.node, make_sessionmaker(engine), mwm=devnet.mwm)
         self.channel = self.book.ensure("own")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from services.grid.app import STORE as GRID_STORE
 from services.grid.db import Payout, ProducerSlice
 from services.grid.engine import PAYOUT_TAG, GridEngine
 from services.grid.ledger import Ledger
@@ -17,10 +18,11 @@ from services.grid.settings import GridSettings
 from shared.db import make_engine, make_sessionmaker
 from shared.energy.channels import ChannelBook
 from shared.energy.follower import ChannelFollower
-from shared.energy.models import EnergyBase
+from shared.energy.models import STORE as ENERGY_STORE
 from shared.iota.validation import with_checksum
 from shared.iota.wallet import Wallet
 from shared.mam.tangle import NodeApi
+from shared.migrations import upgrade
 from tests.integration.grid.conftest import patient_devnet
 from tests.integration.grid.parties import wait_for
 from tests.support.devnet import DevnetProcess, random_seed
@@ -46,7 +48,8 @@ def test_sending_payouts_are_reconciled_not_repeated(devnet: DevnetProcess, tmp_
         }
     )
     engine = make_engine(settings.resolved_database_url())
-    EnergyBase.metadata.create_all(engine)
+    upgrade(engine, ENERGY_STORE)
+    upgrade(engine, GRID_STORE)
     sessions = make_sessionmaker(engine)
     node = NodeApi(devnet.api_url)
     wallet = Wallet(settings.seed.get_secret_value(), devnet.api_url, engine)
