@@ -210,7 +210,9 @@ def run_environment() -> None:
         with _migrating(engine, store) as conn:
             context.configure(
                 connection=conn,
-                target_metadata=store.target_metadata(),
+                # Only autogenerate and check compare with the models; a service's start
+                # need not import every module of a shared metadata (the energy store's).
+                target_metadata=store.target_metadata() if cfg.cmd_opts is not None else None,
                 version_table=store.version_table,
                 include_name=store.include_name,
                 render_as_batch=conn.dialect.name == "sqlite",
@@ -249,6 +251,7 @@ def _sqlite_transaction(conn: Connection) -> Iterator[Connection]:
     raw = conn.connection.driver_connection
     before = raw.isolation_level  # type: ignore[union-attr]
     raw.isolation_level = None  # type: ignore[union-attr]  # we issue BEGIN/COMMIT
+    enforced = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
     try:
         # Outside any transaction, or SQLite ignores it (sqlite.org "ALTER TABLE", step 1).
         conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
@@ -263,6 +266,6 @@ def _sqlite_transaction(conn: Connection) -> Iterator[Connection]:
             conn.rollback()
             raise
     finally:
-        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
         conn.commit()
         raw.isolation_level = before  # type: ignore[union-attr]
