@@ -91,7 +91,7 @@ class Store:
             return table.startswith(self.prefixes)
         return table in self.metadata.tables
 
-    def include_name(self, name: str | None, type_: str, _parents: Mapping[str, Any]) -> bool:
+    def include_name(self, name: str | None, type_: str, _parents: Any) -> bool:
         """Alembic's filter: other stores' tables in the same database are not ours."""
         return type_ != "table" or name is None or self.owns(name)
 
