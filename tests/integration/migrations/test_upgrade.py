@@ -61,9 +61,10 @@ def _store(name: str) -> Store:
     return load_store(STORES[name])
 
 
-def _load(databases: Databases, fixture: str) -> str:
-    """A copy of ``fixture`` as main left it, in a database of its own; its URL."""
-    url = databases.url(fixture)
+def _load(databases: Databases, fixture: str, use: str) -> str:
+    """A copy of ``fixture`` as main left it, in a database of its own (one per ``use``: the
+    databases are the module's); its URL."""
+    url = databases.url(f"{use}-{fixture}")
     if databases.backend == "sqlite":
         shutil.copyfile(DATA / f"{fixture}.sqlite", url.split("///", 1)[1])
         return url
@@ -159,7 +160,7 @@ def engines() -> Iterator[list[Engine]]:
 def test_runner_upgrades_every_store_of_a_database_made_by_main(
     databases: Databases, fixture: str, engines: list[Engine]
 ) -> None:
-    engine = make_engine(_load(databases, fixture))
+    engine = make_engine(_load(databases, fixture, "runner"))
     engines.append(engine)
     before = _rows(engine)
     assert before, "the fixture has tables"
@@ -181,7 +182,7 @@ def test_runner_upgrades_every_store_of_a_database_made_by_main(
 def test_alembic_command_line_upgrades_every_store(
     databases: Databases, fixture: str, engines: list[Engine]
 ) -> None:
-    url = _load(databases, fixture)
+    url = _load(databases, fixture, "cli")
     engine = make_engine(url)
     engines.append(engine)
     before = _rows(engine)
@@ -234,7 +235,7 @@ def test_processes_starting_at_once_upgrade_once(
     Three processes (each upgrading the wallet, then the channels, as a machine does) and,
     in this process, three threads at once (Alembic's proxies are module globals).
     """
-    url = _load(databases, "wallet-legacy")
+    url = _load(databases, "wallet-legacy", "concurrent")
     code = (
         "import sys; from shared.db import make_engine; from shared.migrations import upgrade;"
         "from shared.iota.wallet import STORE as W; from shared.channels.node import STORE as C;"
