@@ -1,10 +1,10 @@
 """Polls the economy every COLLECT_SECONDS and turns what it sees into chart series.
 
 Sources, all read-only and over the network like any other client:
-- each machine's ``GET /health`` (confirmed balance) and ``GET /orders`` (finished orders:
-  orders per minute, latency from order to product, products made);
+- each machine's ``GET /health`` (confirmed balance), ``GET /orders`` (finished orders:
+  orders per minute, latency from order to product) and ``GET /stats`` (products made);
 - the devnet's ``GET /explorer/milestones`` (milestone index, confirmed transactions per
-  second, confirmation delay, value moved);
+  second, confirmation delay, tokens moved between different owners);
 - the lock controller's ``GET /events`` when LOCK_URL is set (lock events, unlocks).
 
 A source that does not answer is skipped for that round and logged once per outage;
@@ -65,6 +65,7 @@ class Collector:
         self._last_milestone = 0
         self._last_milestone_time: float | None = None
         self._lock_events = _Seen()
+        self._products: dict[str, int] = {}  # machine -> products made, from its GET /stats
         self._down: set[str] = set()
         store.set_total("tokens_moved", 0)
         store.set_total("products_made", 0)
@@ -129,8 +130,13 @@ class Collector:
                 self._finish_times.append(float(finished))
             if isinstance(created, int | float):
                 self.store.add("order_latency_s", round(finished - created, 3), finished)
-            if order.get("kind") == "product":
-                self.store.totals["products_made"] += 1
+        # The total is the machines' own count (their databases), not what this process
+        # happened to see since it started: a restarted dashboard shows the same number.
+        stats = await self._get(name, base + "/stats")
+        finished = stats.get("finished") if isinstance(stats, dict) else None
+        if isinstance(finished, dict) and isinstance(finished.get("products"), int):
+            self._products[name] = finished["products"]
+            self.store.set_total("products_made", sum(self._products.values()))
 
     async def _devnet(self) -> None:
         base = self.settings.node_url.rstrip("/")

@@ -5,7 +5,8 @@ milestone, nor what a milestone confirmed; an explorer and the dashboard's overv
 both. Everything here reads the node's database and changes nothing.
 
 - ``GET /explorer/milestones?since=&limit=``: the milestones after ``since`` (oldest
-  first), each with how many transactions it confirmed, the value they moved and the
+  first), each with how many transactions it confirmed, the tokens they moved between
+  different owners (change back to the sender not counted) and the
   mean delay from a transaction's arrival to its confirmation.
 - ``GET /explorer/milestones/{index}``: one milestone and the hashes it confirmed.
 - ``GET /explorer/transactions/{hash}``: the milestone that confirmed a transaction.
@@ -13,13 +14,15 @@ both. Everything here reads the node's database and changes nothing.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from sqlalchemy import and_, func, select
 
-from services.devnet.store import TangleStore, milestones, transactions
+from services.devnet.store import TangleStore, milestones, transactions, value_bundles
 
 __all__ = ["router"]
 
@@ -37,6 +40,29 @@ def _store(request: Request) -> TangleStore:
     return store
 
 
+def _value_moved(rows: Sequence[Any]) -> dict[int, int]:
+    """Tokens each milestone moved between different owners.
+
+    ``rows`` are ``(milestone, moves)`` of the value bundles the milestones applied (each
+    bundle once, however often it was reattached); ``moves`` is the bundle's JSON list of
+    ``[address, value]`` in bundle order. Only outputs to someone else count: an output to
+    one of the bundle's own input addresses, or one placed after the inputs (the remainder
+    slot of IOTA's bundle layout, where PyOTA, shared/iota/wallet_bundle.py and the faucet
+    put the change), is the sender's own money coming back, not a transfer.
+    """
+    moved: dict[int, int] = {}
+    for milestone, raw in rows:
+        moves = [(str(address), int(value)) for address, value in json.loads(raw)]
+        first_input = next((i for i, (_, value) in enumerate(moves) if value < 0), None)
+        if first_input is None:
+            continue  # nothing left anyone's address
+        inputs = {address for address, value in moves if value < 0}
+        moved[int(milestone)] = moved.get(int(milestone), 0) + sum(
+            value for address, value in moves[:first_input] if value > 0 and address not in inputs
+        )
+    return moved
+
+
 def _milestone_summaries(store: TangleStore, since: int, limit: int) -> list[dict[str, Any]]:
     tx = transactions.c
     with store.engine.connect() as conn:
@@ -50,21 +76,23 @@ def _milestone_summaries(store: TangleStore, since: int, limit: int) -> list[dic
             return []
         low, high = rows[0][0], rows[-1][0]
         stats = {
-            int(index): (int(count), int(moved or 0), float(arrival or 0))
-            for index, count, moved, arrival in conn.execute(
-                select(
-                    tx.milestone,
-                    func.count(),
-                    func.sum(tx.value).filter(tx.value > 0),
-                    func.avg(tx.arrival),
-                )
+            int(index): (int(count), float(arrival or 0))
+            for index, count, arrival in conn.execute(
+                select(tx.milestone, func.count(), func.avg(tx.arrival))
                 .where(and_(tx.milestone >= low, tx.milestone <= high))
                 .group_by(tx.milestone)
             )
         }
+        value_rows = conn.execute(
+            select(value_bundles.c.milestone, value_bundles.c.moves).where(
+                and_(value_bundles.c.milestone >= low, value_bundles.c.milestone <= high)
+            )
+        ).all()
+    moved_by_milestone = _value_moved(value_rows)
     out = []
     for index, hash_, stamp in rows:
-        count, moved, mean_arrival_ms = stats.get(int(index), (0, 0, 0.0))
+        count, mean_arrival_ms = stats.get(int(index), (0, 0.0))
+        moved = moved_by_milestone.get(int(index), 0)
         # Milestone timestamps are Unix seconds, arrivals Unix milliseconds.
         delay_ms = max(0.0, int(stamp) * 1000 - mean_arrival_ms) if count else None
         out.append(

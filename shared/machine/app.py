@@ -224,7 +224,8 @@ def create_machine_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.state.runtime = runtime
     channel_holder: dict[str, MachineChannels] = {}
-    if role == "provider" or settings.provider_payment == "channel":
+    has_channels = role == "provider" or settings.provider_payment == "channel"
+    if has_channels:
         mount_channels(app, channel_holder, settings)
 
     @app.get("/")
@@ -288,6 +289,18 @@ def create_machine_app(
         """The most recent orders, newest first."""
         recent = await run_db(processor.store.recent, max(1, min(limit, 500)))
         return [o.public() for o in recent]
+
+    @app.get("/stats")
+    async def stats(processor: Processor) -> dict[str, Any]:
+        """What the machine has done, from its database: ``finished`` counts done orders
+        (``products`` made by a robot, ``energy`` orders delivered by a provider), and
+        ``channel`` says whether ``GET /channel`` exists here (payment channels mounted)."""
+        done = await run_db(processor.store.count_done)
+        return {
+            "name": settings.name,
+            "finished": {"products": done.get("product", 0), "energy": done.get("energy", 0)},
+            "channel": has_channels,
+        }
 
     @app.get("/orders/{order_id}")
     async def get_order(order_id: str, processor: Processor) -> dict[str, Any]:

@@ -212,6 +212,16 @@ class OrderStore:
             )
             return [(str(order_id), int(price)) for order_id, price in rows]
 
+    def count_done(self) -> dict[str, int]:
+        """How many orders of each kind are done (products made, energy delivered)."""
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(_OrderRow.kind, func.count())
+                .where(_OrderRow.state == OrderState.DONE.value)
+                .group_by(_OrderRow.kind)
+            )
+            return {str(kind): int(count) for kind, count in rows}
+
     def recent(self, limit: int = 50) -> list[Order]:
         with Session(self._engine) as session:
             rows = session.scalars(select(_OrderRow).order_by(_OrderRow.seq.desc()).limit(limit))

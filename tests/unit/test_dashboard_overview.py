@@ -62,6 +62,13 @@ class FakeEconomy:
             return httpx.Response(200, json={"status": "ok", "balance": self.balance})
         if path == "/orders":
             return httpx.Response(200, json=self.orders)
+        if path == "/stats":  # like shared/machine/app.py: done orders counted by kind
+            done = [o for o in self.orders if o["state"] == "done"]
+            finished = {
+                "products": sum(o["kind"] == "product" for o in done),
+                "energy": sum(o["kind"] == "energy" for o in done),
+            }
+            return httpx.Response(200, json={"name": "robot 1", "finished": finished})
         if path == "/explorer/milestones":
             since = int(request.url.params.get("since", "0"))
             found = [m for m in self.milestones if m["index"] > since]

@@ -16,6 +16,7 @@ function makeCard(machine, isProvider) {
   card.dataset.machine = machine.name;
   card.classList.add(isProvider ? "provider" : "robot");
   card.querySelector(".name").textContent = machine.name;
+  if (isProvider) card.querySelector(".made-label").textContent = "energy orders delivered";
   return card;
 }
 
@@ -60,7 +61,7 @@ function connectMachine(machine, card, payLimit) {
     info.textContent = data.address ? `${data.order_id || ""} pay ${data.price}i to ` : "-";
     if (data.address) info.append(explorerLink.make("address", data.address));
     if (previousStatus === "working" && data.status === "waiting_for_order") {
-      $(".made").textContent = String(Number($(".made").textContent) + 1);
+      readStats();
       const what = isProvider ? "energy delivered" : "product finished";
       log(`${machine.name}: ${what} (${data.message})`);
     } else if (previousStatus !== null && previousStatus !== data.status) {
@@ -72,7 +73,26 @@ function connectMachine(machine, card, payLimit) {
   socket.on("balance", (data) => {
     $(".balance").textContent = `${data.balance}i`;
   });
-  watchChannel(machine, $(".channel"));
+  // The counter and whether the machine has payment channels come from the machine's own
+  // GET /stats (its database), read at start and after each finished job: a reload shows
+  // what the machine has made, not what this page happened to watch.
+  let watching = false;
+  async function readStats() {
+    try {
+      const reply = await fetch(`${machine.url}/stats`);
+      if (!reply.ok) return;
+      const stats = await reply.json();
+      $(".made").textContent = String(isProvider ? stats.finished.energy : stats.finished.products);
+      if (!stats.channel) $(".channel").textContent = "none (pays on the ledger)";
+      else if (!watching) {
+        watching = true;
+        watchChannel(machine, $(".channel"));
+      }
+    } catch (error) {
+      // the machine is not reachable yet: the next finished job or reconnect reads again
+    }
+  }
+  socket.on("connect", readStats);
   socket.on("queued", (data) => log(`${machine.name}: ${data.message}`));
   socket.on("error", (data) => log(`${machine.name}: error: ${data.reason}`));
 
@@ -105,12 +125,13 @@ function connectMachine(machine, card, payLimit) {
 }
 
 // The machine's payment channels (GET /channel, docs/channels.md): balances and status.
+// Only called for a machine whose GET /stats says it has channels.
 function watchChannel(machine, cell) {
   async function refresh() {
     try {
       const reply = await fetch(`${machine.url}/channel`);
-      if (reply.status === 404) {
-        cell.textContent = "none (pays on the ledger)";
+      if (!reply.ok) {
+        cell.textContent = "-";
         return;
       }
       const { channels } = await reply.json();

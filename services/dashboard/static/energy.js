@@ -6,6 +6,7 @@
   const layout = {
     margin: { l: 50, r: 10, t: 10, b: 40 },
     xaxis: { type: "date" },
+    yaxis: { hoverformat: ".3~f" }, // at most three decimals in the hover label
     legend: { orientation: "h" },
   };
   const config = { displayModeBar: false, responsive: true };
@@ -21,6 +22,13 @@
     };
   }
 
+  // kWh and prices are floats on the wire (42.621888000000006): a table shows at most three
+  // decimals (watt-hours), tokens are integers and stay as they are.
+  function formatCell(cell) {
+    if (typeof cell !== "number" || Number.isInteger(cell)) return String(cell);
+    return String(Math.round(cell * 1000) / 1000);
+  }
+
   function draw(id, traces) {
     const element = document.getElementById(id);
     Plotly.react(element, traces, layout, config);
@@ -34,7 +42,7 @@
         const tr = document.createElement("tr");
         cells.forEach((cell, i) => {
           const td = document.createElement("td");
-          td.textContent = cell === null || cell === undefined ? "-" : String(cell);
+          td.textContent = cell === null || cell === undefined ? "-" : formatCell(cell);
           if (tableId === "channels" && i === 2) {
             td.className = "root";
             // Restricted channels: the explorer's MAM reader asks for the sideKey.

@@ -80,7 +80,25 @@ const overview = (() => {
       legend: { orientation: "h", y: -0.25 },
       uirevision: "keep", // a user's zoom survives live updates
     };
+    // An empty chart says so in words instead of drawing a date axis around nothing
+    // (plotly's default range for an empty date axis is the year 2000).
+    const box = document.createElement("figure");
+    box.className = "chart-box";
+    div.replaceWith(box);
+    const empty = document.createElement("p");
+    empty.className = "empty-state";
+    empty.textContent = `${div.dataset.title}: ${div.dataset.empty || "no data yet"}`;
+    box.append(div, empty);
+    showEmpty(id, true);
     Plotly.newPlot(div, [], layouts[id], { displayModeBar: false, responsive: true });
+  }
+
+  function showEmpty(id, isEmpty) {
+    const div = document.getElementById(id);
+    div.classList.toggle("is-empty", isEmpty);
+    div.nextElementSibling.hidden = !isEmpty;
+    layouts[id].xaxis.visible = !isEmpty;
+    layouts[id].yaxis = { visible: !isEmpty };
   }
 
   function hold(name, points) {
@@ -111,6 +129,7 @@ const overview = (() => {
       mode: "lines",
       ...decimate(held.get(name).x, held.get(name).y, DISPLAY_POINTS),
     }));
+    showEmpty(id, traces.length === 0);
     Plotly.react(document.getElementById(id), traces, layouts[id]);
     drawTimes.push(performance.now() - started);
     if (drawTimes.length > 50) drawTimes.shift();
@@ -139,7 +158,7 @@ const overview = (() => {
     if (idle && pending.size) requestAnimationFrame(drawNext);
     for (const [name, value] of Object.entries(body.totals || {})) {
       const element = document.getElementById(`total-${name}`);
-      if (element) element.textContent = String(Math.round(value));
+      if (element) element.textContent = Math.round(value).toLocaleString("en-US");
     }
   }
 
