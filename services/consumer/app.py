@@ -442,7 +442,7 @@ def create_app(settings: ConsumerSettings, *, wallet: Any = None) -> FastAPI:
 
     app.include_router(status_router(settings.name, "consumer", consumer))
 
-    @app.get("/channel")
+    @app.get("/channel", responses={503: {"description": "the consumer is starting"}})
     async def channel() -> dict[str, Any]:
         """The consumer's channel (root), its registration and the grid's return channel."""
         if not consumer.ready:

@@ -107,14 +107,16 @@ def create_app(settings: DashboardSettings) -> FastAPI:
     app.state.settings = settings
     app.state.streams = 0
 
-    @app.get("/", response_model=None)
+    @app.get("/", response_model=None, responses={307: {"description": "to /ui/ (HTML asked)"}})
     async def index(request: Request) -> dict[str, Any] | Response:
         """{"name", "status"}; a browser asking for HTML is sent to the page at /ui/."""
         if "text/html" in request.headers.get("accept", ""):
             return RedirectResponse("/ui/", status_code=307)
         return {"name": settings.name, "status": "running"}
 
-    @app.get("/health", response_model=None)
+    @app.get(
+        "/health", response_model=None, responses={503: {"description": "the collector is down"}}
+    )
     async def health(request: Request) -> dict[str, Any] | Response:
         """200 while the collector runs; 503 naming it while it is down."""
         supervisor: Supervisor | None = getattr(request.app.state, "supervisor", None)
@@ -136,7 +138,13 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             "historySeconds": series.history_seconds,
         }
 
-    @app.get("/api/stream")
+    @app.get(
+        "/api/stream",
+        responses={
+            200: {"content": {"text/event-stream": {}}, "description": "the event stream"},
+            503: {"description": "too many live views open"},
+        },
+    )
     async def series_stream(request: Request, after: int = 0) -> StreamingResponse:
         """Server-sent events: one ``points`` event per collection with the new points."""
         if request.app.state.streams >= MAX_STREAMS:
@@ -183,7 +191,14 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             "pay_limit": settings.pay_limit,
         }
 
-    @app.post("/api/pay")
+    @app.post(
+        "/api/pay",
+        responses={
+            413: {"description": "body over 16 KB"},
+            429: {"description": "over PAY_PER_MINUTE or PAY_VALUE_PER_HOUR (Retry-After)"},
+            502: {"description": "the faucet is unreachable or refused"},
+        },
+    )
     async def pay(body: PayRequest, request: Request) -> dict[str, Any]:
         """Pay `value` to `address` from the devnet faucet (the demo's one-click payment)."""
         if body.value > settings.pay_limit:

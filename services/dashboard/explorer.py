@@ -25,7 +25,13 @@ from shared.mam.tangle import ChannelReader, NodeApi
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/explorer", tags=["explorer"])
+# Every explorer route reads the devnet: 502 when it does not answer.
+router = APIRouter(
+    prefix="/api/explorer",
+    tags=["explorer"],
+    responses={502: {"description": "the devnet did not answer"}},
+)
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "not on the devnet"}}
 
 MAX_TRANSACTIONS = 200
 MAX_MAM_MESSAGES = 50
@@ -207,7 +213,7 @@ async def address_view(
     return result
 
 
-@router.get("/transaction/{hash}")
+@router.get("/transaction/{hash}", responses=_NOT_FOUND)
 async def transaction_view(
     request: Request, hash: Annotated[str, Path(pattern=_HASH)]
 ) -> dict[str, Any]:
@@ -223,7 +229,7 @@ async def transaction_view(
     return dict(found)
 
 
-@router.get("/bundle/{hash}")
+@router.get("/bundle/{hash}", responses=_NOT_FOUND)
 async def bundle_view(
     request: Request, hash: Annotated[str, Path(pattern=_HASH)]
 ) -> dict[str, Any]:
@@ -248,7 +254,7 @@ async def _devnet_json(request: Request, path: str) -> Any:
     return reply.json()
 
 
-@router.get("/milestone/{index}")
+@router.get("/milestone/{index}", responses=_NOT_FOUND)
 async def milestone_view(
     request: Request, index: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> dict[str, Any]:

@@ -328,7 +328,7 @@ def create_app(settings: ProducerSettings, *, wallet: Any = None) -> FastAPI:
 
     app.include_router(status_router(settings.name, "producer", producer))
 
-    @app.get("/channel")
+    @app.get("/channel", responses={503: {"description": "the producer is starting"}})
     async def channel() -> dict[str, Any]:
         """The producer's own channel (root) and its registration with the grid."""
         if not producer.ready:

@@ -185,7 +185,7 @@ def status_router(name: str, role: str, participant: RunningParticipant) -> APIR
             "balance": watch.balance if watch is not None else None,
         }
 
-    @router.get("/health")
+    @router.get("/health", responses={503: {"description": "a part is down or starting"}})
     async def health() -> JSONResponse:
         """200 when every part runs; 503 naming the parts that do not."""
         down = participant.supervisor.down()

@@ -216,14 +216,26 @@ def attach_source(
             raise HTTPException(503, "the source is starting")
         return holder["runtime"]
 
-    @app.get("/source", tags=["source"])
+    starting = {503: {"description": "the source is starting"}}
+
+    @app.get("/source", tags=["source"], responses=starting)
     async def source_view(limit: int = 50) -> dict[str, Any]:
         """The seed-001 source: channel root, registration, recent outputs (kWh)."""
         view = await runtime().view(max(1, min(limit, 500)))
         view["down"] = runtime().supervisor.down()
         return view
 
-    @app.post("/source/goodbye", tags=["source"], dependencies=[Depends(check_token)])
+    @app.post(
+        "/source/goodbye",
+        tags=["source"],
+        dependencies=[Depends(check_token)],
+        responses={
+            **starting,
+            401: {"description": "no or a wrong MACHINE_TOKEN"},
+            403: {"description": "MACHINE_TOKEN is not set: retiring is off"},
+            502: {"description": "the goodbye is stored but could not be sent yet"},
+        },
+    )
     async def source_goodbye() -> dict[str, Any]:
         """Say goodbye on the channel and deregister from the producer, for good."""
         source = runtime()

@@ -112,6 +112,8 @@ def _processor(request: Request) -> OrderProcessor:
 
 
 Processor = Annotated["OrderProcessor", Depends(_processor)]
+# Statuses routes answer besides 200 and 422, declared in their OpenAPI ``responses``.
+_STARTING = {503: {"description": "the machine is starting (no order processor yet)"}}
 
 # Reads "Authorization: Bearer ..." and documents the scheme in OpenAPI; the check is ours
 # (check_token), so a provider without MACHINE_TOKEN stays open. Module level: the route's
@@ -233,7 +235,7 @@ def create_machine_app(
         """The machine's name and current status (seed 000)."""
         return {"name": settings.name, "status": broadcaster.status.value}
 
-    @app.get("/health")
+    @app.get("/health", responses={503: {"description": "starting, or a part is down"}})
     async def health() -> JSONResponse:
         """200 when every part works; 503 naming what is down (a crashed background task,
         the IOTA node, the ZMQ feed) otherwise."""
@@ -284,13 +286,13 @@ def create_machine_app(
         )
     )
 
-    @app.get("/orders")
+    @app.get("/orders", responses=_STARTING)
     async def list_orders(processor: Processor, limit: int = 50) -> list[dict[str, Any]]:
         """The most recent orders, newest first."""
         recent = await run_db(processor.store.recent, max(1, min(limit, 500)))
         return [o.public() for o in recent]
 
-    @app.get("/stats")
+    @app.get("/stats", responses=_STARTING)
     async def stats(processor: Processor) -> dict[str, Any]:
         """What the machine has done, from its database: ``finished`` counts done orders
         (``products`` made by a robot, ``energy`` orders delivered by a provider), and
@@ -302,7 +304,7 @@ def create_machine_app(
             "channel": has_channels,
         }
 
-    @app.get("/orders/{order_id}")
+    @app.get("/orders/{order_id}", responses={**_STARTING, 404: {"description": "no such order"}})
     async def get_order(order_id: str, processor: Processor) -> dict[str, Any]:
         """One order."""
         order = await run_db(processor.store.get, order_id)
@@ -355,7 +357,15 @@ def create_machine_app(
                     headers={"WWW-Authenticate": "Bearer"},
                 )
 
-        @app.post("/energy-orders", dependencies=[Depends(check_token)])
+        @app.post(
+            "/energy-orders",
+            dependencies=[Depends(check_token)],
+            responses={
+                **_STARTING,
+                401: {"description": "no or a wrong MACHINE_TOKEN"},
+                409: {"description": "the order is refused (reason in detail)"},
+            },
+        )
         async def create_energy_order(
             body: EnergyOrderRequest, processor: Processor
         ) -> dict[str, Any]:
@@ -371,7 +381,10 @@ def create_machine_app(
                 "state": order.state.value,
             }
 
-        @app.get("/energy-orders/{order_id}")
+        @app.get(
+            "/energy-orders/{order_id}",
+            responses={**_STARTING, 404: {"description": "no such energy order"}},
+        )
         async def get_energy_order(order_id: str, processor: Processor) -> dict[str, Any]:
             """One energy order."""
             order = await run_db(processor.store.get, order_id)

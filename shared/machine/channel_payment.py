@@ -266,7 +266,13 @@ def mount_channels(
 
     token = settings.machine_token.get_secret_value() if settings.machine_token else None
 
-    @router.post("/channel/close")
+    @router.post(
+        "/channel/close",
+        responses={
+            401: {"description": "no or a wrong MACHINE_TOKEN"},
+            503: {"description": "payment channels are starting"},
+        },
+    )
     async def close_channels(authorization: Annotated[str | None, Header()] = None) -> Any:
         """Close every open channel of this machine; the agent settles them on the devnet."""
         given = (authorization or "").removeprefix("Bearer ").strip()

@@ -1,8 +1,9 @@
 """Fuzz the grid's HTTP API with schemathesis against its live /openapi.json.
 
 A real devnet and a real grid process. Checked: no server error, replies conform to the
-OpenAPI schema, every refusal is the seed's ``{"success":false,"message":...}`` with a
-4xx, schema-invalid input is refused, and what was stored before the run is unharmed.
+OpenAPI schema with every schemathesis check (``--checks all``: every status declared,
+content types and headers as declared, ...), every refusal is the seed's
+``{"success":false,"message":...}`` with a 4xx, schema-invalid input is refused, and what was stored before the run is unharmed.
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import given
-from schemathesis.specs.openapi.checks import (
-    negative_data_rejection,
-    response_schema_conformance,
-)
 
 from tests.integration.fuzz.conftest import fuzz_settings
+from tests.integration.fuzz.openapi_checks import ALL_CHECKS
 from tests.integration.grid.conftest import grid_env, patient_devnet
 from tests.integration.robot.machines import ServiceProcess
 from tests.support.devnet import DevnetProcess
@@ -100,7 +98,7 @@ def test_schemathesis_positive(grid: ServiceProcess, seeded: dict[str, Any]) -> 
         if _harms_the_seeded(case):
             return
         case.call_and_validate(
-            checks=[not_a_server_error, seed_error_body, response_schema_conformance],
+            checks=[*ALL_CHECKS, not_a_server_error, seed_error_body],  # --checks all
             timeout=30,
         )
 
@@ -118,7 +116,7 @@ def test_schemathesis_negative(grid: ServiceProcess, seeded: dict[str, Any]) -> 
         if _harms_the_seeded(case):
             return
         case.call_and_validate(
-            checks=[not_a_server_error, seed_error_body, negative_data_rejection],
+            checks=[*ALL_CHECKS, not_a_server_error, seed_error_body],
             timeout=30,
         )
 

@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.integration.fuzz.conftest import fuzz_settings
+from tests.integration.fuzz.openapi_checks import ALL_CHECKS
 from tests.integration.ledger.conftest import NAMES, audit
 from tests.support.ledger import PASSWORD, USER, LedgerCluster, create_message, issue_message
 
@@ -185,7 +186,9 @@ def test_schemathesis_positive(cluster: LedgerCluster) -> None:
     @given(case=schema.as_strategy())
     def run(case: Any) -> None:
         case.call_and_validate(
-            headers={"Authorization": AUTH}, checks=[not_a_server_error, clear_error], timeout=20
+            headers={"Authorization": AUTH},
+            checks=[*ALL_CHECKS, not_a_server_error, clear_error],  # --checks all
+            timeout=20,
         )
 
     run()
@@ -199,7 +202,9 @@ def test_schemathesis_negative(cluster: LedgerCluster) -> None:
     @given(case=schema.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE))
     def run(case: Any) -> None:
         case.call_and_validate(
-            headers={"Authorization": AUTH}, checks=[not_a_server_error, clear_error], timeout=20
+            headers={"Authorization": AUTH},
+            checks=[*ALL_CHECKS, not_a_server_error, clear_error],  # --checks all
+            timeout=20,
         )
 
     run()
