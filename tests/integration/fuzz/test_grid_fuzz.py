@@ -3,7 +3,8 @@
 A real devnet and a real grid process. Checked: no server error, replies conform to the
 OpenAPI schema with every schemathesis check (``--checks all``: every status declared,
 content types and headers as declared, ...), every refusal is the seed's
-``{"success":false,"message":...}`` with a 4xx, schema-invalid input is refused, and what was stored before the run is unharmed.
+``{"success":false,"message":...}`` with a 4xx, schema-invalid input is refused, and what
+was stored before the run is unharmed.
 """
 
 from __future__ import annotations
