@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.devnet.api import LIMITS, IriApi
 from services.devnet.channel_agent import ChannelAgentHost
@@ -48,10 +48,22 @@ _faucet_bearer = HTTPBearer(auto_error=False, description="DEVNET_FAUCET_TOKEN, 
 
 
 class FaucetRequest(BaseModel):
-    """POST /faucet body."""
+    """POST /faucet body.
 
-    address: Any = None
-    value: Any = None
+    Any JSON is taken so the faucet itself answers IRI's 400 ``{"error"}`` naming what is
+    wrong; the OpenAPI schema still says what is valid.
+    """
+
+    model_config = ConfigDict(json_schema_extra={"required": ["address", "value"]})
+
+    address: Any = Field(
+        None, json_schema_extra={"type": "string", "pattern": "^[A-Z9]{81}([A-Z9]{9})?$"}
+    )
+    value: Any = Field(
+        None,
+        json_schema_extra={"type": "integer", "minimum": 1},
+        description="at most DEVNET_FAUCET_MAX",
+    )
 
 
 def _genesis(settings: DevnetSettings) -> dict[str, int]:
@@ -195,7 +207,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
             "latestMilestoneIndex": node.tangle.latest_milestone_index if node else 0,
         }
 
-    @app.get("/health")
+    @app.get("/health", responses={503: {"description": "a part of the node is down"}})
     async def health() -> JSONResponse:
         """200 once the node has a milestone and every background task runs; 503 naming
         what is down (``coordinator``, ``pruner``) otherwise."""
@@ -250,7 +262,14 @@ def create_app(settings: DevnetSettings) -> FastAPI:
             )
         return reply(status, answer)
 
-    @app.post("/faucet")
+    @app.post(
+        "/faucet",
+        responses={
+            400: {"description": "the faucet refuses the address or value"},
+            401: {"description": "DEVNET_FAUCET_TOKEN is set and was not given"},
+            503: {"description": "the faucet is busy or its last payment is unconfirmed"},
+        },
+    )
     async def faucet_route(
         payload: FaucetRequest,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_faucet_bearer)],

@@ -31,9 +31,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -820,14 +821,18 @@ class ChannelAgentHost:
 
     @property
     def router(self) -> APIRouter:
-        router = APIRouter(prefix="/channels", tags=["channels"])
+        router = APIRouter(
+            prefix="/channels",
+            tags=["channels"],
+            responses={503: {"description": "the channel agent is not running"}},
+        )
 
         def agent() -> ChannelAgent:
             if self.agent is None:
                 raise HTTPException(503, "the channel agent is not running")
             return self.agent
 
-        @router.post("")
+        @router.post("", responses={400: {"description": "not a valid channel definition"}})
         async def register(payload: RegisterRequest) -> JSONResponse:
             """Register a channel definition (idempotent): its id, period and escrow address."""
             try:
@@ -837,8 +842,16 @@ class ChannelAgentHost:
                 return JSONResponse({"error": str(error)}, status_code=400)
             return JSONResponse(summary)
 
-        @router.get("/{channel_id}")
-        async def channel(channel_id: str) -> JSONResponse:
+        @router.get(
+            "/{channel_id}",
+            responses={
+                400: {"description": "not a channel id (64 lowercase hex)"},
+                404: {"description": "unknown channel"},
+            },
+        )
+        async def channel(
+            channel_id: Annotated[str, PathParam(json_schema_extra={"pattern": _ID_PATTERN})],
+        ) -> JSONResponse:
             """A channel as the agent sees it: period, status, escrow, deposits, claims, payouts."""
             if not _CHANNEL_ID.match(channel_id):
                 return JSONResponse(
@@ -859,4 +872,5 @@ class RegisterRequest(BaseModel):
     definition: Any = None
 
 
-_CHANNEL_ID = re.compile(r"^[0-9a-f]{64}$")
+_ID_PATTERN = "^[0-9a-f]{64}$"
+_CHANNEL_ID = re.compile(_ID_PATTERN)

@@ -26,7 +26,11 @@ from services.devnet.store import TangleStore, milestones, transactions, value_b
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/explorer", tags=["explorer (read-only, beyond IRI)"])
+router = APIRouter(
+    prefix="/explorer",
+    tags=["explorer (read-only, beyond IRI)"],
+    responses={503: {"description": "the node is starting"}},
+)
 
 MAX_MILESTONES = 500
 MAX_CONFIRMED_LISTED = 2_000
@@ -111,7 +115,9 @@ def _milestone_summaries(store: TangleStore, since: int, limit: int) -> list[dic
 @router.get("/milestones")
 async def list_milestones(
     request: Request,
-    since: Annotated[int, Query(ge=0, description="only milestones after this index")] = 0,
+    since: Annotated[
+        int, Query(ge=0, le=2**31 - 1, description="only milestones after this index")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_MILESTONES)] = 100,
 ) -> dict[str, Any]:
     """Milestones after ``since``, oldest first, with what each confirmed."""
@@ -147,7 +153,7 @@ def _milestone(store: TangleStore, index: int) -> dict[str, Any] | None:
     }
 
 
-@router.get("/milestones/{index}")
+@router.get("/milestones/{index}", responses={404: {"description": "no such milestone"}})
 async def get_milestone(
     request: Request, index: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> dict[str, Any]:
@@ -176,7 +182,7 @@ def _confirmation(store: TangleStore, hash_: str) -> dict[str, Any] | None:
     }
 
 
-@router.get("/transactions/{hash}")
+@router.get("/transactions/{hash}", responses={404: {"description": "no such transaction"}})
 async def get_confirmation(
     request: Request, hash: Annotated[str, Path(pattern=_HASH)]
 ) -> dict[str, Any]:
