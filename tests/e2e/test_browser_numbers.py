@@ -30,7 +30,7 @@ import pytest
 from tests.integration.robot.machines import ServiceProcess, machine_env
 from tests.support.devnet import devnet_fixture, free_port
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(1200)]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -38,6 +38,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-s
 
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium (/usr/bin/chromium) is not installed", allow_module_level=True)
+
+
+def _started(stack: contextlib.ExitStack, process: ServiceProcess) -> ServiceProcess:
+    # Generous: on the shared 2-core machine a service's start has taken over 120 s.
+    stack.callback(process.stop)
+    return process.start(timeout=400)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +56,7 @@ def economy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         def start(module: str, name: str, **extra: object) -> ServiceProcess:
             data = root / name.replace(" ", "-")
             env = machine_env(devnet, name, data, machine_token=token, **extra)
-            return stack.enter_context(ServiceProcess(module, env, data))
+            return _started(stack, ServiceProcess(module, env, data))
 
         wind = start("wind", "wind", work_seconds=0.5)
         robot = start("robot", "robot 1", provider_url=wind.url, work_seconds=0.5)
@@ -65,7 +71,7 @@ def economy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             "FAUCET_URL": devnet.api_url,
             "COLLECT_SECONDS": "0.5",
         }
-        dashboard = stack.enter_context(ServiceProcess("dashboard", env, root / "dashboard"))
+        dashboard = _started(stack, ServiceProcess("dashboard", env, root / "dashboard"))
         yield {"dashboard": dashboard.url, "robot": robot.url, "wind": wind.url}
 
 
@@ -86,9 +92,7 @@ def _number(text: str) -> int:
     return int(text.replace(",", "").strip())
 
 
-def test_the_pages_numbers_are_the_services_numbers(
-    economy: dict[str, str], browser: Any
-) -> None:
+def test_the_pages_numbers_are_the_services_numbers(economy: dict[str, str], browser: Any) -> None:
     from playwright.sync_api import expect
 
     url, robot_url = economy["dashboard"], economy["robot"]
