@@ -11,7 +11,7 @@ import asyncio
 import base64
 import binascii
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import (
@@ -38,6 +38,18 @@ __all__ = [
     "IdPath",
     "SessionDep",
 ]
+
+# The statuses routes answer besides their success and 422, for their OpenAPI ``responses``.
+Responses = dict[int | str, dict[str, Any]]
+R401: Responses = {401: {"description": "no, malformed or wrong credentials"}}
+R403: Responses = {403: {"description": "not allowed (admin only, or no membership)"}}
+R404: Responses = {404: {"description": "no such tool, account or circle"}}
+R409: Responses = {409: {"description": "already exists / not in that state"}}
+RGATEWAY: Responses = {
+    502: {"description": "the lock device reported an error"},
+    503: {"description": "no broker connection, or the device is offline"},
+    504: {"description": "the device did not echo the command in time"},
+}
 
 UNAUTHORIZED = HTTPException(
     status.HTTP_401_UNAUTHORIZED,

@@ -9,7 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.lock.db import Account, Membership, Token, utc, utcnow
-from services.lock.deps import AccountDep, AdminDep, ControllerDep, IdPath, SessionDep
+from services.lock.deps import (
+    R401,
+    R403,
+    R404,
+    R409,
+    AccountDep,
+    AdminDep,
+    ControllerDep,
+    IdPath,
+    SessionDep,
+)
 from services.lock.schemas import AccountIn, AccountOut, MembershipIn, MembershipOut, TokenOut
 from services.lock.views import account_out, conflict, record
 from shared.auth import hash_password, new_token, token_digest
@@ -17,7 +27,7 @@ from shared.auth import hash_password, new_token, token_digest
 router = APIRouter(tags=["accounts"])
 
 
-@router.post("/auth/token", response_model=TokenOut)
+@router.post("/auth/token", response_model=TokenOut, responses=R401)
 def token(account: AccountDep, controller: ControllerDep, session: SessionDep) -> TokenOut:
     """Trade HTTP Basic credentials for a bearer token (fast to check on every call)."""
     raw = new_token()
@@ -27,13 +37,15 @@ def token(account: AccountDep, controller: ControllerDep, session: SessionDep) -
     return TokenOut(access_token=raw, expires_at=expires)
 
 
-@router.get("/me", response_model=AccountOut)
+@router.get("/me", response_model=AccountOut, responses=R401)
 def me(account: AccountDep, session: SessionDep) -> AccountOut:
     """The calling account."""
     return account_out(session, account)
 
 
-@router.post("/accounts", response_model=AccountOut, status_code=201)
+@router.post(
+    "/accounts", response_model=AccountOut, status_code=201, responses={**R401, **R403, **R409}
+)
 def create_account(body: AccountIn, admin: AdminDep, session: SessionDep) -> AccountOut:
     """Create an account (admin)."""
     account = Account(username=body.username, password_hash=hash_password(body.password))
@@ -47,13 +59,18 @@ def create_account(body: AccountIn, admin: AdminDep, session: SessionDep) -> Acc
     return account_out(session, account)
 
 
-@router.get("/accounts", response_model=list[AccountOut])
+@router.get("/accounts", response_model=list[AccountOut], responses={**R401, **R403})
 def list_accounts(admin: AdminDep, session: SessionDep) -> list[AccountOut]:
     """All accounts (admin)."""
     return [account_out(session, a) for a in session.scalars(select(Account))]
 
 
-@router.post("/accounts/{account_id}/memberships", response_model=MembershipOut, status_code=201)
+@router.post(
+    "/accounts/{account_id}/memberships",
+    response_model=MembershipOut,
+    status_code=201,
+    responses={**R401, **R403, **R404},
+)
 def add_membership(
     account_id: IdPath, body: MembershipIn, admin: AdminDep, session: SessionDep
 ) -> MembershipOut:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from services.lock.controller import Controller
 from services.lock.db import Account, Checkout, Circle, Membership, utc, utcnow
-from services.lock.deps import AccountDep, ControllerDep, IdPath
+from services.lock.deps import R401, R403, R404, R409, RGATEWAY, AccountDep, ControllerDep, IdPath
 from services.lock.link import CommandFailed, CommandTimeout, Echo
 from services.lock.policy import checkout_refusal
 from services.lock.schemas import CheckoutOut
@@ -143,7 +143,11 @@ def _finish_checkout(
         )
 
 
-@router.post("/tools/{tool_id}/checkout", response_model=CheckoutOut)
+@router.post(
+    "/tools/{tool_id}/checkout",
+    response_model=CheckoutOut,
+    responses={**R401, **R403, **R404, **R409, **RGATEWAY},
+)
 async def checkout(tool_id: IdPath, account: AccountDep, controller: ControllerDep) -> CheckoutOut:
     """Check a tool out: refuse without circle/membership, else unlock and await the echo."""
     tool = await run_db(_check_may_checkout, controller, tool_id, account)
@@ -189,7 +193,11 @@ def _finish_checkin(
         )
 
 
-@router.post("/tools/{tool_id}/checkin", response_model=CheckoutOut)
+@router.post(
+    "/tools/{tool_id}/checkin",
+    response_model=CheckoutOut,
+    responses={**R401, **R403, **R404, **R409, **RGATEWAY},
+)
 async def checkin(tool_id: IdPath, account: AccountDep, controller: ControllerDep) -> CheckoutOut:
     """Check a tool in (its holder or an admin): lock it and await the echo."""
     tool = await run_db(_load, controller, tool_id)

@@ -7,14 +7,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.lock.db import Account, Circle, CircleMember
-from services.lock.deps import AccountDep, AdminDep, IdPath, SessionDep
+from services.lock.deps import R401, R403, R404, R409, AccountDep, AdminDep, IdPath, SessionDep
 from services.lock.schemas import CircleIn, CircleOut, MemberIn
 from services.lock.views import circle_out, conflict, record
 
 router = APIRouter(tags=["circles"])
 
 
-@router.post("/circles", response_model=CircleOut, status_code=201)
+@router.post(
+    "/circles", response_model=CircleOut, status_code=201, responses={**R401, **R403, **R409}
+)
 def create_circle(body: CircleIn, admin: AdminDep, session: SessionDep) -> CircleOut:
     """Create a circle (admin)."""
     circle = Circle(name=body.name, description=body.description)
@@ -28,13 +30,18 @@ def create_circle(body: CircleIn, admin: AdminDep, session: SessionDep) -> Circl
     return circle_out(session, circle)
 
 
-@router.get("/circles", response_model=list[CircleOut])
+@router.get("/circles", response_model=list[CircleOut], responses=R401)
 def list_circles(account: AccountDep, session: SessionDep) -> list[CircleOut]:
     """All circles and their members."""
     return [circle_out(session, c) for c in session.scalars(select(Circle))]
 
 
-@router.post("/circles/{circle_id}/members", response_model=CircleOut, status_code=201)
+@router.post(
+    "/circles/{circle_id}/members",
+    response_model=CircleOut,
+    status_code=201,
+    responses={**R401, **R403, **R404, **R409},
+)
 def add_member(
     circle_id: IdPath, body: MemberIn, admin: AdminDep, session: SessionDep
 ) -> CircleOut:
@@ -51,7 +58,11 @@ def add_member(
     return circle_out(session, circle)
 
 
-@router.delete("/circles/{circle_id}/members/{account_id}", response_model=CircleOut)
+@router.delete(
+    "/circles/{circle_id}/members/{account_id}",
+    response_model=CircleOut,
+    responses={**R401, **R403, **R404},
+)
 def remove_member(
     circle_id: IdPath, account_id: IdPath, admin: AdminDep, session: SessionDep
 ) -> CircleOut:

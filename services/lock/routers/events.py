@@ -8,13 +8,13 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from services.lock.db import Account, Event, Tool, utc
-from services.lock.deps import AccountDep, SessionDep
+from services.lock.deps import R401, AccountDep, SessionDep
 from services.lock.schemas import MAX_ID, EventOut
 
 router = APIRouter(tags=["events"])
 
 
-@router.get("/events", response_model=list[EventOut])
+@router.get("/events", response_model=list[EventOut], responses=R401)
 def events(
     account: AccountDep,
     session: SessionDep,

@@ -8,7 +8,18 @@ from sqlalchemy.exc import IntegrityError
 
 from services.lock.controller import Controller
 from services.lock.db import Circle, Tool
-from services.lock.deps import AccountDep, AdminDep, ControllerDep, IdPath, SessionDep
+from services.lock.deps import (
+    R401,
+    R403,
+    R404,
+    R409,
+    RGATEWAY,
+    AccountDep,
+    AdminDep,
+    ControllerDep,
+    IdPath,
+    SessionDep,
+)
 from services.lock.schemas import ToolIn, ToolOut
 from services.lock.views import conflict, get_tool, record, tool_out
 from shared.db import run_db
@@ -35,7 +46,9 @@ def _create(controller: Controller, body: ToolIn, prefix: str, admin_id: int) ->
         return tool_out(session, controller.link, tool)
 
 
-@router.post("/tools", response_model=ToolOut, status_code=201)
+@router.post(
+    "/tools", response_model=ToolOut, status_code=201, responses={**R401, **R403, **R404, **R409}
+)
 async def create_tool(body: ToolIn, admin: AdminDep, controller: ControllerDep) -> ToolOut:
     """Register a tool behind lock ``lock_index`` of the device at ``device_prefix`` (admin).
 
@@ -58,7 +71,7 @@ def list_tools(controller: ControllerDep, session: SessionDep) -> list[ToolOut]:
     return [tool_out(session, controller.link, t) for t in session.scalars(select(Tool))]
 
 
-@router.get("/tools/{tool_id}", response_model=ToolOut)
+@router.get("/tools/{tool_id}", response_model=ToolOut, responses=R404)
 def get_one(tool_id: IdPath, controller: ControllerDep, session: SessionDep) -> ToolOut:
     """One tool with live state."""
     return tool_out(session, controller.link, get_tool(session, tool_id))
@@ -70,7 +83,7 @@ def _prefix_of(controller: Controller, tool_id: int) -> tuple[str, str]:
         return tool.device_prefix, tool.device_id
 
 
-@router.post("/tools/{tool_id}/refresh", status_code=202)
+@router.post("/tools/{tool_id}/refresh", status_code=202, responses={**R401, **R404, **RGATEWAY})
 async def refresh(
     tool_id: IdPath, account: AccountDep, controller: ControllerDep
 ) -> dict[str, str]:
