@@ -7,6 +7,9 @@
   read, whether it announces its length or streams it.
 - :class:`HotRoutes`: a few hot endpoints served past the app's middleware stack (under
   the same body limit), everything else by the app.
+- :func:`error_responses`: OpenAPI ``responses`` entries for the refusals a route answers
+  (``{"detail": ...}`` bodies, including a 422 whose detail is a sentence), so every
+  status is declared (schemathesis ``--checks all``).
 - :func:`serve`: uvicorn with the project's logging (every ``__main__`` calls it after
   ``shared.logs.configure_logging``).
 """
@@ -31,6 +34,7 @@ __all__ = [
     "BodySizeLimitMiddleware",
     "ErrorShape",
     "HotRoutes",
+    "error_responses",
     "install_error_handlers",
     "serve",
 ]
@@ -194,6 +198,32 @@ class HotRoutes:
                 await route(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+# FastAPI's own refusals and ours: {"detail": <a sentence, or FastAPI's list of errors>}.
+_DETAIL_BODY: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "detail": {"anyOf": [{"type": "string"}, {"type": "array"}, {"type": "object"}]}
+    },
+    "required": ["detail"],
+}
+
+
+def error_responses(codes: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries for ``{status: description}``, each a ``{"detail"}`` body.
+
+    Declaring 422 here replaces FastAPI's default (a list of validation errors only), so a
+    route that also refuses with ``HTTPException(422, "a sentence")`` stays conformant.
+    400 is what Starlette answers for a body it cannot parse.
+    """
+    return {
+        code: {
+            "description": description,
+            "content": {"application/json": {"schema": _DETAIL_BODY}},
+        }
+        for code, description in codes.items()
+    }
 
 
 def serve(app: Any, *, host: str, port: int, **options: Any) -> None:

@@ -25,7 +25,7 @@ from services.dashboard.explorer import router as explorer_router
 from services.dashboard.series import SeriesStore
 from services.dashboard.settings import DashboardSettings
 from shared.tasks import Supervisor
-from shared.web import BodySizeLimitMiddleware
+from shared.web import BodySizeLimitMiddleware, error_responses
 
 __all__ = ["create_app"]
 
@@ -193,11 +193,16 @@ def create_app(settings: DashboardSettings) -> FastAPI:
 
     @app.post(
         "/api/pay",
-        responses={
-            413: {"description": "body over 16 KB"},
-            429: {"description": "over PAY_PER_MINUTE or PAY_VALUE_PER_HOUR (Retry-After)"},
-            502: {"description": "the faucet is unreachable or refused"},
-        },
+        responses=error_responses(
+            {
+                400: "the body is not JSON",
+                413: "body over 16 KB",
+                422: "bad address or value, or the faucet refuses them (its reason)",
+                429: "over PAY_PER_MINUTE or PAY_VALUE_PER_HOUR (Retry-After)",
+                502: "the faucet is unreachable or refuses the dashboard (e.g. its token)",
+                503: "the faucet is busy; try again (Retry-After)",
+            }
+        ),
     )
     async def pay(body: PayRequest, request: Request) -> dict[str, Any]:
         """Pay `value` to `address` from the devnet faucet (the demo's one-click payment)."""
@@ -223,6 +228,12 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             raise HTTPException(502, f"faucet unreachable ({type(error).__name__})") from None
         if reply.status_code >= 400:
             log.warning("event=faucet_refused status=%d", reply.status_code)
+            if reply.status_code == 400:  # the faucet refuses this address or value
+                raise HTTPException(422, f"faucet refused: {reply.text[:300]}")
+            if reply.status_code == 503:  # busy, or its last payment is unconfirmed
+                raise HTTPException(
+                    503, f"faucet busy: {reply.text[:300]}", headers={"Retry-After": "2"}
+                )
             raise HTTPException(502, f"faucet refused: {reply.text[:300]}")
         log.info("event=paid address=%s value=%d", body.address[:12], body.value)
         result: dict[str, Any] = reply.json()

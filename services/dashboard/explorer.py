@@ -22,6 +22,7 @@ from shared.iota.transaction import parse_transaction
 from shared.iota.validation import InvalidAddress, validate_address
 from shared.mam.errors import MamError, NodeApiError
 from shared.mam.tangle import ChannelReader, NodeApi
+from shared.web import error_responses
 
 __all__ = ["router"]
 
@@ -32,6 +33,7 @@ router = APIRouter(
     responses={502: {"description": "the devnet did not answer"}},
 )
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "not on the devnet"}}
+_REFUSED = error_responses({422: "not a valid address, query or channel (what is wrong)"})
 
 MAX_TRANSACTIONS = 200
 MAX_MAM_MESSAGES = 50
@@ -191,16 +193,25 @@ def _kind_of(node: NodeApi, query: str) -> dict[str, Any]:
     )
 
 
-@router.get("/search")
+@router.get("/search", responses=_REFUSED)
 async def search(
-    request: Request, q: Annotated[str, Query(min_length=1, max_length=90)]
+    request: Request,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=90,
+            pattern=r"^\s*([A-Za-z9]{81}|[A-Za-z9]{90}|[0-9]{1,10})\s*$",
+            description="an address, a transaction or bundle hash, or a milestone index",
+        ),
+    ],
 ) -> dict[str, Any]:
     """What ``q`` is: an address, a transaction, a bundle or a milestone index."""
     result: dict[str, Any] = await _in_thread(request, _kind_of, q.strip().upper())
     return result
 
 
-@router.get("/address/{address}")
+@router.get("/address/{address}", responses=_REFUSED)
 async def address_view(
     request: Request, address: Annotated[str, Path(pattern=_ADDRESS)]
 ) -> dict[str, Any]:
@@ -290,7 +301,7 @@ def _mam(node: NodeApi, root: str, mode: str, side_key: str | None, limit: int) 
     return {"root": root, "mode": mode, "messages": messages, "nextRoot": next_root}
 
 
-@router.get("/mam")
+@router.get("/mam", responses=_REFUSED)
 async def mam_view(
     request: Request,
     root: Annotated[str, Query(pattern=_HASH)],

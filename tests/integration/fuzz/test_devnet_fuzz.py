@@ -486,8 +486,16 @@ def test_schemathesis_all_checks_on_the_routes_beyond_iri(devnet: DevnetProcess)
         # A schema-valid faucet request can still be refused with IRI's 400: the value cap
         # (DEVNET_FAUCET_MAX, a setting) and an address already spent from are state the
         # schema cannot express.
+        # POST /channels likewise: a definition's parties must be Ed25519 keys and its
+        # timeout within the agent's rules (docs/channels.md), beyond what the schema says.
         exclude_where={
-            "positive_data_acceptance": lambda case: case.operation.path == "/faucet",
+            "positive_data_acceptance": lambda case: (
+                case.operation.path in ("/faucet", "/channels")
+            ),
+            # The faucet's bearer token is optional by design: this devnet runs without
+            # DEVNET_FAUCET_TOKEN (an open faucet, as docs/devnet.md says); the 401 with a
+            # token set is tested in tests/unit/test_bearer_auth.py.
+            "ignored_auth": lambda case: case.operation.path == "/faucet",
         },
     )
     assert httpx.get(devnet.api_url + "/health", timeout=10).status_code == 200
