@@ -34,7 +34,7 @@ from shared.machine.status import MachineStatus
 from shared.machine.store import OrderStore
 from shared.machine.watcher import FeedFactory, PaymentWatcher
 from shared.tasks import Supervisor
-from shared.web import BodySizeLimitMiddleware
+from shared.web import BodySizeLimitMiddleware, error_responses
 
 __all__ = ["MachineRuntime", "create_machine_app"]
 
@@ -364,6 +364,7 @@ def create_machine_app(
                 **_STARTING,
                 401: {"description": "no or a wrong MACHINE_TOKEN"},
                 409: {"description": "the order is refused (reason in detail)"},
+                **error_responses({400: "the body is not JSON", 422: "not a valid order"}),
             },
         )
         async def create_energy_order(
