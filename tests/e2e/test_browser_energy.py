@@ -7,6 +7,7 @@ The screenshot lands in test-artifacts/energy-view.png.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,17 @@ def test_energy_view_draws_live_charts(grid_economy: str) -> None:
             assert all(n > 0 for n in points), points
             # The books and the channel roots are there too.
             expect(page.locator("#totals tbody tr").first).to_be_visible(timeout=60_000)
+            # kWh as a person reads them: at most three decimals (the grid's floats, such
+            # as 42.621888000000006, rounded), tokens as integers.
+            expect(page.locator("#producers tbody tr").first).to_be_visible(timeout=240_000)
+            cells = page.evaluate(
+                "() => [...document.querySelectorAll("
+                "'#totals td, #consumers td, #producers td')].map(td => td.textContent)"
+            )
+            numbers = [c for c in cells if re.fullmatch(r"-?\d+(\.\d+)?", c)]
+            assert numbers, cells
+            too_precise = [c for c in numbers if re.fullmatch(r"-?\d+\.\d{4,}", c)]
+            assert not too_precise, too_precise
             # each root opens the explorer's MAM reader
             links = page.locator("#channels td.root a.explorer-link.mam")
             roots = [links.nth(i).get_attribute("data-value") for i in range(links.count())]
