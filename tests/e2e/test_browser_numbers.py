@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from tests.integration.robot.machines import ServiceProcess, machine_env
-from tests.support.devnet import devnet_fixture, free_port
+from tests.support.devnet import DevnetProcess, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(1200)]
 
@@ -51,7 +51,9 @@ def economy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     root = tmp_path_factory.mktemp("numbers")
     token = secrets.token_hex(16)
     with contextlib.ExitStack() as stack:
-        devnet = stack.enter_context(devnet_fixture(root / "devnet", milestone_interval=0.5))
+        devnet = DevnetProcess(root / "devnet", milestone_interval=0.5)
+        stack.callback(devnet.stop)
+        devnet.start(timeout=400)  # generous, like the services below
 
         def start(module: str, name: str, **extra: object) -> ServiceProcess:
             data = root / name.replace(" ", "-")
