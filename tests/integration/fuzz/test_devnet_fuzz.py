@@ -499,3 +499,12 @@ def test_schemathesis_all_checks_on_the_routes_beyond_iri(devnet: DevnetProcess)
         },
     )
     assert httpx.get(devnet.api_url + "/health", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("since", [2**31, 2**63, 13812647959025209344])
+def test_explorer_milestones_refuses_an_index_out_of_range(
+    devnet: DevnetProcess, since: int
+) -> None:
+    """Regression: a ``since`` beyond SQLite's integers was an OverflowError and a 500."""
+    reply = httpx.get(f"{devnet.api_url}/explorer/milestones", params={"since": since}, timeout=10)
+    assert reply.status_code == 422, reply.text

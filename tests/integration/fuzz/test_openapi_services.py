@@ -152,5 +152,12 @@ def test_dashboard(node: DevnetProcess, tmp_path: Path) -> None:
             },
         )
         _healthy(process.url)
+        # Regression: the faucet refusing the caller's address was a 502 (a server error).
+        wrong_checksum = "A" * 81 + "AAAAAAAAA"
+        reply = httpx.post(
+            process.url + "/api/pay", json={"address": wrong_checksum, "value": 1}, timeout=60
+        )
+        assert reply.status_code == 422, reply.text
+        assert "faucet refused" in reply.json()["detail"]
     finally:
         process.stop()
