@@ -193,7 +193,9 @@ class Controller:
         self.http = httpx.Client(base_url=url, timeout=10)
         self.admin_token = ""
 
-    def wait_ready(self, timeout: float = 20) -> None:
+    def wait_ready(self, timeout: float = 120) -> None:
+        # Generous: under a load of 30+ on the shared 2-core machine 20 s was not enough.
+        # A controller that fails to start still fails fast (the exit check below).
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
