@@ -30,6 +30,7 @@ from services.lock.schemas import MAX_ID
 from services.lock.views import is_admin
 from shared.auth import DUMMY_HASH, token_digest, verify_password
 from shared.db import run_db
+from shared.web import error_responses
 
 __all__ = [
     "AccountDep",
@@ -45,6 +46,8 @@ R401: Responses = {401: {"description": "no, malformed or wrong credentials"}}
 R403: Responses = {403: {"description": "not allowed (admin only, or no membership)"}}
 R404: Responses = {404: {"description": "no such tool, account or circle"}}
 R409: Responses = {409: {"description": "already exists / not in that state"}}
+# A body route: 400 for a body that is not JSON, 422 (also our sentences) for a bad one.
+RBODY: Responses = error_responses({400: "the body is not JSON", 422: "a bad field (named)"})
 RGATEWAY: Responses = {
     502: {"description": "the lock device reported an error"},
     503: {"description": "no broker connection, or the device is offline"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
 
 from shared.mqtt.topics import MAX_PREFIX_LENGTH, validate_prefix
 
@@ -42,7 +42,12 @@ def _encodable(value: str) -> str:
 #: Free text that can be stored: valid Unicode only.
 Text = Annotated[str, AfterValidator(_encodable)]
 #: An MQTT topic prefix: levels of [A-Za-z0-9_.-] separated by "/".
-Prefix = Annotated[str, AfterValidator(validate_prefix)]
+# The schema says what validate_prefix accepts (levels of [A-Za-z0-9_.-] separated by "/").
+Prefix = Annotated[
+    str,
+    AfterValidator(validate_prefix),
+    WithJsonSchema({"type": "string", "pattern": r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"}),
+]
 
 
 class AccountIn(BaseModel):

@@ -14,6 +14,7 @@ from services.lock.deps import (
     R403,
     R404,
     R409,
+    RBODY,
     AccountDep,
     AdminDep,
     ControllerDep,
@@ -44,7 +45,10 @@ def me(account: AccountDep, session: SessionDep) -> AccountOut:
 
 
 @router.post(
-    "/accounts", response_model=AccountOut, status_code=201, responses={**R401, **R403, **R409}
+    "/accounts",
+    response_model=AccountOut,
+    status_code=201,
+    responses={**RBODY, **R401, **R403, **R409},
 )
 def create_account(body: AccountIn, admin: AdminDep, session: SessionDep) -> AccountOut:
     """Create an account (admin)."""
@@ -69,7 +73,7 @@ def list_accounts(admin: AdminDep, session: SessionDep) -> list[AccountOut]:
     "/accounts/{account_id}/memberships",
     response_model=MembershipOut,
     status_code=201,
-    responses={**R401, **R403, **R404},
+    responses={**RBODY, **R401, **R403, **R404},
 )
 def add_membership(
     account_id: IdPath, body: MembershipIn, admin: AdminDep, session: SessionDep

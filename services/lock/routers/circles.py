@@ -7,7 +7,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.lock.db import Account, Circle, CircleMember
-from services.lock.deps import R401, R403, R404, R409, AccountDep, AdminDep, IdPath, SessionDep
+from services.lock.deps import (
+    R401,
+    R403,
+    R404,
+    R409,
+    RBODY,
+    AccountDep,
+    AdminDep,
+    IdPath,
+    SessionDep,
+)
 from services.lock.schemas import CircleIn, CircleOut, MemberIn
 from services.lock.views import circle_out, conflict, record
 
@@ -15,7 +25,10 @@ router = APIRouter(tags=["circles"])
 
 
 @router.post(
-    "/circles", response_model=CircleOut, status_code=201, responses={**R401, **R403, **R409}
+    "/circles",
+    response_model=CircleOut,
+    status_code=201,
+    responses={**RBODY, **R401, **R403, **R409},
 )
 def create_circle(body: CircleIn, admin: AdminDep, session: SessionDep) -> CircleOut:
     """Create a circle (admin)."""
@@ -40,7 +53,7 @@ def list_circles(account: AccountDep, session: SessionDep) -> list[CircleOut]:
     "/circles/{circle_id}/members",
     response_model=CircleOut,
     status_code=201,
-    responses={**R401, **R403, **R404, **R409},
+    responses={**RBODY, **R401, **R403, **R404, **R409},
 )
 def add_member(
     circle_id: IdPath, body: MemberIn, admin: AdminDep, session: SessionDep

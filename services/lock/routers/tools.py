@@ -13,6 +13,7 @@ from services.lock.deps import (
     R403,
     R404,
     R409,
+    RBODY,
     RGATEWAY,
     AccountDep,
     AdminDep,
@@ -47,7 +48,10 @@ def _create(controller: Controller, body: ToolIn, prefix: str, admin_id: int) ->
 
 
 @router.post(
-    "/tools", response_model=ToolOut, status_code=201, responses={**R401, **R403, **R404, **R409}
+    "/tools",
+    response_model=ToolOut,
+    status_code=201,
+    responses={**RBODY, **R401, **R403, **R404, **R409},
 )
 async def create_tool(body: ToolIn, admin: AdminDep, controller: ControllerDep) -> ToolOut:
     """Register a tool behind lock ``lock_index`` of the device at ``device_prefix`` (admin).
