@@ -46,7 +46,13 @@ Text = Annotated[str, AfterValidator(_encodable)]
 Prefix = Annotated[
     str,
     AfterValidator(validate_prefix),
-    WithJsonSchema({"type": "string", "pattern": r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$",
+            "maxLength": MAX_PREFIX_LENGTH,
+        }
+    ),
 ]
 
 
