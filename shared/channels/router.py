@@ -55,7 +55,7 @@ def channel_router(node_or_getter: ChannelNode | Callable[[], ChannelNode]) -> A
 
     @router.post(
         "/create",
-        responses={400: {"description": "refused (the error says why)", "model": ErrorAnswer}},
+        responses={400: _REFUSED_OR_UNPARSABLE},
     )
     async def create(payload: CreateRequest) -> JSONResponse:
         """A peer proposes a channel; the answer is my key and payout address."""
@@ -65,7 +65,7 @@ def channel_router(node_or_getter: ChannelNode | Callable[[], ChannelNode]) -> A
             return AsciiJSONResponse({"error": str(error)}, status_code=400)
         return AsciiJSONResponse(answer)
 
-    @router.post("/is_ready")
+    @router.post("/is_ready", responses={400: _REFUSED_OR_UNPARSABLE})
     async def is_ready(payload: ReadyRequest) -> JSONResponse:
         """Whether this node knows the channel and takes payments on it."""
         return AsciiJSONResponse({"response": await run_db(get().is_ready, payload.channel_id)})
@@ -103,8 +103,19 @@ class PayAnswer(BaseModel):
     error: str | None = None
 
 
-class ErrorAnswer(BaseModel):
-    error: str
+# 400: the node refuses ({"error"}), or (where the app has no handler of its own, e.g. a
+# machine's peer routes) Starlette could not parse the body ({"detail"}).
+_REFUSED_OR_UNPARSABLE: dict[str, Any] = {
+    "description": "refused (the error says why), or a body that is not JSON",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"error": {"type": "string"}, "detail": {}},
+            }
+        }
+    },
+}
 
 
 _PAY_BODY: dict[str, Any] = {

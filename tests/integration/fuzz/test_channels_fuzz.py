@@ -1,8 +1,7 @@
 """Fuzz a channel node (``python -m services.channels``) with schemathesis against its live
 /openapi.json, with the admin token, so the admin routes are reached too.
 
-A real devnet and a real channel node. Checked (schemathesis ``--checks all`` minus the
-stateful ones): no server error, every status code declared, replies and content types
+A real devnet and a real channel node. Checked (schemathesis ``--checks all``, see CHECKS): no server error, every status code declared, replies and content types
 match the schema, schema-invalid input refused with a 4xx; the node is healthy after.
 """
 
@@ -16,18 +15,19 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import given
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from tests.integration.fuzz.conftest import fuzz_settings
+from tests.integration.fuzz.openapi_checks import all_checks_but
 from tests.support.channels import ChannelProcess
 from tests.support.devnet import DevnetProcess
 
 pytestmark = pytest.mark.integration
+
+# --checks all: schemathesis' not_a_server_error is replaced by ours below (502 is the
+# documented answer when the peer named in a request cannot be reached); a schema-valid
+# channel proposal or payment can be refused for what no schema says (its keys, its
+# signature, the channel's state), so positive_data_acceptance does not apply here.
+CHECKS = all_checks_but("not_a_server_error", "positive_data_acceptance")
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +63,7 @@ def test_schemathesis_positive(node: ChannelProcess) -> None:
     def run(case: Any) -> None:
         case.call_and_validate(
             headers=_headers(node),
-            checks=[
-                not_a_server_error,
-                status_code_conformance,
-                content_type_conformance,
-                response_schema_conformance,
-            ],
+            checks=[*CHECKS, not_a_server_error],
             timeout=30,
         )
 
@@ -84,7 +79,7 @@ def test_schemathesis_negative(node: ChannelProcess) -> None:
     def run(case: Any) -> None:
         case.call_and_validate(
             headers=_headers(node),
-            checks=[not_a_server_error, status_code_conformance, negative_data_rejection],
+            checks=[*CHECKS, not_a_server_error],
             timeout=30,
         )
 

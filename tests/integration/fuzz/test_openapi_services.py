@@ -1,5 +1,6 @@
 """schemathesis with every check on the OpenAPI of each service without a fuzz module of its
-own: robot, wind, solar, producer, consumer, channels and the dashboard.
+own: robot, wind, solar, producer, consumer and the dashboard (the channel node is in
+test_channels_fuzz.py).
 
 One devnet for the module; each test starts its service(s) as real processes, fuzzes
 the live ``/openapi.json`` with all checks (tests/integration/fuzz/openapi_checks.py:
@@ -22,7 +23,6 @@ import pytest
 
 from tests.integration.fuzz.openapi_checks import run_all_checks
 from tests.integration.robot.machines import ServiceProcess, machine_env
-from tests.support.channels import ChannelProcess
 from tests.support.devnet import DevnetProcess, devnet_fixture, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -31,6 +31,11 @@ TOKEN = secrets.token_hex(16)
 # Seed 001's registration ids (trimmed, 8..n printable characters) and side keys (81
 # trytes) are refused with the seed's own 400 {"success": false, "message"}: rules beyond
 # what the path parameter's JSON Schema says, so a schema-valid id can still be refused.
+# A machine's channel peer routes: a schema-valid proposal is refused (400 {"error"}) for
+# what the schema cannot say: the proposer's key, its payout address, the deposit rules.
+PEER_CREATE = {
+    "positive_data_acceptance": lambda case: case.operation.path == "/channels/peer/create"
+}
 SEED_001_IDS = {
     "positive_data_acceptance": lambda case: case.operation.path.startswith("/registration/")
 }
@@ -63,11 +68,15 @@ def test_robot_and_wind(node: DevnetProcess, tmp_path: Path) -> None:
             node, "robot 1", tmp_path / "robot", provider_url=wind.url, machine_token=TOKEN
         )
         with _service("robot", robot_env, tmp_path / "robot") as robot:
-            run_all_checks(robot.url, positive=60, negative=40)
+            run_all_checks(robot.url, positive=60, negative=40, exclude_where=PEER_CREATE)
             _healthy(robot.url)
         # with the machine token: the energy-order routes get past authentication
         run_all_checks(
-            wind.url, positive=60, negative=40, headers={"Authorization": f"Bearer {TOKEN}"}
+            wind.url,
+            positive=60,
+            negative=40,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            exclude_where=PEER_CREATE,
         )
         _healthy(wind.url)
 
@@ -76,7 +85,11 @@ def test_solar(node: DevnetProcess, tmp_path: Path) -> None:
     env = machine_env(node, "solar", tmp_path / "solar", machine_token=TOKEN, work_seconds=0.2)
     with _service("solar", env, tmp_path / "solar") as solar:
         run_all_checks(
-            solar.url, positive=40, negative=30, headers={"Authorization": f"Bearer {TOKEN}"}
+            solar.url,
+            positive=40,
+            negative=30,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            exclude_where=PEER_CREATE,
         )
         _healthy(solar.url)
 
@@ -92,21 +105,6 @@ def test_producer_and_consumer(node: DevnetProcess, tmp_path: Path) -> None:
     with _service("consumer", consumer_env, tmp_path / "consumer") as consumer:
         run_all_checks(consumer.url, positive=40, negative=30, exclude_where=SEED_001_IDS)
         _healthy(consumer.url)
-
-
-def test_channels(node: DevnetProcess, tmp_path: Path) -> None:
-    channel = ChannelProcess("channels", node, tmp_path / "channels")
-    channel.start(timeout=300)
-    try:
-        run_all_checks(
-            channel.url,
-            positive=80,
-            negative=50,
-            headers={"Authorization": f"Bearer {channel.token}"},
-        )
-        _healthy(channel.url)
-    finally:
-        channel.stop()
 
 
 def test_dashboard(node: DevnetProcess, tmp_path: Path) -> None:
