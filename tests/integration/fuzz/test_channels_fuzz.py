@@ -1,8 +1,9 @@
 """Fuzz a channel node (``python -m services.channels``) with schemathesis against its live
 /openapi.json, with the admin token, so the admin routes are reached too.
 
-A real devnet and a real channel node. Checked (schemathesis ``--checks all``, see CHECKS): no server error, every status code declared, replies and content types
-match the schema, schema-invalid input refused with a 4xx; the node is healthy after.
+A real devnet and a real channel node. Checked (schemathesis ``--checks all``, see
+CHECKS): no server error, every status code declared, replies and content types match
+the schema, schema-invalid input refused with a 4xx; the node is healthy after.
 """
 
 from __future__ import annotations
