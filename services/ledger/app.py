@@ -45,7 +45,12 @@ from services.ledger.store import Identity, Refused, Store
 from shared.auth import DUMMY_HASH, hash_password, verify_password
 from shared.db import make_engine, run_db
 from shared.tasks import Supervisor
-from shared.web import AsciiJSONResponse, BodySizeLimitMiddleware, install_error_handlers
+from shared.web import (
+    AsciiJSONResponse,
+    BodySizeLimitMiddleware,
+    error_responses,
+    install_error_handlers,
+)
 
 __all__ = ["create_app", "load_identity"]
 
@@ -301,7 +306,10 @@ def create_app(settings: LedgerSettings) -> FastAPI:
         log.info("event=token_allocated user=%s ttl=%s", user, ttl)
         return {"token": token, "expires_in": ttl, "expires_at": expires}
 
-    @app.post("/maintenance/revoke_token/", responses=_AUTH_RESPONSES)
+    @app.post(
+        "/maintenance/revoke_token/",
+        responses={**_AUTH_RESPONSES, **error_responses({400: "the body is not JSON"})},
+    )
     async def revoke_token(body: TokenIn, user: UserDep) -> dict[str, Any]:
         if not await run_db(service.store.revoke_token, body.token, user):
             raise HTTPException(404, "No such live token of yours.")
