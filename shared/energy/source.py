@@ -216,7 +216,7 @@ def attach_source(
             raise HTTPException(503, "the source is starting")
         return holder["runtime"]
 
-    starting = {503: {"description": "the source is starting"}}
+    starting: dict[int | str, dict[str, Any]] = {503: {"description": "the source is starting"}}
 
     @app.get("/source", tags=["source"], responses=starting)
     async def source_view(limit: int = 50) -> dict[str, Any]:

@@ -113,7 +113,9 @@ def _processor(request: Request) -> OrderProcessor:
 
 Processor = Annotated["OrderProcessor", Depends(_processor)]
 # Statuses routes answer besides 200 and 422, declared in their OpenAPI ``responses``.
-_STARTING = {503: {"description": "the machine is starting (no order processor yet)"}}
+_STARTING: dict[int | str, dict[str, Any]] = {
+    503: {"description": "the machine is starting (no order processor yet)"}
+}
 
 # Reads "Authorization: Bearer ..." and documents the scheme in OpenAPI; the check is ours
 # (check_token), so a provider without MACHINE_TOKEN stays open. Module level: the route's
