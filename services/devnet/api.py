@@ -10,7 +10,8 @@ from __future__ import annotations
 import platform
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from services.devnet.node import AttachBusy, AttachTimedOut, DevnetNode
@@ -19,7 +20,7 @@ from shared.iota.pow import PowInterrupted
 from shared.iota.transaction import TRANSACTION_TRYTES
 from shared.iota.trinary import is_trytes
 
-__all__ = ["LIMITS", "ApiError", "IriApi"]
+__all__ = ["LIMITS", "ApiError", "IriApi", "StreamedList"]
 
 LIMITS = {
     "maxFindTransactions": 100_000,
@@ -43,6 +44,33 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         key = "exception" if self.status >= 500 else "error"
         return {key: self.message}
+
+
+# Items per piece of a streamed answer: 500 transactions are ~1.3 MB of trytes.
+STREAM_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class StreamedList:
+    """An answer list (getTrytes' trytes, findTransactions' hashes) produced piece by
+    piece while it is sent, so the node never holds a 27 MB answer (and its JSON
+    encodings) whole: ``fetch`` turns ``STREAM_CHUNK`` items at a time into the answer's
+    items (a blocking database read, run in a worker thread)."""
+
+    items: Sequence[str]
+    fetch: Callable[[Sequence[str]], list[str]] | None = None
+
+    def pieces(self) -> list[Sequence[str]]:
+        return [
+            self.items[start : start + STREAM_CHUNK]
+            for start in range(0, len(self.items), STREAM_CHUNK)
+        ]
+
+    def materialise(self) -> list[str]:
+        out: list[str] = []
+        for piece in self.pieces():
+            out.extend(self.fetch(piece) if self.fetch is not None else piece)
+        return out
 
 
 def _bad(message: str) -> ApiError:
@@ -116,11 +144,15 @@ class IriApi:
         *,
         max_attach_mwm: int = 14,
         max_attach_transactions: int = 100,
+        streaming: bool = False,
     ) -> None:
         self.node = node
         self.coordinator_address = coordinator_address
         self.max_attach_mwm = max_attach_mwm
         self.max_attach_transactions = max_attach_transactions
+        # True (the HTTP app): getTrytes and findTransactions answer a StreamedList the
+        # route sends piece by piece; False: whole lists (unit tests, in-process callers).
+        self.streaming = streaming
         self.commands: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "getNodeInfo": self.get_node_info,
             "getNodeAPIConfiguration": self.get_node_api_configuration,
@@ -142,7 +174,9 @@ class IriApi:
             "getTips": self.get_tips,
         }
 
-    def dispatch(self, body: Any) -> tuple[int, dict[str, Any]]:
+    def dispatch(self, body: Any, client: str = "") -> tuple[int, dict[str, Any]]:
+        """Run one command for ``client`` (its identity: the peer's IP address), whose
+        attaches only its own interruptAttachingToTangle stops."""
         if not isinstance(body, dict) or "command" not in body:
             return 400, {"error": "COMMAND parameter has not been specified in the request."}
         command = body["command"]
@@ -150,6 +184,10 @@ class IriApi:
         if handler is None:
             return 400, {"error": f"Command [{command}] is unknown"}
         try:
+            if command == "attachToTangle":
+                return 200, self.attach_to_tangle(body, client)
+            if command == "interruptAttachingToTangle":
+                return 200, self.interrupt_attaching(body, client)
             return 200, handler(body)
         except ApiError as error:
             return error.status, error.body()
@@ -229,7 +267,10 @@ class IriApi:
             raise _bad(
                 f"Could not complete request: more than maxFindTransactions ({limit}) results"
             )
-        return {"hashes": sorted(result)}
+        hashes = sorted(result)
+        if self.streaming:
+            return {"hashes": StreamedList(hashes)}
+        return {"hashes": hashes}
 
     def get_trytes(self, body: dict[str, Any]) -> dict[str, Any]:
         hashes = _hashes(body, "hashes")
@@ -237,8 +278,12 @@ class IriApi:
             raise _bad(
                 f"Could not complete request: more than maxGetTrytes ({LIMITS['maxGetTrytes']})"
             )
+        answer = StreamedList(hashes, self._trytes_piece)
+        return {"trytes": answer if self.streaming else answer.materialise()}
+
+    def _trytes_piece(self, hashes: Sequence[str]) -> list[str]:
         found = self.node.tangle.store.trytes_of(hashes)
-        return {"trytes": [found.get(h, "9" * TRANSACTION_TRYTES) for h in hashes]}
+        return [found.get(h, "9" * TRANSACTION_TRYTES) for h in hashes]
 
     def get_balances(self, body: dict[str, Any]) -> dict[str, Any]:
         addresses = _addresses(body)
@@ -279,7 +324,7 @@ class IriApi:
         trunk, branch = self.node.tangle.select_tips(reference)
         return {"trunkTransaction": trunk, "branchTransaction": branch}
 
-    def attach_to_tangle(self, body: dict[str, Any]) -> dict[str, Any]:
+    def attach_to_tangle(self, body: dict[str, Any], client: str = "") -> dict[str, Any]:
         trunk = body.get("trunkTransaction")
         branch = body.get("branchTransaction")
         for name, value in (("trunkTransaction", trunk), ("branchTransaction", branch)):
@@ -303,12 +348,12 @@ class IriApi:
         if not trytes:
             raise _invalid("Invalid trytes input")
         assert isinstance(trunk, str) and isinstance(branch, str)
-        return {"trytes": self.node.attach_for_client(trytes, trunk, branch, mwm)}
+        return {"trytes": self.node.attach_for_client(trytes, trunk, branch, mwm, client)}
 
-    def interrupt_attaching(self, _body: dict[str, Any]) -> dict[str, Any]:
-        # Only clients' attachToTangle calls: the coordinator's proof of work is the
-        # node's own and never stops for anyone (issue 14).
-        self.node.interrupt_client_attaches()
+    def interrupt_attaching(self, _body: dict[str, Any], client: str = "") -> dict[str, Any]:
+        # Only this client's own attachToTangle calls (issue 20): another client's and the
+        # coordinator's proof of work never stop for it (issue 14).
+        self.node.interrupt_client_attaches(client)
         return {}
 
     def store_transactions(self, body: dict[str, Any]) -> dict[str, Any]:

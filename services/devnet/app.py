@@ -16,11 +16,12 @@ from typing import Annotated, Any
 import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import Receive, Scope, Send
 
-from services.devnet.api import LIMITS, IriApi
+from services.devnet.api import LIMITS, IriApi, StreamedList
 from services.devnet.channel_agent import ChannelAgentHost
 from services.devnet.coordinator import MilestoneCoordinator
 from services.devnet.economy import economy_router
@@ -93,6 +94,80 @@ def write_local_snapshot(tangle: Tangle, data_dir: Path) -> None:
         os.replace(partial, data_dir / name)
 
 
+# A read of more items than this takes one of DEVNET_READ_CONCURRENCY turns; smaller
+# ones (every wallet's everyday getTrytes and findTransactions) never wait.
+LARGE_READ = 1_000
+
+
+class StreamedAnswer(Response):
+    """An IRI answer whose list is sent piece by piece (``StreamedList``): the node holds
+    one piece (~1.3 MB of trytes) at a time instead of the whole answer, its JSON and its
+    bytes (27 MB each for 10,000 transactions, issue 20). ``done`` runs when the answer
+    is sent or abandoned (it gives back the read turn); a client that does not take the
+    answer within ``timeout`` seconds is cut off."""
+
+    media_type = "application/json"
+
+    def __init__(
+        self,
+        answer: dict[str, Any],
+        started: float,
+        timeout: float,
+        done: Any = None,
+    ) -> None:
+        # Response's own __init__ renders a whole body: this one is sent by __call__.
+        self.answer = answer
+        self.started = started
+        self.timeout = timeout
+        self.done = done
+        self.status_code = 200
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            async with asyncio.timeout(self.timeout):
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"access-control-allow-origin", b"*"),
+                        ],
+                    }
+                )
+                first = True
+                for key, value in self.answer.items():
+                    prefix = ("{" if first else ",") + json.dumps(key) + ":"
+                    first = False
+                    if not isinstance(value, StreamedList):
+                        await self._send(send, prefix + json.dumps(value))
+                        continue
+                    await self._send(send, prefix + "[")
+                    for number, piece in enumerate(value.pieces()):
+                        items = (
+                            await anyio.to_thread.run_sync(value.fetch, piece)
+                            if value.fetch is not None
+                            else list(piece)
+                        )
+                        text = json.dumps(items)[1:-1]
+                        await self._send(send, ("," if number and text else "") + text)
+                        del items, text
+                    await self._send(send, "]")
+                duration = int((time.perf_counter() - self.started) * 1000)
+                await self._send(send, ("{" if first else ",") + f'"duration":{duration}}}')
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except TimeoutError:
+            log.warning("event=read_cut_off reason=client_too_slow timeout=%s", self.timeout)
+        finally:
+            if self.done is not None:
+                self.done()
+
+    @staticmethod
+    async def _send(send: Send, text: str) -> None:
+        await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+
+
 def create_app(settings: DevnetSettings) -> FastAPI:
     """Build the devnet app; nothing starts until the lifespan runs."""
     state: dict[str, Any] = {}
@@ -128,6 +203,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
             coordinator.address,
             max_attach_mwm=settings.attach_max_mwm,
             max_attach_transactions=settings.attach_max_transactions,
+            streaming=True,
         )
         supervisor = Supervisor("devnet")
         state.update(
@@ -137,6 +213,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
             started=time.time(),
             supervisor=supervisor,
             faucet_waiting=0,
+            read_turns=asyncio.Semaphore(settings.read_concurrency),
         )
         supervisor.start("coordinator", lambda: coordinator.run(settings.milestone_interval))
         if settings.prune_depth:
@@ -227,7 +304,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         )
 
     @app.post("/", include_in_schema=True, summary="IRI 1.8 API command")
-    async def iri(request: Request) -> JSONResponse:
+    async def iri(request: Request) -> Response:
         """IRI API: JSON body {"command": ..., ...}; header X-IOTA-API-Version required."""
         started = time.perf_counter()
         raw = await request.body()
@@ -249,7 +326,29 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         except RecursionError:
             return reply(400, {"error": "Invalid JSON syntax: nested too deeply"})
         api: IriApi = state["api"]
-        status, answer = await anyio.to_thread.run_sync(api.dispatch, body)
+        # The client's identity: its IP address as the server saw it (a forwarded-for
+        # header is not trusted). interruptAttachingToTangle stops only its attaches.
+        client = request.client.host if request.client is not None else ""
+        turns: asyncio.Semaphore = state["read_turns"]
+        holding = False
+        try:
+            if _large_read(body):
+                holding = await _take_turn(turns)
+                if not holding:
+                    return _busy(reply, body)
+            status, answer = await anyio.to_thread.run_sync(api.dispatch, body, client)
+            streamed = [v for v in answer.values() if isinstance(v, StreamedList)]
+            if status == 200 and streamed:
+                if not holding and len(streamed[0].items) > LARGE_READ:
+                    holding = await _take_turn(turns)
+                    if not holding:
+                        return _busy(reply, body)
+                release = turns.release if holding else None
+                holding = False  # the answer gives the turn back when it is sent
+                return StreamedAnswer(answer, started, settings.read_timeout, release)
+        finally:
+            if holding:
+                turns.release()
         if status >= 400:
             log.info(
                 "event=api_refused command=%s status=%d reason=%r",
@@ -261,6 +360,31 @@ def create_app(settings: DevnetSettings) -> FastAPI:
                 next(iter(answer.values())),
             )
         return reply(status, answer)
+
+    def _large_read(body: Any) -> bool:
+        if not isinstance(body, dict) or body.get("command") != "getTrytes":
+            return False
+        hashes = body.get("hashes")
+        return isinstance(hashes, list) and len(hashes) > LARGE_READ
+
+    async def _take_turn(turns: asyncio.Semaphore) -> bool:
+        try:
+            await asyncio.wait_for(turns.acquire(), settings.read_wait)
+        except TimeoutError:
+            return False
+        return True
+
+    def _busy(reply: Any, body: dict[str, Any]) -> JSONResponse:
+        command = str(body.get("command"))
+        log.info("event=api_refused command=%s status=503 reason=read_busy", command)
+        return reply(
+            503,
+            {
+                "error": f"{command} is busy: {settings.read_concurrency} large reads are "
+                f"being answered (DEVNET_READ_CONCURRENCY) and no turn freed up within "
+                f"{settings.read_wait:g}s; try again"
+            },
+        )
 
     @app.post(
         "/faucet",

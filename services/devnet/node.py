@@ -52,9 +52,12 @@ class DevnetNode:
     """Glue between the ledger, the proof of work and the ZMQ feed.
 
     Clients' attachToTangle calls (``attach_for_client``) run at most
-    ``attach_concurrency`` at a time, each within ``attach_timeout`` seconds, and only
-    they can be interrupted by interruptAttachingToTangle. The node's own proof of work
-    (coordinator milestones, faucet payments) uses ``attach`` and is never interrupted.
+    ``attach_concurrency`` at a time, each within ``attach_timeout`` seconds. Each is
+    tracked under its client's identity (the peer's IP address), and
+    interruptAttachingToTangle stops only the calls of the client that sent it: one
+    client can no longer abort everyone's proof of work (issue 20). The node's own proof
+    of work (coordinator milestones, faucet payments) uses ``attach`` and is never
+    interrupted.
     """
 
     def __init__(
@@ -71,7 +74,7 @@ class DevnetNode:
         self.mwm = mwm
         self.attach_timeout = attach_timeout
         self._attach_slots = threading.BoundedSemaphore(attach_concurrency)
-        self._attaching: set[_AttachGuard] = set()
+        self._attaching: dict[str, set[_AttachGuard]] = {}
         self._attaching_lock = threading.Lock()
         self.started = time.time()
 
@@ -92,9 +95,10 @@ class DevnetNode:
         return attach_bundle(trytes, trunk, branch, max(mwm, self.mwm))
 
     def attach_for_client(
-        self, trytes: Sequence[str], trunk: str, branch: str, mwm: int
+        self, trytes: Sequence[str], trunk: str, branch: str, mwm: int, client: str = ""
     ) -> list[str]:
-        """A client's attachToTangle: bounded in concurrency and time, interruptible."""
+        """A client's attachToTangle: bounded in concurrency and time, interruptible by
+        the same ``client`` only."""
         guard = _AttachGuard(time.monotonic() + self.attach_timeout)
         if not self._attach_slots.acquire(timeout=self.attach_timeout):
             raise AttachBusy(
@@ -103,7 +107,7 @@ class DevnetNode:
             )
         try:
             with self._attaching_lock:
-                self._attaching.add(guard)
+                self._attaching.setdefault(client, set()).add(guard)
             try:
                 return attach_bundle(trytes, trunk, branch, max(mwm, self.mwm), interrupted=guard)
             except PowInterrupted:
@@ -115,14 +119,19 @@ class DevnetNode:
                 raise
             finally:
                 with self._attaching_lock:
-                    self._attaching.discard(guard)
+                    mine = self._attaching.get(client)
+                    if mine is not None:
+                        mine.discard(guard)
+                        if not mine:
+                            del self._attaching[client]
         finally:
             self._attach_slots.release()
 
-    def interrupt_client_attaches(self) -> int:
-        """interruptAttachingToTangle: stop the clients' proofs of work running now."""
+    def interrupt_client_attaches(self, client: str = "") -> int:
+        """interruptAttachingToTangle from ``client``: stop that client's proofs of work
+        running now (nobody else's); returns how many were stopped."""
         with self._attaching_lock:
-            guards = list(self._attaching)
+            guards = list(self._attaching.get(client, ()))
         for guard in guards:
             guard.event.set()
         return len(guards)

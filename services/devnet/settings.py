@@ -49,6 +49,13 @@ class DevnetSettings(BaseSettings):
     attach_max_transactions: int = Field(100, ge=1, le=10_000)
     attach_timeout: float = Field(60.0, gt=0, le=3600)
     attach_concurrency: int = Field(2, ge=1, le=64)
+    # Large reads (getTrytes of more than 1,000 hashes, findTransactions answering more
+    # than 1,000): this many are answered at once, each streamed in pieces; others wait
+    # up to read_wait seconds for a turn, then get 503. Small reads never wait.
+    read_concurrency: int = Field(2, ge=1, le=64)
+    read_wait: float = Field(10.0, gt=0, le=600)
+    # A streamed answer the client does not take within this many seconds is cut off.
+    read_timeout: float = Field(60.0, gt=0, le=3600)
     # Faucet requests that may wait for the previous payment at once; more get 503.
     faucet_max_waiting: int = Field(16, ge=1, le=10_000)
     # Local snapshots: keep this many milestones of history (0 = keep everything).
