@@ -38,6 +38,7 @@ from shared.channels.node import (
 from shared.channels.router import channel_router, pay_endpoint
 from shared.channels.rules import MAX_AMOUNT, MAX_TIMEOUT
 from shared.db import make_engine, run_db, sqlite_url
+from shared.health import Health, node_probe, service_router
 from shared.iota.wallet import InsufficientFunds, NodeError, WalletError
 from shared.tasks import Supervisor
 from shared.web import (
@@ -141,6 +142,7 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
             make_engine(database),
             security=settings.security,
             min_weight_magnitude=settings.mwm,
+            request_timeout=settings.node_timeout,
         )
     config = ChannelConfig(
         agent_url=settings.agent_url or settings.node_url,
@@ -155,6 +157,12 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
     node = node or ChannelNode(key, database, config, wallet)
     node.on_payment(default_answer)
     supervisor = Supervisor("channels")
+    # /health: the devnet (a node with a wallet pays and watches on it), probed in the
+    # background, and the watcher.
+    health = Health()
+    if settings.role != "front":
+        health.probe("devnet", node_probe(settings.node_url))
+    health.watch(supervisor.down)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -163,9 +171,11 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
             if warm_up is not None:
                 await asyncio.to_thread(warm_up)
             supervisor.start("watcher", node.watch)
+        await health.start()
         try:
             yield
         finally:
+            await health.stop()
             await supervisor.stop()
             await node.aclose()
 
@@ -194,16 +204,14 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
             status = 409
         return AsciiJSONResponse({"error": str(error)}, status_code=status)
 
-    @app.get("/")
-    async def root() -> dict[str, Any]:
-        return {"name": "channels", "role": settings.role, "pubkey": node.pubkey}
-
-    @app.get("/health", responses=_responses(503))
-    async def health() -> JSONResponse:
-        down = supervisor.down()
-        return AsciiJSONResponse(
-            {"status": "down" if down else "ok", "down": down}, status_code=503 if down else 200
+    # GET / (name, status, role, public key) and GET /health (shared/health.py).
+    app.include_router(
+        service_router(
+            "channels",
+            health,
+            index=lambda: {"role": settings.role, "pubkey": node.pubkey},
         )
+    )
 
     if settings.role != "front":  # a front has no wallet, so no books
         app.include_router(

@@ -34,6 +34,8 @@ class ChannelSettings(BaseSettings):
     min_timeout: int = Field(5, ge=1)
     max_timeout: int = Field(7 * 24 * 3600, ge=1)
     watch_interval: float = Field(1.0, gt=0, le=60)
+    # Seconds one call to the IOTA node may wait for an answer (the wallet's calls).
+    node_timeout: float = Field(15.0, gt=0, le=600)
     name: str = Field("", max_length=64)
     log_level: str = "info"
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"

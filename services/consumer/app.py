@@ -40,7 +40,12 @@ from shared.energy.models import STORE as ENERGY_STORE
 from shared.energy.models import EnergyBase, utcnow
 from shared.energy.participant import Participant
 from shared.energy.registration import EnergyApiError, install_energy_error_handlers
-from shared.energy.service import BalanceWatch, participant_running, status_router
+from shared.energy.service import (
+    BalanceWatch,
+    participant_health,
+    participant_running,
+    status_router,
+)
 from shared.energy.simulation import energy_kwh
 from shared.energy.slices import Slice, now_ms
 from shared.iota.transaction import parse_many
@@ -122,7 +127,7 @@ class Consumer:
         self.sessions = make_sessionmaker(self.engine)
         upgrade(self.engine, ENERGY_STORE)
         upgrade(self.engine, STORE)
-        self.node = NodeApi(settings.iota_node_url, timeout=30)
+        self.node = NodeApi(settings.iota_node_url, timeout=settings.iota_node_timeout)
         self.follower = ChannelFollower(self.node, self.sessions)
         self.participant = Participant(
             self.sessions,
@@ -139,6 +144,7 @@ class Consumer:
         self.balance: BalanceWatch | None = None
         self.supervisor = Supervisor("consumer")
         self.ready = False
+        self.health = participant_health(self, settings)
         self.following = asyncio.Event()
         self.payable = asyncio.Event()
         self.last_top_up = 0.0

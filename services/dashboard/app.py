@@ -24,6 +24,7 @@ from services.dashboard.energy import install_energy_view, plotly_js_path
 from services.dashboard.explorer import router as explorer_router
 from services.dashboard.series import SeriesStore
 from services.dashboard.settings import DashboardSettings
+from shared.health import Health, service_router
 from shared.tasks import Supervisor
 from shared.web import BodySizeLimitMiddleware, error_responses
 
@@ -80,6 +81,10 @@ class PayRequest(BaseModel):
 
 
 def create_app(settings: DashboardSettings) -> FastAPI:
+    health = Health()
+    running: dict[str, Supervisor] = {}
+    health.watch(lambda: running["supervisor"].down() if running else {"collector": "starting"})
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient(timeout=60) as client:
@@ -88,6 +93,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             app.state.series = series
             supervisor = Supervisor("dashboard")
             app.state.supervisor = supervisor
+            running["supervisor"] = supervisor
             supervisor.start("collector", Collector(settings, series, client).run)
             log.info("event=started port=%d machines=%d", settings.port, len(settings.machines))
             public_url = settings.public_url or f"http://localhost:{settings.port}/"
@@ -95,6 +101,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             try:
                 yield
             finally:
+                running.clear()
                 await supervisor.stop()
 
     app = FastAPI(
@@ -114,17 +121,10 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             return RedirectResponse("/ui/", status_code=307)
         return {"name": settings.name, "status": "running"}
 
-    @app.get(
-        "/health", response_model=None, responses={503: {"description": "the collector is down"}}
-    )
-    async def health(request: Request) -> dict[str, Any] | Response:
-        """200 while the collector runs; 503 naming it while it is down."""
-        supervisor: Supervisor | None = getattr(request.app.state, "supervisor", None)
-        down = supervisor.down() if supervisor is not None else {"collector": "starting"}
-        if down:
-            body = {"status": "unhealthy", "name": settings.name, "down": down}
-            return Response(json.dumps(body), status_code=503, media_type="application/json")
-        return {"status": "ok", "name": settings.name}
+    # GET /health, the shared router (shared/health.py). The dashboard depends on no
+    # service to serve its page: the collector shows a hung devnet or machine on the page
+    # itself, so only the collector task counts here.
+    app.include_router(service_router(settings.name, health, include_index=False))
 
     @app.get("/api/series")
     async def series_history(request: Request) -> dict[str, Any]:

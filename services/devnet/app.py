@@ -32,6 +32,7 @@ from services.devnet.publisher import ZmqPublisher
 from services.devnet.settings import DevnetSettings
 from services.devnet.store import TangleStore
 from services.devnet.tangle import Tangle, TangleError, load_snapshot
+from shared.health import Health, service_router
 from shared.iota.bundle import TOTAL_SUPPLY
 from shared.iota.signing import address_of
 from shared.tasks import Supervisor
@@ -171,6 +172,7 @@ class StreamedAnswer(Response):
 def create_app(settings: DevnetSettings) -> FastAPI:
     """Build the devnet app; nothing starts until the lifespan runs."""
     state: dict[str, Any] = {}
+    health = Health()  # the devnet depends on nothing else: its own parts only
     # The channel agent (docs/channels.md); its secret defaults to one derived from this seed.
     channels = ChannelAgentHost(settings.data_dir, settings.coordinator_seed.get_secret_value())
 
@@ -206,6 +208,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
             streaming=True,
         )
         supervisor = Supervisor("devnet")
+        health.watch(supervisor.down)
         state.update(
             node=node,
             api=api,
@@ -273,35 +276,33 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
         return response
 
-    @app.get("/")
-    async def root() -> dict[str, Any]:
-        """Service name and status."""
+    def index() -> dict[str, Any]:
         node: DevnetNode | None = state.get("node")
-        synced = node is not None and node.tangle.latest_milestone_index >= 1
+        return {"latestMilestoneIndex": node.tangle.latest_milestone_index if node else 0}
+
+    def details() -> dict[str, Any]:
+        node: DevnetNode | None = state.get("node")
         return {
-            "name": "devnet",
-            "status": "synced" if synced else "starting",
             "latestMilestoneIndex": node.tangle.latest_milestone_index if node else 0,
+            "lastSnapshottedMilestoneIndex": node.tangle.snapshot_index if node else 0,
         }
 
-    @app.get("/health", responses={503: {"description": "a part of the node is down"}})
-    async def health() -> JSONResponse:
-        """200 once the node has a milestone and every background task runs; 503 naming
-        what is down (``coordinator``, ``pruner``) otherwise."""
+    def synced() -> bool:
         node: DevnetNode | None = state.get("node")
-        supervisor: Supervisor | None = state.get("supervisor")
-        index = node.tangle.latest_milestone_index if node else 0
-        down = supervisor.down() if supervisor else {}
-        status = "starting" if index < 1 else ("unhealthy" if down else "ok")
-        return JSONResponse(
-            {
-                "status": status,
-                "latestMilestoneIndex": index,
-                "lastSnapshottedMilestoneIndex": node.tangle.snapshot_index if node else 0,
-                "down": down,
-            },
-            status_code=200 if status == "ok" else 503,
+        return node is not None and node.tangle.latest_milestone_index >= 1
+
+    # GET / and GET /health (shared/health.py): 200 once the node has a milestone and
+    # every background task runs; 503 naming what is down (coordinator, pruner).
+    health.watch(lambda: {} if synced() else {"milestone": "no milestone yet"})
+    app.include_router(
+        service_router(
+            "devnet",
+            health,
+            status=lambda: "synced" if synced() else "starting",
+            index=index,
+            details=details,
         )
+    )
 
     @app.post("/", include_in_schema=True, summary="IRI 1.8 API command")
     async def iri(request: Request) -> Response:

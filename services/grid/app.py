@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +36,7 @@ from shared.energy.registration import (
     install_energy_error_handlers,
     registration_router,
 )
+from shared.health import Health, http_probe, node_probe, service_router
 from shared.iota.wallet import Wallet
 from shared.mam.errors import MamError, NodeApiError
 from shared.mam.tangle import NodeApi
@@ -129,12 +128,6 @@ class GridRegistrations:
         log.info("event=deregistered registration=%s", registration_id)
 
 
-class GridStatus(BaseModel):
-    name: str = Field(examples=["grid"])
-    status: str = Field(examples=["ok"], description="ok, or degraded (see /health)")
-    balance: int | None = Field(description="confirmed wallet balance (tokens)")
-
-
 def _registered_ids(sessions: sessionmaker[Session]) -> set[str]:
     with sessions() as session:
         return set(session.scalars(select(Registration.registration_id)))
@@ -146,7 +139,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     upgrade(engine, ENERGY_STORE)
     upgrade(engine, STORE)
     sessions = make_sessionmaker(engine)
-    node = NodeApi(settings.iota_node_url, timeout=30.0)
+    node = NodeApi(settings.iota_node_url, timeout=settings.iota_node_timeout)
     wallet = Wallet(
         settings.seed.get_secret_value(),
         settings.iota_node_url,
@@ -154,6 +147,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
         security=settings.security,
         depth=settings.depth,
         min_weight_magnitude=settings.min_weight_magnitude,
+        request_timeout=settings.iota_node_timeout,
     )
     follower = ChannelFollower(node, sessions)
     book = ChannelBook(node, sessions, depth=settings.depth, mwm=settings.min_weight_magnitude)
@@ -178,6 +172,12 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     registered = _registered_ids(sessions)
     rules = GridRegistrations(follower, book, storage, registered)
     supervisor = Supervisor(settings.name)
+    # /health: the devnet and (with the audit trail) the ledger, probed in the background.
+    health = Health()
+    health.probe("devnet", node_probe(settings.iota_node_url))
+    if settings.grid_ledger_url:
+        health.probe("ledger", http_probe(settings.grid_ledger_url.rstrip("/") + "/"))
+    health.watch(supervisor.down)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -195,6 +195,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
             supervisor.start("address-pool", grid.run_address_pool)
             if audit is not None:
                 supervisor.start("audit", audit.run)
+            await health.start()
         log.info(
             "event=grid_start name=%s slice_seconds=%s pricing=%s fee_percent=%d",
             settings.name,
@@ -211,6 +212,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
         finally:
             if background:
                 await asyncio.gather(warm, return_exceptions=True)
+            await health.stop()
             await supervisor.stop()
             await writer.close()
             node.close()
@@ -239,22 +241,15 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     app.include_router(registration_router(registrations, rules))
     app.include_router(storage_router(storage, is_registered, writer))
 
-    @app.get("/", response_model=GridStatus, tags=["service"])
-    async def root() -> GridStatus:
-        """Name, status and the wallet's confirmed balance."""
-        return GridStatus(
-            name=settings.name,
-            status="degraded" if supervisor.down() else "ok",
-            balance=grid.balance,
+    # GET / (name, status, confirmed balance) and GET /health (shared/health.py).
+    app.include_router(
+        service_router(
+            settings.name,
+            health,
+            status=lambda: "degraded" if health.down() else "ok",
+            index=lambda: {"balance": grid.balance},
         )
-
-    @app.get("/health", tags=["service"], responses={503: {"description": "A part is down"}})
-    async def health() -> JSONResponse:
-        """200 when every background part runs, 503 naming those that do not."""
-        down = supervisor.down()
-        if down:
-            return JSONResponse({"status": "degraded", "down": down}, status_code=503)
-        return JSONResponse({"status": "ok"})
+    )
 
     def credited() -> dict[str, int]:
         """Income of the payment-request addresses: the payments the books confirmed."""

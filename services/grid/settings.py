@@ -28,6 +28,9 @@ class GridSettings(BaseSettings):
     name: str = Field("grid", min_length=1, max_length=64, pattern=r"^[\w .-]+$")
     seed: SecretStr = Field(description="81-tryte seed of the grid's wallet")
     iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
+    iota_node_timeout: float = Field(
+        15.0, gt=0, le=600, description="seconds one IOTA node call may wait for an answer"
+    )
     iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")
     data_dir: Path = Field(Path("data/grid"))
     database_url: SecretStr | None = Field(None, description="default: sqlite under DATA_DIR")

@@ -44,6 +44,7 @@ from services.ledger.settings import LedgerSettings
 from services.ledger.store import Identity, Refused, Store
 from shared.auth import DUMMY_HASH, hash_password, verify_password
 from shared.db import make_engine, run_db
+from shared.health import Health, http_probe, service_router
 from shared.tasks import Supervisor
 from shared.web import (
     AsciiJSONResponse,
@@ -89,6 +90,12 @@ class Service:
         self.peers = PeerClient(self.identity, settings.ledger_participants)
         self.consensus = Consensus(settings, self.store, self.identity, self.peers)
         self.supervisor = Supervisor("ledger")
+        self.health = Health()
+        for peer in settings.ledger_participants:
+            if peer.name != settings.ledger_participant:
+                # Its GET /: alive, whatever its own peers' state (no cascade of 503s).
+                self.health.probe(f"peer:{peer.name}", http_probe(peer.url.rstrip("/") + "/"))
+        self.health.watch(self.supervisor.down)
         self.users = dict(settings.ledger_users)
         if settings.ledger_admin_password is not None:
             self.users[settings.ledger_admin_username] = hash_password(
@@ -177,6 +184,7 @@ def create_app(settings: LedgerSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await service.consensus.recover_at_start()
         service.supervisor.start("recovery", service.consensus.recovery_loop)
+        await service.health.start()
         log.info(
             "event=started participant=%s participants=%s",
             settings.ledger_participant,
@@ -185,6 +193,7 @@ def create_app(settings: LedgerSettings) -> FastAPI:
         try:
             yield
         finally:
+            await service.health.stop()
             await service.supervisor.stop()
             await service.consensus.close()
             await service.peers.close()
@@ -203,8 +212,7 @@ def create_app(settings: LedgerSettings) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=4 * settings.ledger_max_message_bytes)
     install_error_handlers(app)
 
-    @app.get("/")
-    async def index() -> dict[str, Any]:
+    def index() -> dict[str, Any]:
         return {
             "service": "ledger",
             "participant": settings.ledger_participant,
@@ -215,15 +223,16 @@ def create_app(settings: LedgerSettings) -> FastAPI:
             "docs": "/docs",
         }
 
-    @app.get("/health", responses={503: {"description": "a background task is down"}})
-    async def health() -> JSONResponse:
-        down = service.supervisor.down()
-        body = {
-            "status": "ok" if not down else "degraded",
-            "participant": settings.ledger_participant,
-            "down": down,
-        }
-        return AsciiJSONResponse(body, status_code=200 if not down else 503)
+    # GET / and GET /health (shared/health.py): every other participant probed in the
+    # background (a round needs them all), and the recovery task.
+    app.include_router(
+        service_router(
+            "ledger",
+            service.health,
+            index=index,
+            details=lambda: {"participant": settings.ledger_participant},
+        )
+    )
 
     # -- the original's REST API -------------------------------------------------------------
     @app.get("/ledgers/", responses=_AUTH_RESPONSES)

@@ -14,10 +14,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from services.lock.controller import Controller
-from services.lock.routers import accounts, checkouts, circles, events, service, tools
+from services.lock.routers import accounts, checkouts, circles, events, tools
 from services.lock.settings import LockSettings
+from shared.db import run_db
+from shared.health import PROBE_TIMEOUT, Health, service_router
 from shared.web import BodySizeLimitMiddleware, install_error_handlers
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -30,17 +33,52 @@ MAX_BODY_BYTES = 64 * 1024
 
 def create_app(settings: LockSettings) -> FastAPI:
     """Build the lock controller; the lifespan owns the database and the MQTT connection."""
+    holder: dict[str, Controller] = {}
+
+    async def broker_answers() -> str | None:
+        controller = holder.get("controller")
+        if controller is None:
+            return "starting"
+        if not controller.mqtt.connected:
+            return "not connected to the broker"
+        await controller.mqtt.ping(PROBE_TIMEOUT)
+        return None
+
+    async def database_answers() -> str | None:
+        controller = holder.get("controller")
+        if controller is None:
+            return "starting"
+
+        def select_one() -> None:
+            with controller.sessions() as session:
+                session.execute(select(1))
+
+        await run_db(select_one)
+        return None
+
+    # /health: the MQTT broker (a round trip, so a hung broker shows within seconds)
+    # and the database, probed in the background (shared/health.py).
+    health = Health()
+    health.probe("mqtt", broker_answers)
+    health.probe("database", database_answers)
+
+    def connected() -> bool:
+        controller = holder.get("controller")
+        return controller is not None and controller.mqtt.connected
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         controller = Controller(settings)
         app.state.controller = controller
+        holder["controller"] = controller
         await controller.start()
         task = asyncio.create_task(controller.link.run(), name="lock-link")
+        await health.start()
         log.info("event=lock_controller_start broker=%s", settings.broker.redacted())
         try:
             yield
         finally:
+            await health.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -55,6 +93,15 @@ def create_app(settings: LockSettings) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
-    for module in (service, accounts, circles, tools, checkouts, events):
+    # GET / (name, status) and GET /health, the shared router.
+    app.include_router(
+        service_router(
+            settings.name,
+            health,
+            status=lambda: "ok" if connected() else "broker-disconnected",
+            details=lambda: {"broker_connected": connected()},
+        )
+    )
+    for module in (accounts, circles, tools, checkouts, events):
         app.include_router(module.router)
     return app

@@ -35,7 +35,12 @@ from shared.energy.registration import (
     install_energy_error_handlers,
     registration_router,
 )
-from shared.energy.service import BalanceWatch, participant_running, status_router
+from shared.energy.service import (
+    BalanceWatch,
+    participant_health,
+    participant_running,
+    status_router,
+)
 from shared.energy.slices import Slice, now_ms
 from shared.mam.errors import NodeApiError
 from shared.mam.tangle import NodeApi
@@ -90,7 +95,7 @@ class Producer:
         self.sessions = make_sessionmaker(self.engine)
         upgrade(self.engine, ENERGY_STORE)
         upgrade(self.engine, STORE)
-        self.node = NodeApi(settings.iota_node_url, timeout=30)
+        self.node = NodeApi(settings.iota_node_url, timeout=settings.iota_node_timeout)
         self.registrations = RegistrationStore(self.sessions)
         self.follower = ChannelFollower(self.node, self.sessions)
         self.participant = Participant(
@@ -108,6 +113,7 @@ class Producer:
         self.balance: BalanceWatch | None = None
         self.supervisor = Supervisor("producer")
         self.ready = False
+        self.health = participant_health(self, settings)
 
     # -- registration rules (RegistrationHandler) ---------------------------
 

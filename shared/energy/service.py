@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
 from shared.books import BooksSource, books_router
+from shared.health import Health, node_probe, service_router
 from shared.iota.trinary import is_trytes
 from shared.logs import parse_log_level
 from shared.machine.settings import slug
@@ -32,6 +32,7 @@ __all__ = [
     "EnergyServiceSettings",
     "RunningParticipant",
     "default_wallet",
+    "participant_health",
     "participant_running",
     "status_router",
 ]
@@ -62,6 +63,9 @@ class EnergyServiceSettings(BaseSettings):
     depth: int = Field(3, ge=1, le=15)
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
     balance_seconds: float = Field(2.0, gt=0, le=600, description="balance refresh interval")
+    iota_node_timeout: float = Field(
+        15.0, gt=0, le=600, description="seconds one IOTA node call may wait for an answer"
+    )
     log_level: str = Field("INFO")
 
     @field_validator("seed")
@@ -125,6 +129,7 @@ class RunningParticipant(Protocol):
     wallet: Any
     engine: Engine
     node: Any  # shared.mam.tangle.NodeApi
+    health: Health
 
 
 def default_wallet(settings: EnergyServiceSettings) -> Any:
@@ -138,7 +143,21 @@ def default_wallet(settings: EnergyServiceSettings) -> Any:
         security=2,
         depth=settings.depth,
         min_weight_magnitude=settings.min_weight_magnitude,
+        request_timeout=settings.iota_node_timeout,
     )
+
+
+def participant_health(participant: RunningParticipant, settings: EnergyServiceSettings) -> Health:
+    """The devnet probed in the background, the supervisor's parts, the channel's set-up."""
+    health = Health()
+    health.probe("devnet", node_probe(settings.iota_node_url))
+    health.watch(participant.supervisor.down)
+
+    def channel() -> dict[str, str]:
+        return {} if participant.ready else {"channel": "setting up (hello not attached yet)"}
+
+    health.watch(channel)
+    return health
 
 
 @contextlib.asynccontextmanager
@@ -161,9 +180,11 @@ async def participant_running(
     for name, task in tasks:
         participant.supervisor.start(name, task)
     participant.supervisor.start("balance", participant.balance.run)
+    await participant.health.start()
     try:
         yield
     finally:
+        await participant.health.stop()
         await participant.supervisor.stop()
         participant.node.close()
         if wallet is None:
@@ -172,28 +193,20 @@ async def participant_running(
 
 
 def status_router(name: str, role: str, participant: RunningParticipant) -> APIRouter:
-    """``GET /`` (name, status, confirmed balance) and ``GET /health`` of an energy service."""
-    router = APIRouter(tags=[role])
+    """``GET /`` (name, status, confirmed balance) and ``GET /health`` of an energy service
+    (the shared router, shared/health.py)."""
 
-    @router.get("/")
-    async def index() -> dict[str, Any]:
-        """The service's name, status and confirmed wallet balance (IOTA tokens)."""
+    def index() -> dict[str, Any]:
         watch = participant.balance
-        return {
-            "name": name,
-            "status": "running" if participant.ready else "starting",
-            "balance": watch.balance if watch is not None else None,
-        }
+        return {"balance": watch.balance if watch is not None else None}
 
-    @router.get("/health", responses={503: {"description": "a part is down or starting"}})
-    async def health() -> JSONResponse:
-        """200 when every part runs; 503 naming the parts that do not."""
-        down = participant.supervisor.down()
-        if not participant.ready:
-            down = {**down, "channel": "setting up (hello not attached yet)"}
-        body = {"status": "ok" if not down else "degraded", "name": name, "down": down}
-        return JSONResponse(body, status_code=200 if not down else 503)
-
+    router = service_router(
+        name,
+        participant.health,
+        status=lambda: "running" if participant.ready else "starting",
+        index=index,
+        tags=[role],
+    )
     router.include_router(
         books_router(
             BooksSource(

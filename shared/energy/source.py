@@ -90,7 +90,7 @@ class SourceRuntime:
         self.clock = settings.clock()
         self.engine = make_engine(settings.resolved_database_url())
         self.sessions = make_sessionmaker(self.engine)
-        self.node = NodeApi(settings.iota_node_url, timeout=30)
+        self.node = NodeApi(settings.iota_node_url, timeout=settings.iota_node_timeout)
         self.participant = Participant(
             self.sessions,
             self.node,

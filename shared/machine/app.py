@@ -10,21 +10,19 @@ import asyncio
 import dataclasses
 import logging
 import secrets
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import httpx
 import socketio
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.books import BooksSource, books_router
 from shared.db import run_db
+from shared.health import Health, node_probe, service_router
 from shared.machine.broadcaster import StatusBroadcaster
 from shared.machine.channel_payment import MachineChannels, mount_channels, start_channels
 from shared.machine.processor import MachineConfig, OrderProcessor, ProviderLink, WalletLike
@@ -45,34 +43,11 @@ NodeCheck = Callable[[], Awaitable[str | None]]
 
 # Machines take small JSON bodies only (an energy order is ~200 bytes).
 MAX_BODY_BYTES = 64 * 1024
-# /health asks the node at most this often (a load balancer may poll every second).
-_NODE_CHECK_EVERY = 5.0
 
 
 def default_node_check(settings: MachineSettings) -> NodeCheck:
-    """getNodeInfo on IOTA_NODE_URL: None when it answers with a milestone, else why not."""
-    cache: dict[str, Any] = {"at": 0.0, "problem": "not checked yet"}
-
-    async def check() -> str | None:
-        if time.monotonic() - cache["at"] < _NODE_CHECK_EVERY:
-            return cache["problem"]
-        problem: str | None
-        try:
-            async with httpx.AsyncClient(timeout=2.0) as client:
-                reply = await client.post(
-                    settings.iota_node_url,
-                    json={"command": "getNodeInfo"},
-                    headers={"X-IOTA-API-Version": "1"},
-                )
-            reply.raise_for_status()
-            index = int(reply.json().get("latestMilestoneIndex", 0))
-            problem = None if index >= 1 else "node has no milestone yet"
-        except Exception as error:
-            problem = f"node unreachable ({type(error).__name__})"
-        cache.update(at=time.monotonic(), problem=problem)
-        return problem
-
-    return check
+    """getNodeInfo on IOTA_NODE_URL, run by the health probe in the background."""
+    return node_probe(settings.iota_node_url)
 
 
 def default_wallet(settings: MachineSettings, database_url: str) -> WalletLike:
@@ -85,6 +60,7 @@ def default_wallet(settings: MachineSettings, database_url: str) -> WalletLike:
         security=settings.security,
         depth=settings.depth,
         min_weight_magnitude=settings.min_weight_magnitude,
+        request_timeout=settings.iota_node_timeout,
     )
 
 
@@ -166,6 +142,19 @@ def create_machine_app(
     )
     broadcaster = StatusBroadcaster(sio, settings.name)
     runtime = MachineRuntime(settings, sio, broadcaster, PaymentWatcher())
+    # /health: the devnet probed in the background (shared/health.py), plus our own parts.
+    health = Health()
+    health.probe("devnet", check_node)
+
+    def parts_down() -> dict[str, str]:
+        down: dict[str, str] = dict(runtime.supervisor.down()) if runtime.supervisor else {}
+        if runtime.processor is None:
+            down["machine"] = "starting"
+        elif not runtime.watcher.connected:
+            down.setdefault("zmq", "not connected to the node's ZMQ feed")
+        return down
+
+    health.watch(parts_down)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -192,6 +181,7 @@ def create_machine_app(
         supervisor.start("zmq-watcher", lambda: runtime.watcher.run(feed))
         supervisor.start("order-processor", processor.run)
         runtime.supervisor = supervisor
+        await health.start()
         log.info(
             "event=started name=%s role=%s port=%d unfinished_orders=%d",
             settings.name.replace(" ", "_"),
@@ -202,6 +192,7 @@ def create_machine_app(
         try:
             yield
         finally:
+            await health.stop()
             if channels is not None:
                 await channels.stop()
             await supervisor.stop()
@@ -232,36 +223,23 @@ def create_machine_app(
     if has_channels:
         mount_channels(app, channel_holder, settings)
 
-    @app.get("/")
-    async def index() -> dict[str, Any]:
-        """The machine's name and current status (seed 000)."""
-        return {"name": settings.name, "status": broadcaster.status.value}
-
-    @app.get("/health", responses={503: {"description": "starting, or a part is down"}})
-    async def health() -> JSONResponse:
-        """200 when every part works; 503 naming what is down (a crashed background task,
-        the IOTA node, the ZMQ feed) otherwise."""
+    def details() -> dict[str, Any]:
         processor = runtime.processor
-        supervisor = runtime.supervisor
-        down: dict[str, str] = dict(supervisor.down()) if supervisor else {}
-        node_problem = await check_node()
-        if node_problem:
-            down["node"] = node_problem
-        if processor is not None and not runtime.watcher.connected:
-            down.setdefault("zmq", "not connected to the node's ZMQ feed")
-        status = "starting" if processor is None else "ok" if not down else "unhealthy"
-        body = {
-            "status": status,
-            "name": settings.name,
+        return {
             "role": role,
             "machine_status": broadcaster.status.value,
-            "node": "ok" if node_problem is None else node_problem,
+            "node": health.probes["devnet"].current_problem() or "ok",
             "zmq_connected": runtime.watcher.connected,
-            "down": down,
             "current_order": processor.current_order_id if processor else None,
             "balance": broadcaster.balance,
         }
-        return JSONResponse(body, status_code=200 if status == "ok" else 503)
+
+    # GET / (seed 000: the machine's name and status) and GET /health.
+    app.include_router(
+        service_router(
+            settings.name, health, status=lambda: broadcaster.status.value, details=details
+        )
+    )
 
     def credited() -> dict[str, int]:
         """Income of the order addresses: each order paid on the devnet, at its price."""

@@ -34,6 +34,9 @@ class MachineSettings(BaseSettings):
     name: str = Field("machine", min_length=1, max_length=64, pattern=NAME_PATTERN)
     seed: SecretStr = Field(description="81-tryte IOTA seed of the machine's wallet")
     iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
+    iota_node_timeout: float = Field(
+        15.0, gt=0, le=600, description="seconds one IOTA node call may wait for an answer"
+    )
     iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")
     price: int = Field(100, gt=0, description="price of one order in iota")
     work_seconds: float = Field(5.0, ge=0, le=3600)

@@ -15,6 +15,7 @@ import itertools
 import logging
 import os
 import socket
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -35,6 +36,11 @@ def set_no_delay(client: paho.Client, userdata: Any, sock: Any) -> None:
     # Commands and echoes are tiny; Nagle's algorithm would hold them back ~40 ms.
     with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class MqttError(Exception):
@@ -92,6 +98,9 @@ class MqttClient:
         self.dropped = 0
         self.connects = 0
         self.last_error: str | None = None
+        # ping(): UNSUBSCRIBE message ids waiting for their UNSUBACK
+        self._pings: dict[int, asyncio.Future[None]] = {}
+        self._pings_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
     async def __aenter__(self) -> MqttClient:
@@ -125,6 +134,7 @@ class MqttClient:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_unsubscribe = self._on_unsubscribe
         client.on_socket_open = set_no_delay
         self._paho = client
         client.connect_async(self.url.host, self.url.port, keepalive=self.keepalive)
@@ -171,6 +181,30 @@ class MqttClient:
         if info.rc != paho.MQTT_ERR_SUCCESS:
             raise MqttError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
 
+    async def ping(self, timeout: float) -> None:
+        """A round trip to the broker: MqttError when it does not answer within
+        ``timeout`` seconds. A stopped (not closed) broker keeps the TCP connection, so
+        ``connected`` stays true until the keepalive runs out (1.5 x 15 s); the health probe
+        asks this instead. It unsubscribes from a topic never subscribed: the broker must
+        answer (UNSUBACK), no ACL is involved and nothing is delivered to anyone."""
+        client = self._paho
+        if client is None or not client.is_connected():
+            raise MqttError(f"not connected to {self.url.redacted()}")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._pings_lock:
+            rc, mid = client.unsubscribe(f"health-probe/{self.client_id}")
+            if rc != paho.MQTT_ERR_SUCCESS or mid is None:
+                raise MqttError(f"ping failed: {paho.error_string(rc)}")
+            self._pings[mid] = future
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise MqttError(f"the broker did not answer within {timeout:g}s") from None
+        finally:
+            with self._pings_lock:
+                self._pings.pop(mid, None)
+
     async def messages(self) -> AsyncIterator[Message]:
         """Yield received messages forever (across reconnects) until cancelled."""
         while True:
@@ -202,6 +236,14 @@ class MqttClient:
     ) -> None:
         log.info("event=mqtt_disconnected broker=%s reason=%s", self.url.redacted(), reason)
         self._call(self._connected.clear)
+
+    def _on_unsubscribe(
+        self, client: paho.Client, userdata: Any, mid: int, reasons: Any, props: Any
+    ) -> None:
+        with self._pings_lock:
+            future = self._pings.get(mid)
+        if future is not None:
+            self._call(_settle, future)
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         message = Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain))

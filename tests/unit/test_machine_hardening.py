@@ -126,7 +126,7 @@ def test_health_names_the_node_and_zmq(tmp_path: Path) -> None:
         reply = client.get("/health")
         assert reply.status_code == 503
         assert reply.json()["node"] == "node unreachable (ConnectError)"
-        assert reply.json()["down"]["node"].startswith("node unreachable")
+        assert reply.json()["down"]["devnet"].startswith("node unreachable")
 
 
 def test_huge_body_is_refused_with_413_and_the_machine_stays_fine(robot: Robot) -> None:
