@@ -304,7 +304,16 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         )
     )
 
-    @app.post("/", include_in_schema=True, summary="IRI 1.8 API command")
+    @app.post(
+        "/",
+        include_in_schema=True,
+        summary="IRI 1.8 API command",
+        responses={
+            400: {"description": 'IRI\'s {"error"}: bad request, unknown command, a limit'},
+            500: {"description": 'IRI\'s {"exception"}: invalid parameters or transactions'},
+            503: {"description": "attachToTangle or a large read found no free turn in time"},
+        },
+    )
     async def iri(request: Request) -> Response:
         """IRI API: JSON body {"command": ..., ...}; header X-IOTA-API-Version required."""
         started = time.perf_counter()
