@@ -171,12 +171,16 @@ class Health:
         return down
 
     def dependencies(self) -> dict[str, dict[str, Any]]:
+        """Each probed dependency (none before :meth:`start`)."""
         out: dict[str, dict[str, Any]] = {}
+        if not self.started:
+            return out
         for name, probe in self.probes.items():
             age = probe.age()
+            problem = probe.current_problem()
             out[name] = {
-                "ok": self.started and probe.current_problem() is None,
-                "error": probe.current_problem() if self.started else "not started",
+                "ok": problem is None,
+                "error": problem,
                 "checkedSecondsAgo": None if age is None else round(age, 1),
             }
         return out

@@ -85,7 +85,8 @@ def seed_error_body(ctx: Any, response: Any, case: Any) -> bool | None:
 def assert_unharmed(grid: ServiceProcess, seeded: dict[str, Any]) -> None:
     answer = httpx.get(grid.url + seeded["item"], timeout=30)
     assert answer.status_code == 200 and answer.json()["item"] == ITEM
-    assert httpx.get(f"{grid.url}/health", timeout=30).json() == {"status": "ok"}
+    health = httpx.get(f"{grid.url}/health", timeout=30)
+    assert health.status_code == 200 and health.json()["status"] == "ok", health.text
 
 
 def _harms_the_seeded(case: Any) -> bool:

@@ -294,7 +294,10 @@ def test_deregistration_removes_storage(client: TestClient, producer: str) -> No
 
 def test_service_routes(client: TestClient) -> None:
     assert client.get("/").json() == {"name": "grid", "status": "ok", "balance": None}
-    assert client.get("/health").json() == {"status": "ok"}
+    health = client.get("/health")
+    assert health.status_code == 200
+    # background=False: no loops and no probes, so nothing is down
+    assert health.json() == {"status": "ok", "name": "grid", "down": {}, "dependencies": {}}
     assert client.get("/accounts").json() == {
         "totals": {"received": 0, "cut": 0, "paidOut": 0, "waiting": 0},
         "consumers": {},
