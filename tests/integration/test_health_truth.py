@@ -47,9 +47,7 @@ def health(url: str) -> tuple[int, dict[str, object]]:
     return reply.status_code, reply.json()
 
 
-def watch_until(
-    urls: dict[str, str], predicate: object, timeout: float
-) -> dict[str, float | None]:
+def watch_until(urls: dict[str, str], predicate: object, timeout: float) -> dict[str, float | None]:
     """Poll every service's /health in its own thread until ``predicate(status, body)``;
     the seconds each took (None: never within ``timeout``)."""
     started = time.monotonic()
