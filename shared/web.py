@@ -28,6 +28,8 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.ratelimit import RateLimitMiddleware, TokenBuckets
+
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "AsciiJSONResponse",
@@ -169,19 +171,26 @@ class HotRoutes:
     A FastAPI app puts about ten ASGI layers (error and exception middlewares, telemetry,
     body limits, the exit stack, route matching over every route) in front of each
     request: about 0.1 ms of CPU, a tenth of a payment channel's whole ``/pay``. A hot
-    endpoint here gets a Starlette ``Request`` under :class:`BodySizeLimitMiddleware` and
+    endpoint here gets a Starlette ``Request`` under :class:`BodySizeLimitMiddleware` (and,
+    given ``buckets``, the service's per-client rate limit, ``shared.ratelimit``) and
     nothing else. It handles its own errors: an exception escaping it reaches the server
     (uvicorn answers 500 and logs it, as the app's ServerErrorMiddleware would).
     """
 
     def __init__(
-        self, app: ASGIApp, routes: dict[tuple[str, str], Endpoint], max_bytes: int
+        self,
+        app: ASGIApp,
+        routes: dict[tuple[str, str], Endpoint],
+        max_bytes: int,
+        buckets: TokenBuckets | None = None,
     ) -> None:
         self.app = app
-        self.routes = {
-            key: BodySizeLimitMiddleware(self._asgi(endpoint), max_bytes)
-            for key, endpoint in routes.items()
-        }
+        self.routes: dict[tuple[str, str], ASGIApp] = {}
+        for key, endpoint in routes.items():
+            route: ASGIApp = BodySizeLimitMiddleware(self._asgi(endpoint), max_bytes)
+            if buckets is not None and buckets.enabled:
+                route = RateLimitMiddleware(route, buckets)
+            self.routes[key] = route
 
     @staticmethod
     def _asgi(endpoint: Endpoint) -> ASGIApp:

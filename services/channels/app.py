@@ -40,6 +40,7 @@ from shared.channels.rules import MAX_AMOUNT, MAX_TIMEOUT
 from shared.db import make_engine, run_db, sqlite_url
 from shared.health import Health, node_probe, service_router
 from shared.iota.wallet import InsufficientFunds, NodeError, WalletError
+from shared.ratelimit import limit_writes
 from shared.tasks import Supervisor
 from shared.web import (
     AsciiJSONResponse,
@@ -182,6 +183,8 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
     app = FastAPI(title="channels", summary="Payment-channel node (seed 003)", lifespan=lifespan)
     app.state.channel_node = node
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    # One budget per client address for every write, the hot /pay included (serving_app).
+    app.state.rate_limit = limit_writes(app, settings)
     install_error_handlers(app)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(channel_router(node), prefix=PEER_PREFIX)
@@ -319,4 +322,9 @@ def serving_app(app: FastAPI) -> HotRoutes:
     """What uvicorn serves: ``app``, with a payment's ``POST .../pay`` past its middleware
     stack (about 0.1 ms of CPU less per payment; docs/performance.md)."""
     node: ChannelNode = app.state.channel_node
-    return HotRoutes(app, {("POST", PEER_PREFIX + "/pay"): pay_endpoint(node)}, MAX_BODY_BYTES)
+    return HotRoutes(
+        app,
+        {("POST", PEER_PREFIX + "/pay"): pay_endpoint(node)},
+        MAX_BODY_BYTES,
+        buckets=app.state.rate_limit,
+    )

@@ -6,14 +6,15 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from shared.logs import parse_log_level
+from shared.ratelimit import RateLimitSettings
 
 __all__ = ["ChannelSettings"]
 
 
-class ChannelSettings(BaseSettings):
+class ChannelSettings(RateLimitSettings):
     model_config = SettingsConfigDict(env_prefix="CHANNELS_", extra="ignore")
 
     role: Literal["all", "front", "background"] = "all"

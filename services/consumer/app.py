@@ -52,6 +52,7 @@ from shared.iota.transaction import parse_many
 from shared.mam.errors import NodeApiError
 from shared.mam.tangle import NodeApi
 from shared.migrations import Store, upgrade
+from shared.ratelimit import limit_writes
 from shared.retry import Backoff
 from shared.tasks import Supervisor
 from shared.web import BodySizeLimitMiddleware
@@ -443,6 +444,7 @@ def create_app(settings: ConsumerSettings, *, wallet: Any = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    limit_writes(app, settings)
     install_energy_error_handlers(app)
     app.state.consumer = consumer
 

@@ -25,6 +25,7 @@ from services.dashboard.explorer import router as explorer_router
 from services.dashboard.series import SeriesStore
 from services.dashboard.settings import DashboardSettings
 from shared.health import Health, service_router
+from shared.ratelimit import limit_writes
 from shared.tasks import Supervisor
 from shared.web import BodySizeLimitMiddleware, error_responses
 
@@ -110,6 +111,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    limit_writes(app, settings)
     limiter = PayLimiter(settings.pay_per_minute, settings.pay_value_per_hour)
     app.state.settings = settings
     app.state.streams = 0

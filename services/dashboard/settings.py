@@ -6,9 +6,10 @@ import json
 from typing import Annotated
 
 from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.logs import parse_log_level
+from shared.ratelimit import RateLimitSettings
 
 __all__ = ["DashboardSettings", "MachineLink"]
 
@@ -32,7 +33,7 @@ DEFAULT_MACHINES = [
 ]
 
 
-class DashboardSettings(BaseSettings):
+class DashboardSettings(RateLimitSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     port: int = Field(8000, ge=1, le=65535)

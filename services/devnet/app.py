@@ -35,6 +35,7 @@ from services.devnet.tangle import Tangle, TangleError, load_snapshot
 from shared.health import Health, service_router
 from shared.iota.bundle import TOTAL_SUPPLY
 from shared.iota.signing import address_of
+from shared.ratelimit import limit_writes
 from shared.tasks import Supervisor
 from shared.web import AsciiJSONResponse, BodySizeLimitMiddleware, install_error_handlers
 
@@ -261,6 +262,9 @@ def create_app(settings: DevnetSettings) -> FastAPI:
     # 500) when the JSON held a lone surrogate such as "\ud800".
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    # The faucet and the channel agent's commands, per client address. The IRI API (POST /)
+    # is exempt: every service's wallet and MAM reader call it all the time (docs/devnet.md).
+    limit_writes(app, settings, exempt=("/",))
     app.include_router(channels.router)
     app.add_middleware(
         CORSMiddleware,

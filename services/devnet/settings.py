@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from shared.iota.trinary import is_trytes
 from shared.logs import parse_log_level
+from shared.ratelimit import RateLimitSettings
 
 __all__ = ["PUBLIC_TEST_COORDINATOR_SEED", "PUBLIC_TEST_FAUCET_SEED", "DevnetSettings"]
 
@@ -26,7 +27,7 @@ def _check_seed(value: SecretStr) -> SecretStr:
     return value
 
 
-class DevnetSettings(BaseSettings):
+class DevnetSettings(RateLimitSettings):
     """Configuration of ``python -m services.devnet`` (see docs/devnet.md)."""
 
     model_config = SettingsConfigDict(env_prefix="DEVNET_", extra="ignore")

@@ -41,6 +41,7 @@ from shared.iota.wallet import Wallet
 from shared.mam.errors import MamError, NodeApiError
 from shared.mam.tangle import NodeApi
 from shared.migrations import Store, upgrade
+from shared.ratelimit import limit_writes
 from shared.tasks import Supervisor
 from shared.web import BodySizeLimitMiddleware
 
@@ -233,6 +234,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     app.state.ledger = ledger
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_ITEM_BYTES)
     app.add_middleware(RawPathMiddleware)
+    limit_writes(app, settings)
     install_energy_error_handlers(app)
 
     async def is_registered(registration_id: str) -> bool:

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from shared.db import sqlite_url
 from shared.iota.trinary import is_trytes
 from shared.logs import parse_log_level
+from shared.ratelimit import RateLimitSettings
 
 __all__ = ["MAX_ITEM_BYTES", "GridSettings"]
 
@@ -18,7 +19,7 @@ __all__ = ["MAX_ITEM_BYTES", "GridSettings"]
 MAX_ITEM_BYTES = 1024 * 1024
 
 
-class GridSettings(BaseSettings):
+class GridSettings(RateLimitSettings):
     """The grid's configuration; a bad value stops the service at start, naming it."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")

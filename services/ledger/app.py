@@ -45,6 +45,7 @@ from services.ledger.store import Identity, Refused, Store
 from shared.auth import DUMMY_HASH, hash_password, verify_password
 from shared.db import make_engine, run_db
 from shared.health import Health, http_probe, service_router
+from shared.ratelimit import limit_writes
 from shared.tasks import Supervisor
 from shared.web import (
     AsciiJSONResponse,
@@ -210,6 +211,9 @@ def create_app(settings: LedgerSettings) -> FastAPI:
     # Proposals between participants carry up to two requests' worth of transactions
     # (services/ledger/consensus.py batches within that) plus signatures.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=4 * settings.ledger_max_message_bytes)
+    # Writes and the transaction websocket, per client address; the participant API is
+    # exempt: it answers only requests signed by the configured peers (docs/ledger.md).
+    limit_writes(app, settings, exempt=("/participant/*",), websockets=True)
     install_error_handlers(app)
 
     def index() -> dict[str, Any]:

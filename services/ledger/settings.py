@@ -18,11 +18,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from services.ledger.crypto import decode_public_key, private_key_from_seed
 from shared.db import sqlite_url
 from shared.logs import parse_log_level
+from shared.ratelimit import RateLimitSettings
 from shared.settings import check_admin_password, check_database_url
 
 __all__ = ["FAULT_STAGES", "LedgerSettings", "Participant"]
@@ -79,7 +80,7 @@ class Participant(BaseModel):
         return value.strip()
 
 
-class LedgerSettings(BaseSettings):
+class LedgerSettings(RateLimitSettings):
     """A participant's configuration; a bad value stops the service at start."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")

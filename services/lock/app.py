@@ -21,6 +21,7 @@ from services.lock.routers import accounts, checkouts, circles, events, tools
 from services.lock.settings import LockSettings
 from shared.db import run_db
 from shared.health import PROBE_TIMEOUT, Health, service_router
+from shared.ratelimit import limit_writes
 from shared.web import BodySizeLimitMiddleware, install_error_handlers
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -104,4 +105,5 @@ def create_app(settings: LockSettings) -> FastAPI:
     )
     for module in (accounts, circles, tools, checkouts, events):
         app.include_router(module.router)
+    limit_writes(app, settings)
     return app

@@ -7,12 +7,13 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 
 from shared.mqtt.settings import MqttSettings
+from shared.ratelimit import RateLimitSettings
 from shared.settings import check_admin_password, check_database_url
 
 __all__ = ["LockSettings"]
 
 
-class LockSettings(MqttSettings):
+class LockSettings(MqttSettings, RateLimitSettings):
     """The lock controller's configuration; a bad value stops the service at start.
 
     ``MQTT_PREFIX`` (from :class:`MqttSettings`) is the root under which devices have their

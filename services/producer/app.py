@@ -45,6 +45,7 @@ from shared.energy.slices import Slice, now_ms
 from shared.mam.errors import NodeApiError
 from shared.mam.tangle import NodeApi
 from shared.migrations import Store, upgrade
+from shared.ratelimit import limit_writes
 from shared.tasks import Supervisor
 from shared.web import BodySizeLimitMiddleware
 
@@ -328,6 +329,7 @@ def create_app(settings: ProducerSettings, *, wallet: Any = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    limit_writes(app, settings)
     install_energy_error_handlers(app)
     app.include_router(registration_router(producer.registrations, producer))
     app.state.producer = producer

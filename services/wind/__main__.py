@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.wind.settings import ProviderSettings
 from shared.logs import configure_logging
+from shared.machine.app import MAX_BODY_BYTES
 from shared.settings import load_settings
 from shared.web import serve
 
@@ -16,7 +17,13 @@ def main() -> None:
     from services.wind.app import create_app
 
     # the page's Socket.IO runs on uvicorn's sans-I/O websockets
-    serve(create_app(settings), host=settings.host, port=settings.port, ws="websockets-sansio")
+    serve(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_max_size=MAX_BODY_BYTES,  # a Socket.IO message: the same limit as a request body
+    )
 
 
 if __name__ == "__main__":

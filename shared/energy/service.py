@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy import Engine
 
 from shared.books import BooksSource, books_router
@@ -24,6 +24,7 @@ from shared.health import Health, node_probe, service_router
 from shared.iota.trinary import is_trytes
 from shared.logs import parse_log_level
 from shared.machine.settings import slug
+from shared.ratelimit import RateLimitSettings
 from shared.settings import check_database_url
 from shared.tasks import Supervisor
 
@@ -40,7 +41,7 @@ __all__ = [
 log = logging.getLogger("energy.service")
 
 
-class EnergyServiceSettings(BaseSettings):
+class EnergyServiceSettings(RateLimitSettings):
     """PORT, NAME, SEED, node, storage and slices: what every energy service reads."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")

@@ -19,6 +19,7 @@ import socketio
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.books import BooksSource, books_router
 from shared.db import run_db
@@ -31,17 +32,20 @@ from shared.machine.settings import MachineSettings
 from shared.machine.status import MachineStatus
 from shared.machine.store import OrderStore
 from shared.machine.watcher import FeedFactory, PaymentWatcher
+from shared.ratelimit import TokenBuckets, limit_writes, retry_after
 from shared.tasks import Supervisor
 from shared.web import BodySizeLimitMiddleware, error_responses
 
-__all__ = ["MachineRuntime", "create_machine_app"]
+__all__ = ["MAX_BODY_BYTES", "LimitedSocketIOApp", "MachineRuntime", "create_machine_app"]
 
 log = logging.getLogger("machine.app")
 
 WalletFactory = Callable[[MachineSettings, str], WalletLike]
 NodeCheck = Callable[[], Awaitable[str | None]]
 
-# Machines take small JSON bodies only (an energy order is ~200 bytes).
+# Machines take small JSON bodies only (an energy order is ~200 bytes); the same limit holds
+# for Socket.IO: a long-polling POST (BodySizeLimitMiddleware around the whole ASGI app)
+# and a websocket message (uvicorn's ws_max_size, set by services' __main__).
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -78,6 +82,26 @@ def _client_address(environ: dict[str, Any]) -> str | None:
         return str(client[0])
     remote = environ.get("REMOTE_ADDR")
     return str(remote) if remote else None
+
+
+class LimitedSocketIOApp(socketio.ASGIApp):
+    """``socketio.ASGIApp`` with the project's body limit on every HTTP request, the
+    Socket.IO path included.
+
+    engine.io's own ``max_http_buffer_size`` is not enough: an announced oversize
+    long-polling POST is refused only after the session is disconnected, which waits for
+    the client's next poll (up to the ping timeout) before anything is answered, and a
+    body that streams without a length is read whole. Here it is a 413 before the body is
+    read. Websocket messages are bounded by uvicorn's ``ws_max_size`` (each machine's
+    ``__main__`` passes ``MAX_BODY_BYTES``), which closes the socket (1009) on a frame's
+    announced length."""
+
+    def __init__(self, sio: socketio.AsyncServer, app: ASGIApp, max_bytes: int) -> None:
+        super().__init__(sio, other_asgi_app=app, socketio_path="sockets")
+        self._limited = BodySizeLimitMiddleware(super().__call__, max_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._limited(scope, receive, send)
 
 
 def _processor(request: Request) -> OrderProcessor:
@@ -293,6 +317,14 @@ def create_machine_app(
         return order.public()
 
     async def on_order(sid: str, data: Any = None) -> dict[str, Any]:
+        environ = sio.get_environ(sid) or {}
+        wait = buckets.take(_client_address(environ) or "")
+        if wait:
+            # Dropped before any work: the client hears why and when to try again.
+            seconds = retry_after(wait)
+            reason = f"too many events from this address; retry in {seconds} s"
+            await sio.emit("error", {"reason": reason, "retry_after": seconds}, to=sid)
+            return {"error": reason, "retry_after": seconds}
         processor = runtime.processor
         try:
             if role != "robot":
@@ -303,7 +335,6 @@ def create_machine_app(
             request = parse_order(data)
             if processor is None or broadcaster.status == MachineStatus.BOOTING:
                 raise OrderRejected(f"{settings.name} is still booting; try again in a moment")
-            environ = sio.get_environ(sid) or {}
             reply = await processor.submit_order(
                 request, connection=sid, client_address=_client_address(environ)
             )
@@ -373,4 +404,6 @@ def create_machine_app(
                 raise HTTPException(404, f"no energy order {order_id}")
             return order.public()
 
-    return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="sockets")
+    # Writes over HTTP and Socket.IO events share one budget per client address.
+    buckets: TokenBuckets = limit_writes(app, settings)
+    return LimitedSocketIOApp(sio, app, MAX_BODY_BYTES)

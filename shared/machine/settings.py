@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from shared.iota.trinary import is_trytes
 from shared.logs import parse_log_level
+from shared.ratelimit import RateLimitSettings
 
 __all__ = ["NAME_PATTERN", "MachineSettings", "slug"]
 
@@ -24,7 +25,7 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "machine"
 
 
-class MachineSettings(BaseSettings):
+class MachineSettings(RateLimitSettings):
     """PORT, NAME, SEED as in seed 000, plus the node, timings, storage and access control."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
