@@ -19,7 +19,7 @@ import socketio
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.books import BooksSource, books_router
 from shared.db import run_db
@@ -98,10 +98,37 @@ class LimitedSocketIOApp(socketio.ASGIApp):
 
     def __init__(self, sio: socketio.AsyncServer, app: ASGIApp, max_bytes: int) -> None:
         super().__init__(sio, other_asgi_app=app, socketio_path="sockets")
-        self._limited = BodySizeLimitMiddleware(super().__call__, max_bytes)
+        self._limited = BodySizeLimitMiddleware(self._close_unread, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._limited(scope, receive, send)
+
+    async def _close_unread(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """engine.io answers a POST it refuses (no or unknown session) without reading the
+        body; then the answer closes the connection, so the server stops reading too."""
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await super().__call__(scope, receive, send)
+            return
+        finished = False
+
+        async def tracked_receive() -> Message:
+            nonlocal finished
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                finished = True
+            return message
+
+        async def closing_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and not finished:
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if name.lower() != b"connection"
+                ]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await super().__call__(scope, tracked_receive, closing_send)
 
 
 def _processor(request: Request) -> OrderProcessor:
