@@ -34,8 +34,10 @@ BIG = 20 * 1024 * 1024
 ANSWER_WITHIN = 2.0
 # The robot's RSS may move a few MB for its own reasons; reading the body would be 20 MB.
 RSS_GROWTH_BELOW = 10 * 1024 * 1024
-# A second client's p95 while another floods: about 10 ms when idle; 100 ms leaves room
-# for a loaded machine, while the unlimited flood took it to seconds.
+# A second client's p95 while another floods: about 10 ms on a quiet machine, and the
+# unlimited flood took it to seconds. The bound is 100 ms on top of the same client's p95
+# measured just before the flood: on a 2-core machine shared by a dozen busy processes the
+# scheduler alone adds tens of milliseconds, which is the machine's, not the flood's.
 P95_BELOW = 0.100
 
 
@@ -113,6 +115,18 @@ def test_one_client_flooding_the_grid_leaves_another_fast(grid: ServiceProcess) 
     for name in ("FLOOD9PRODUCER", "QUIET9PRODUCER"):
         answer = httpx.put(f"{grid.url}/registration/{name}", json=registration, timeout=30)
         assert answer.status_code == 200, answer.text
+    transport = httpx.HTTPTransport(local_address=MEASURER)
+    client = httpx.Client(base_url=grid.url, transport=transport, timeout=30)
+    stored = client.put("/storage/item/QUIET9PRODUCER/quiet/q0", json={"r": 1})
+    assert stored.status_code == 200, stored.text
+
+    def one() -> None:
+        # A read of the quiet party's own item: the server's answer time, not the wait for
+        # the write batch the flooder's admitted writes share.
+        reply = client.get("/storage/QUIET9PRODUCER/quiet/q0")
+        assert reply.status_code == 200, reply.text
+
+    baseline = percentile(_measure(one, 3.0), 0.95)
     flooder, report = _start(
         flood_http,
         grid.url,
@@ -124,42 +138,34 @@ def test_one_client_flooding_the_grid_leaves_another_fast(grid: ServiceProcess) 
     )
     try:
         time.sleep(3.0)  # the spawned interpreter starts, then floods for 9 s
-        transport = httpx.HTTPTransport(local_address=MEASURER)
-        with httpx.Client(base_url=grid.url, transport=transport, timeout=30) as client:
-            stored = client.put("/storage/item/QUIET9PRODUCER/quiet/q0", json={"r": 1})
-            assert stored.status_code == 200, stored.text
-
-            def one() -> None:
-                # A read of the quiet party's own item: the server's answer time, not the
-                # wait for the write batch the flooder's admitted writes share.
-                reply = client.get("/storage/QUIET9PRODUCER/quiet/q0")
-                assert reply.status_code == 200, reply.text
-
-            took = _measure(one, 5.0)
+        took = _measure(one, 5.0)
         result = report.get(timeout=60)
     finally:
+        client.close()
         flooder.join(30)
         if flooder.is_alive():
             flooder.kill()
     statuses = result["statuses"]
-    print("grid flood", result, "p50", percentile(took, 0.5), "p95", percentile(took, 0.95))
+    p50, p95 = percentile(took, 0.5), percentile(took, 0.95)
+    print(f"grid flood {result} p50={p50:.3f} p95={p95:.3f} before={baseline:.3f}")
     assert statuses.get(429, 0) > 0, result
     assert set(result["retry_after"]) <= {"1", "2"}, result  # every 429 says when
-    assert percentile(took, 0.95) < P95_BELOW, (percentile(took, 0.5), percentile(took, 0.95))
+    assert p95 < baseline + P95_BELOW, (p50, p95, baseline)
 
 
 def test_one_client_flooding_a_robots_events_leaves_another_fast(robot: ServiceProcess) -> None:
-    flooder, report = _start(flood_socketio, "127.0.0.1", robot.port, FLOODER, 8.0)
     client = socketio.Client(reconnection=False)
+    client.connect(robot.url, socketio_path="sockets", transports=["websocket"])
+
+    def one() -> None:
+        # A malformed order: refused by the robot's own rules, an answer either way.
+        reply = client.call("order", {"product": 7}, timeout=30)
+        assert "error" in reply and "retry" not in reply["error"], reply
+
+    baseline = percentile(_measure(one, 3.0), 0.95)
+    flooder, report = _start(flood_socketio, "127.0.0.1", robot.port, FLOODER, 8.0)
     try:
         time.sleep(3.0)
-        client.connect(robot.url, socketio_path="sockets", transports=["websocket"])
-
-        def one() -> None:
-            # A malformed order: refused by the robot's own rules, an answer either way.
-            reply = client.call("order", {"product": 7}, timeout=30)
-            assert "error" in reply and "retry" not in reply["error"], reply
-
         took = _measure(one, 5.0)
         result = report.get(timeout=60)
     finally:
@@ -167,7 +173,8 @@ def test_one_client_flooding_a_robots_events_leaves_another_fast(robot: ServiceP
         flooder.join(30)
         if flooder.is_alive():
             flooder.kill()
-    print("robot flood", result, "p50", percentile(took, 0.5), "p95", percentile(took, 0.95))
+    p50, p95 = percentile(took, 0.5), percentile(took, 0.95)
+    print(f"robot flood {result} p50={p50:.3f} p95={p95:.3f} before={baseline:.3f}")
     assert result["sent"] > 5000, result
     assert result["errors"].get("retry_after", 0) > 0, result
-    assert percentile(took, 0.95) < P95_BELOW, (percentile(took, 0.5), percentile(took, 0.95))
+    assert p95 < baseline + P95_BELOW, (p50, p95, baseline)
