@@ -40,6 +40,9 @@ class ChannelSettings(RateLimitSettings):
     name: str = Field("", max_length=64)
     log_level: str = "info"
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # A channel is made for many small payments from one peer (bench/channels: >= 500/s).
+    rate_limit_per_second: float = Field(1000.0, ge=0, le=1e6)
+    rate_limit_burst: int = Field(2000, ge=1, le=1_000_000)
 
     @field_validator("public_url", "node_url")
     @classmethod
