@@ -23,12 +23,14 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from starlette.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:  # settings classes import this module: it stays light (no web stack)
+    from fastapi import FastAPI
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = [
     "RATE_LIMITED_RESPONSE",

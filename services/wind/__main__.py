@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from services.wind.settings import ProviderSettings
 from shared.logs import configure_logging
-from shared.machine.app import MAX_BODY_BYTES
 from shared.settings import load_settings
 from shared.web import serve
 
@@ -15,6 +14,7 @@ def main() -> None:
     # Imported once logging is set up, so a library's import-time warning is logged in the
     # documented format too (tests/integration/test_log_format.py).
     from services.wind.app import create_app
+    from shared.machine.app import MAX_BODY_BYTES
 
     # the page's Socket.IO runs on uvicorn's sans-I/O websockets
     serve(
