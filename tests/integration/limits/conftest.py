@@ -46,7 +46,7 @@ def robot(
         **LIMITS,
     )
     process = ServiceProcess("robot", env, data)
-    process.start()
+    process.start(timeout=300)  # the shared machine is often very loaded
     try:
         yield process
     finally:
@@ -59,7 +59,7 @@ def grid(
 ) -> Iterator[ServiceProcess]:
     data = tmp_path_factory.mktemp("grid")
     process = ServiceProcess("grid", grid_env(devnet, data, **LIMITS), data)
-    process.start()
+    process.start(timeout=300)  # the shared machine is often very loaded
     try:
         yield process
     finally:
