@@ -205,6 +205,10 @@ class WalletAddress(_Base):
     # The process that claimed this input for a send it has not recorded yet (see
     # ``_release_orphaned_claims``); cleared when the signed bundle is recorded.
     claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # A reserved address whose purpose ended: swept once (``sweep_due``) after this time.
+    hold_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # What its sweep moved (written with the signed sweep bundle; 0 when it was empty).
+    swept_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class WalletSend(_Base):
@@ -328,27 +332,40 @@ class Wallet:
 
     # -- addresses -----------------------------------------------------------
 
-    def new_address(self, purpose: str, *, reserve: bool = False) -> str:
+    def new_address(
+        self, purpose: str, *, reserve: bool = False, hold_until: float | None = None
+    ) -> str:
         """A fresh, never handed-out address (81 trytes); recorded with ``purpose`` first.
 
         ``reserve=True`` holds it for its purpose (an open order's payment address):
-        ``send`` never spends from it until ``release(address)``. Taken from the pool
-        when it has one (see :meth:`fill_pool`), derived now otherwise.
+        ``send`` never spends from it until ``release(address)``. ``hold_until`` (Unix
+        time, with ``reserve``) also says when its purpose ends: :meth:`sweep_due` then
+        sweeps it once (see :meth:`sweep`). Taken from the pool when it has one (see
+        :meth:`fill_pool`), derived now otherwise.
         """
-        return self.new_addresses([purpose], reserve=reserve)[0]
+        return self.new_addresses([purpose], reserve=reserve, hold_until=hold_until)[0]
 
-    def new_addresses(self, purposes: Sequence[str], *, reserve: bool = False) -> list[str]:
+    def new_addresses(
+        self,
+        purposes: Sequence[str],
+        *,
+        reserve: bool = False,
+        hold_until: float | None = None,
+    ) -> list[str]:
         """One fresh address per purpose, in order (pooled ones first, one transaction)."""
         for purpose in purposes:
             _check_purpose(purpose)
+        if hold_until is not None and not reserve:
+            raise WalletError("hold_until needs reserve=True")
         # No lock for the pool: its conditional UPDATE is safe between threads as between
         # processes, so taking pooled addresses never waits for a send holding the lock.
-        taken = self._take_pooled(purposes, reserve=reserve)
+        taken = self._take_pooled(purposes, reserve=reserve, hold_until=hold_until)
         if len(taken) == len(purposes):
             return taken
         with self._lock:
             return taken + [
-                self._allocate(purpose, reserve=reserve) for purpose in purposes[len(taken) :]
+                self._allocate(purpose, reserve=reserve, hold_until=hold_until)
+                for purpose in purposes[len(taken) :]
             ]
 
     def pool_size(self) -> int:
@@ -377,7 +394,9 @@ class Wallet:
             added += 1
         return added
 
-    def _take_pooled(self, purposes: Sequence[str], *, reserve: bool) -> list[str]:
+    def _take_pooled(
+        self, purposes: Sequence[str], *, reserve: bool, hold_until: float | None = None
+    ) -> list[str]:
         """Hand out up to len(purposes) pooled addresses, oldest first, in one transaction.
 
         The conditional UPDATE (``pooled = true``) lets exactly one taker win an
@@ -402,7 +421,13 @@ class Wallet:
                         WalletAddress.key_index == index,
                         WalletAddress.pooled.is_(True),
                     )
-                    .values(pooled=False, reserved=reserve, purpose=purpose, created_at=time.time())
+                    .values(
+                        pooled=False,
+                        reserved=reserve,
+                        purpose=purpose,
+                        created_at=time.time(),
+                        hold_until=hold_until,
+                    )
                 )
                 if getattr(result, "rowcount", 0):
                     taken.append(address)
@@ -456,6 +481,251 @@ class Wallet:
                 )
             )
 
+    # -- holding and sweeping payment addresses ------------------------------
+
+    def hold(self, address: str, until: float) -> bool:
+        """Keep a reserved ``address`` until ``until`` (Unix time); then :meth:`sweep_due`
+        sweeps it once. True if it is reserved and not swept yet (idempotent)."""
+        plain = self._validate_address(address)
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(WalletAddress)
+                .where(
+                    self._mine(),
+                    WalletAddress.address == plain,
+                    WalletAddress.reserved.is_(True),
+                    WalletAddress.pooled.is_(False),
+                    WalletAddress.swept_value.is_(None),
+                )
+                .values(hold_until=until)
+            )
+        return bool(getattr(result, "rowcount", 0))
+
+    def due_sweeps(self, now: float | None = None) -> list[str]:
+        """Reserved addresses whose hold has ended and that are not swept yet, oldest first."""
+        moment = time.time() if now is None else now
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(WalletAddress.address)
+                    .where(
+                        self._mine(),
+                        WalletAddress.reserved.is_(True),
+                        WalletAddress.pooled.is_(False),
+                        WalletAddress.spent.is_(False),
+                        WalletAddress.swept_value.is_(None),
+                        WalletAddress.hold_until.is_not(None),
+                        WalletAddress.hold_until <= moment,
+                    )
+                    .order_by(WalletAddress.key_index)
+                )
+            )
+
+    def sweep_due(self, now: float | None = None) -> dict[str, int]:
+        """Sweep every address whose hold ended (:meth:`sweep`); address -> value moved.
+
+        First attaches any bundle a crash left signed but not attached (a sweep killed
+        after it was journaled is finished, never signed again).
+        """
+        with self._lock:
+            self._deliver_pending()
+            self._release_orphaned_claims()  # a sweep killed before it was journaled
+            swept: dict[str, int] = {}
+            for address in self.due_sweeps(now):
+                value = self.sweep(address)
+                if value is not None:
+                    swept[address] = value
+            return swept
+
+    def sweep(self, address: str) -> int | None:
+        """Move everything ``address`` holds (confirmed) to a fresh address of this wallet,
+        once; the value moved (0 for an empty address, which is closed without a
+        signature), or None if it was swept or spent from before.
+
+        Journaled like ``send``: the address is claimed (flagged spent) first, the signed
+        bundle and ``swept_value`` are committed together before it is attached, and a
+        crash after that attaches the same bundle again (``sweep_due``/``send``); a crash
+        before it releases the claim (the signature never left), so the next pass sweeps
+        it. The address stays recorded as spent: money arriving there later is late
+        (:meth:`late_payments`), never spendable.
+        """
+        plain = self._validate_address(address)
+        with self._lock:
+            self._release_orphaned_claims()
+            with self._sessions() as session:
+                row = session.scalars(
+                    select(WalletAddress).where(self._mine(), WalletAddress.address == plain)
+                ).first()
+            if row is None:
+                raise WalletError(f"{_short(plain)}... is not an address of this wallet")
+            if row.spent or row.swept_value is not None:
+                return None
+            value = self._balances([plain])[plain]
+            if value > 0:
+                node_spent = self._call(
+                    "wereAddressesSpentFrom", self._api.were_addresses_spent_from, [Address(plain)]
+                )["states"][0]
+                if node_spent:
+                    # Signed from before our records knew: its key must not sign again.
+                    self._mark_spent([row])
+                    return None
+            if value == 0:
+                with self._sessions.begin() as session:
+                    session.execute(
+                        update(WalletAddress)
+                        .where(
+                            self._mine(),
+                            WalletAddress.key_index == row.key_index,
+                            WalletAddress.swept_value.is_(None),
+                        )
+                        .values(swept_value=0, hold_until=None)
+                    )
+                log.info(
+                    "event=wallet_swept wallet=%s address=%s value=0",
+                    self.wallet_id[:12],
+                    _short(plain),
+                )
+                return 0
+            return self._sweep_funded(row, value)
+
+    def _sweep_funded(self, row: WalletAddress, value: int) -> int | None:
+        now = time.time()
+        with self._sessions.begin() as session:
+            claimed = session.execute(
+                update(WalletAddress)
+                .where(
+                    self._mine(),
+                    WalletAddress.key_index == row.key_index,
+                    WalletAddress.spent.is_(False),
+                )
+                .values(spent=True, spent_at=now, claimed_by=_this_process())
+            )
+        if not getattr(claimed, "rowcount", 0):
+            return None  # another process claimed it first
+        try:
+            to = self.new_address("sweep")
+            tag = tag_trytes("SWEEP")
+            message = text_to_trytes(f"sweep {_short(row.address)}")
+            trytes = self._build_bundle(value, to, tag, message, [row], {row.address: value}, None)
+            approve = self._call(
+                "getTransactionsToApprove", self._api.get_transactions_to_approve, self.depth
+            )
+            send = WalletSend(
+                wallet_id=self.wallet_id,
+                security=self.security,
+                bundle_hash=trytes[0][_BUNDLE_SLICE],
+                to_address=to,
+                value=value,
+                inputs=json.dumps([row.address]),
+                remainder_address=None,
+                remainder_value=0,
+                trytes=json.dumps(trytes),
+                state="signed",
+                touched_at=time.time(),
+                owner=_this_process(),
+                attempts=0,
+                created_at=time.time(),
+            )
+            with self._sessions.begin() as session:
+                session.add(send)
+                # the journal and what was swept commit together: swept once, ever
+                session.execute(
+                    update(WalletAddress)
+                    .where(self._mine(), WalletAddress.key_index == row.key_index)
+                    .values(claimed_by=None, swept_value=value, hold_until=None)
+                )
+        except BaseException:
+            self._release([row])
+            raise
+        log.info(
+            "event=wallet_sweep_signed wallet=%s address=%s value=%d bundle=%s",
+            self.wallet_id[:12],
+            _short(row.address),
+            value,
+            send.bundle_hash,
+        )
+        result = self._deliver(send, approve)
+        log.info(
+            "event=wallet_swept wallet=%s address=%s value=%d to=%s tail=%s",
+            self.wallet_id[:12],
+            _short(row.address),
+            value,
+            _short(to),
+            result.tail_hash,
+        )
+        return value
+
+    def swept_value(self, address: str) -> int | None:
+        """What the sweep of ``address`` moved (0: closed empty); None if not swept."""
+        plain = self._validate_address(address)
+        with self._sessions() as session:
+            value = session.scalar(
+                select(WalletAddress.swept_value).where(
+                    self._mine(), WalletAddress.address == plain
+                )
+            )
+        return None if value is None else int(value)
+
+    def late_payments(self, addresses: Sequence[str]) -> dict[str, int]:
+        """Money that reached any of ``addresses`` after it was swept or spent from:
+        address -> confirmed tokens there that this wallet can never spend (spending
+        them would reuse a key). Addresses whose own send is not confirmed yet (its
+        value still sits there) are left out until it is."""
+        plain = [self._validate_address(a) for a in addresses]
+        with self._sessions() as session:
+            rows = list(
+                session.scalars(
+                    select(WalletAddress).where(
+                        self._mine(), WalletAddress.address.in_(plain) if plain else false()
+                    )
+                )
+            )
+            unsettled = [
+                (send.tail_hash, json.loads(send.inputs))
+                for send in session.scalars(
+                    select(WalletSend).where(
+                        WalletSend.wallet_id == self.wallet_id,
+                        WalletSend.security == self.security,
+                        WalletSend.state != "settled",
+                    )
+                )
+            ]
+        closed = [row.address for row in rows if row.spent or row.swept_value is not None]
+        if not closed:
+            return {}
+        balances = self._balances(closed)
+        late = {address: value for address, value in balances.items() if value > 0}
+        waiting = [(tail, inputs) for tail, inputs in unsettled if set(inputs) & set(late)]
+        if waiting:
+            tails = [tail for tail, _ in waiting if tail]
+            states: dict[str, bool] = {}
+            if tails:
+                reply = self._call(
+                    "getInclusionStates",
+                    self._api.get_inclusion_states,
+                    [TransactionHash(t) for t in tails],
+                    None,
+                )["states"]
+                states = dict(zip(tails, reply, strict=True))
+            for tail, inputs in waiting:
+                if not tail or not states.get(tail):
+                    for address in inputs:
+                        late.pop(address, None)  # its own send has not moved it yet
+        return late
+
+    def _deliver_pending(self) -> None:
+        """Attach again what a crash or a node failure left signed (logged, not raised)."""
+        for row in self._claim_pending():
+            try:
+                self._deliver(row)
+            except NodeError as error:
+                log.warning(
+                    "event=wallet_resend_failed wallet=%s bundle=%s error=%s",
+                    self.wallet_id[:12],
+                    row.bundle_hash,
+                    str(error)[:200],
+                )
+
     def deposit_address(self) -> str:
         """The newest address not spent from nor reserved; the first one is created on demand."""
         with self._lock:
@@ -501,7 +771,14 @@ class Wallet:
         highest = session.scalar(select(func.max(WalletAddress.key_index)).where(self._mine()))
         return 0 if highest is None else highest + 1
 
-    def _allocate(self, purpose: str, *, reserve: bool = False, pooled: bool = False) -> str:
+    def _allocate(
+        self,
+        purpose: str,
+        *,
+        reserve: bool = False,
+        pooled: bool = False,
+        hold_until: float | None = None,
+    ) -> str:
         """Find the next index, skip ones used on the tangle, persist, then return."""
         with self._sessions() as session:
             index = self._next_index(session)
@@ -519,6 +796,7 @@ class Wallet:
                 spent_at=time.time() if spent else None,
                 reserved=reserve and not used,
                 pooled=pooled and not used,
+                hold_until=hold_until if reserve and not used else None,
             )
             try:
                 with self._sessions.begin() as session:
