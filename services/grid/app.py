@@ -194,6 +194,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
             supervisor.start("payouts", grid.run_payouts)
             supervisor.start("balance", grid.run_balance)
             supervisor.start("address-pool", grid.run_address_pool)
+            supervisor.start("sweeper", grid.run_sweeper)
             if audit is not None:
                 supervisor.start("audit", audit.run)
             await health.start()

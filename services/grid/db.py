@@ -123,6 +123,12 @@ class Payment(EnergyBase):
     value: Mapped[int] = mapped_column(BigInteger)
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     cut: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Tokens of ``value`` that reached the address after it was swept: reported, never
+    # counted (shared.iota.payments.counted_part).
+    late: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Counted tokens not applied to a request yet (an overpayment): the consumer's
+    # credit, applied to its next requests (shared.iota.payments.allocate).
+    credit: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
@@ -163,3 +169,4 @@ class WaitingMoney(EnergyBase):
     amount: Mapped[int] = mapped_column(BigInteger)
     assigned: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+

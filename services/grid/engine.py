@@ -208,7 +208,10 @@ class GridEngine:
     def _new_addresses(self, consumers: list[str]) -> dict[str, str]:
         """A fresh address per consumer, from the wallet's pool while it lasts."""
         purposes = [f"payment-request {consumer}"[:200] for consumer in consumers]
-        return dict(zip(consumers, self.wallet.new_addresses(purposes), strict=True))
+        # Held: never an input while a consumer may still pay it; swept once at expiry.
+        until = time.time() + self.settings.payment_address_hold_seconds
+        addresses = self.wallet.new_addresses(purposes, reserve=True, hold_until=until)
+        return dict(zip(consumers, addresses, strict=True))
 
     async def run_address_pool(self) -> None:
         while True:
@@ -287,10 +290,12 @@ class GridEngine:
 
     async def confirm_once(self) -> int:
         confirmed = 0
-        for payment_id, tx_hash in await run_db(self.ledger.pending_payments):
+        for payment_id, tx_hash, address in await run_db(self.ledger.pending_payments):
             if await asyncio.to_thread(self.wallet.is_confirmed, tx_hash):
-                await run_db(self.ledger.confirm_payment, payment_id)
-                confirmed += 1
+                # swept (or spent) already? then only what the sweep moved can count
+                spent, cap = await asyncio.to_thread(self.wallet.sweep_state, address)
+                if await run_db(self.ledger.confirm_payment, payment_id, spent=spent, cap=cap):
+                    confirmed += 1
         if confirmed:
             self._confirmed.set()  # payouts are planned: the payouts loop goes now
         return confirmed
@@ -402,6 +407,23 @@ class GridEngine:
                 await asyncio.wait_for(
                     self._confirmed.wait(), timeout=self.settings.payout_interval_seconds
                 )
+
+    def sweep_once(self) -> dict[str, int]:
+        """Sweep the request addresses whose hold ended (each once, journaled by the
+        wallet); one with a payment seen but not confirmed yet waits for it."""
+        swept = self.wallet.sweep_due(skip=self.ledger.pending_addresses())
+        if swept:
+            log.info(
+                "event=request_addresses_swept count=%d tokens=%d",
+                len(swept),
+                sum(swept.values()),
+            )
+        return swept
+
+    async def run_sweeper(self) -> None:
+        while True:
+            await asyncio.to_thread(self.sweep_once)
+            await asyncio.sleep(self.settings.payment_scan_seconds)
 
     async def run_balance(self) -> None:
         while True:

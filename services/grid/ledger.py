@@ -10,8 +10,11 @@ its part in one transaction, so a SIGKILL at any moment leaves the books consist
   the money as waiting) in one commit;
 - a payout is marked ``sending`` before the wallet signs, ``sent`` with its tail after.
 
-The books always satisfy ``received == cut + paidOut + waiting`` where ``waiting`` is
-money not yet sent to producers (planned payouts and money no producer can take yet).
+The books always satisfy ``received == cut + paidOut + waiting + credit`` where
+``waiting`` is money not yet sent to producers (planned payouts and money no producer can
+take yet) and ``credit`` what consumers paid beyond their requests (applied to their next
+ones). Tokens that reached a request address after it was swept are ``late``: reported,
+never in ``received`` (shared/iota/payments.py).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from shared.energy.messages import (
 )
 from shared.energy.models import ReaderPosition, Registration, utcnow
 from shared.energy.slices import Slice, slice_at
+from shared.iota.payments import allocate, counted_part
 
 __all__ = ["RECENT_SLICES", "AuditHook", "Ledger", "SettledSlice", "return_channel_name"]
 
@@ -427,7 +431,10 @@ class Ledger:
         facts.requested = self._sums(
             session, PaymentRequestRecord.consumer_id, PaymentRequestRecord.amount, consumers
         )
-        facts.settled = self._sums(session, Payment.consumer_id, Payment.value, consumers)
+        # seen (pending) or confirmed and counted; late tokens never reduce what is owed
+        facts.settled = self._sums(
+            session, Payment.consumer_id, Payment.value - Payment.late, consumers
+        )
         return facts
 
     @staticmethod
@@ -480,6 +487,8 @@ class Ledger:
         session.flush()
         for row in rows:
             row.request_id = record.id
+        # the consumer's credit (an earlier overpayment) pays this request first
+        self._apply_credits(session, consumer_id)
         queued = book.prepare(
             session, return_channel_name(consumer_id), PaymentRequest(owed, kwh, address)
         )
@@ -534,60 +543,115 @@ class Ledger:
         log.info("event=payment_seen consumer=%s value=%d bundle=%s", consumer, value, bundle)
         return True
 
-    def pending_payments(self) -> list[tuple[int, str]]:
+    def pending_payments(self) -> list[tuple[int, str, str]]:
+        """Seen, not confirmed yet: (id, tail hash, request address)."""
         with self.sessions() as session:
             return [
-                (row.id, row.tx_hash)
+                (row.id, row.tx_hash, row.address)
                 for row in session.scalars(select(Payment).where(Payment.confirmed.is_(False)))
             ]
 
-    def confirm_payment(self, payment_id: int) -> None:
-        """Take the cut and plan the producers' payouts for a confirmed payment (once)."""
+    def pending_addresses(self) -> set[str]:
+        """Request addresses with a payment seen but not confirmed (not swept meanwhile)."""
+        with self.sessions() as session:
+            return set(session.scalars(select(Payment.address).where(Payment.confirmed.is_(False))))
+
+    def confirm_payment(
+        self, payment_id: int, *, spent: bool = False, cap: int | None = None
+    ) -> bool:
+        """Book a confirmed payment (once): the part that counts is applied to the
+        consumer's open requests (the cut taken, the producers' payouts planned) and any
+        excess kept as the consumer's credit; tokens that reached the address after it was
+        swept are late, reported and never counted (``spent``/``cap``: the wallet's
+        ``sweep_state`` of the address; shared.iota.payments). False when there is nothing
+        to do now (booked already, or the address is being swept: ask again)."""
         with self.sessions.begin() as session:
             payment = session.get(Payment, payment_id, with_for_update=True)
             if payment is None or payment.confirmed:
-                return
+                return False
+            before = self._sum(
+                session,
+                Payment.value - Payment.late,
+                Payment.address == payment.address,
+                Payment.confirmed.is_(True),
+            )
+            parts = counted_part(payment.value, counted_before=before, spent=spent, swept_value=cap)
+            if parts is None:
+                return False
+            counted, late = parts
             payment.confirmed = True
             payment.confirmed_at = utcnow()
-            payment.cut = fee(payment.value, self.fee_percent)
-            share = payment.value - payment.cut
-            covered = self._apply_to_requests(session, payment)
-            weights = self._weights(session, covered)
-            planned = self._plan(session, payment.id, share, weights)
+            payment.late = late
+            payment.cut = 0
+            payment.credit = counted
+            planned = self._apply_credit_of(session, payment)
             self._audit(session, "payment", payment.id)
         log.info(
-            "event=payment_confirmed id=%d consumer=%s value=%d cut=%d producers=%d waiting=%d",
+            "event=payment_confirmed id=%d consumer=%s value=%d cut=%d producers=%d credit=%d"
+            " late=%d",
             payment_id,
             payment.consumer_id,
             payment.value,
             payment.cut,
             len(planned),
-            share if not planned else 0,
+            payment.credit,
+            late,
         )
+        if late:
+            log.warning(
+                "event=payment_late id=%d consumer=%s address=%s bundle=%s late=%d"
+                " reason=address_swept_before_it_arrived",
+                payment_id,
+                payment.consumer_id,
+                payment.address,
+                payment.bundle,
+                late,
+            )
+        return True
 
-    def _apply_to_requests(self, session: Session, payment: Payment) -> set[int]:
-        """Pay the consumer's oldest open requests first; the slices they billed."""
-        left = payment.value
-        touched: list[int] = []
-        for request in session.scalars(
-            select(PaymentRequestRecord)
-            .where(PaymentRequestRecord.consumer_id == payment.consumer_id)
-            .where(PaymentRequestRecord.paid < PaymentRequestRecord.amount)
-            .order_by(PaymentRequestRecord.id)
+    def _apply_credits(self, session: Session, consumer_id: str) -> None:
+        """Apply the consumer's credits (oldest payment first) to its open requests."""
+        for payment in session.scalars(
+            select(Payment)
+            .where(Payment.consumer_id == consumer_id)
+            .where(Payment.confirmed.is_(True), Payment.credit > 0)
+            .order_by(Payment.id)
         ):
-            if left <= 0:
-                break
-            applied = min(left, request.amount - request.paid)
-            request.paid += applied
-            left -= applied
-            touched.append(request.id)
-        if not touched:
-            return set()
-        return set(
+            self._apply_credit_of(session, payment)
+            if payment.credit > 0:
+                break  # nothing open is left
+
+    def _apply_credit_of(self, session: Session, payment: Payment) -> dict[str, int]:
+        """Pay the consumer's oldest open requests from ``payment.credit`` (what is left
+        stays credit); the part applied is earned now: the cut and the producers' payouts
+        for the slices those requests billed."""
+        requests = list(
+            session.scalars(
+                select(PaymentRequestRecord)
+                .where(PaymentRequestRecord.consumer_id == payment.consumer_id)
+                .where(PaymentRequestRecord.paid < PaymentRequestRecord.amount)
+                .order_by(PaymentRequestRecord.id)
+            )
+        )
+        allocation = allocate(payment.credit, [r.amount - r.paid for r in requests])
+        touched: list[int] = []
+        for request, part in zip(requests, allocation.applied, strict=True):
+            if part:
+                request.paid += part
+                touched.append(request.id)
+        payment.credit = allocation.excess
+        applied = allocation.total
+        if applied <= 0:
+            return {}
+        cut = fee(applied, self.fee_percent)
+        payment.cut += cut
+        session.flush()
+        covered = set(
             session.scalars(
                 select(ConsumerUsage.slice_start).where(ConsumerUsage.request_id.in_(touched))
             )
         )
+        return self._plan(session, payment.id, applied - cut, self._weights(session, covered))
 
     def _weights(self, session: Session, slices: Iterable[int]) -> dict[str, float]:
         wanted = set(slices)
@@ -687,7 +751,7 @@ class Ledger:
         """``GET /accounts``: totals, consumers and producers (tokens and kWh)."""
         with self.sessions() as session:
             consumers: dict[str, dict[str, int]] = defaultdict(
-                lambda: {"requested": 0, "paid": 0, "pending": 0, "owed": 0}
+                lambda: {"requested": 0, "paid": 0, "pending": 0, "owed": 0, "credit": 0, "late": 0}
             )
             for consumer, amount in session.execute(
                 select(
@@ -695,12 +759,19 @@ class Ledger:
                 ).group_by(PaymentRequestRecord.consumer_id)
             ):
                 consumers[consumer]["requested"] = int(amount or 0)
-            for consumer, confirmed, value in session.execute(
-                select(Payment.consumer_id, Payment.confirmed, func.sum(Payment.value)).group_by(
-                    Payment.consumer_id, Payment.confirmed
-                )
+            for consumer, confirmed, value, late, credit in session.execute(
+                select(
+                    Payment.consumer_id,
+                    Payment.confirmed,
+                    func.sum(Payment.value),
+                    func.sum(Payment.late),
+                    func.sum(Payment.credit),
+                ).group_by(Payment.consumer_id, Payment.confirmed)
             ):
-                consumers[consumer]["paid" if confirmed else "pending"] += int(value or 0)
+                counted = int(value or 0) - int(late or 0)
+                consumers[consumer]["paid" if confirmed else "pending"] += counted
+                consumers[consumer]["late"] += int(late or 0)
+                consumers[consumer]["credit"] += int(credit or 0)
             for row in consumers.values():
                 row["owed"] = max(0, row["requested"] - row["paid"] - row["pending"])
 
@@ -720,16 +791,38 @@ class Ledger:
             ):
                 producers[producer]["paidOut" if status == "sent" else "due"] += int(amount or 0)
 
-            received = self._sum(session, Payment.value, Payment.confirmed.is_(True))
+            received = self._sum(session, Payment.value - Payment.late, Payment.confirmed.is_(True))
+            credit = self._sum(session, Payment.credit, Payment.confirmed.is_(True))
+            late_payments = [
+                {
+                    "consumer": row.consumer_id,
+                    "address": row.address,
+                    "bundle": row.bundle,
+                    "value": row.value,
+                    "late": row.late,
+                }
+                for row in session.scalars(
+                    select(Payment).where(Payment.late > 0).order_by(Payment.id.desc()).limit(100)
+                )
+            ]
+            late_total = self._sum(session, Payment.late)
             cut = self._sum(session, Payment.cut, Payment.confirmed.is_(True))
             paid_out = self._sum(session, Payout.amount, Payout.status == "sent")
             waiting = self._sum(session, Payout.amount, Payout.status != "sent") + self._sum(
                 session, WaitingMoney.amount, WaitingMoney.assigned.is_(False)
             )
         return {
-            "totals": {"received": received, "cut": cut, "paidOut": paid_out, "waiting": waiting},
+            "totals": {
+                "received": received,
+                "cut": cut,
+                "paidOut": paid_out,
+                "waiting": waiting,
+                "credit": credit,
+                "late": late_total,
+            },
             "consumers": dict(consumers),
             "producers": dict(producers),
+            "latePayments": late_payments,
         }
 
     def slice_prices(self, limit: int = 100) -> list[dict[str, Any]]:

@@ -58,6 +58,15 @@ class GridSettings(RateLimitSettings):
     payment_scan_seconds: float = Field(
         5.0, gt=0, le=3600, description="fallback scan for payments the ZMQ feed missed"
     )
+    payment_address_hold_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=30 * 24 * 3600,
+        description=(
+            "how long a payment request's address stays held (never spent from) after the "
+            "request; then it is swept once into a fresh address of the grid's wallet"
+        ),
+    )
     attach_concurrency: int = Field(
         4, ge=1, le=64, description="payment requests attached to the tangle at once"
     )

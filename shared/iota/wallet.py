@@ -521,17 +521,21 @@ class Wallet:
                 )
             )
 
-    def sweep_due(self, now: float | None = None) -> dict[str, int]:
-        """Sweep every address whose hold ended (:meth:`sweep`); address -> value moved.
+    def sweep_due(self, now: float | None = None, *, skip: Iterable[str] = ()) -> dict[str, int]:
+        """Sweep every address whose hold ended (:meth:`sweep`), except those in ``skip``
+        (a payment to it still on its way); address -> value moved.
 
         First attaches any bundle a crash left signed but not attached (a sweep killed
         after it was journaled is finished, never signed again).
         """
+        skipped = set(skip)
         with self._lock:
             self._deliver_pending()
             self._release_orphaned_claims()  # a sweep killed before it was journaled
             swept: dict[str, int] = {}
             for address in self.due_sweeps(now):
+                if address in skipped:
+                    continue
                 value = self.sweep(address)
                 if value is not None:
                     swept[address] = value
@@ -665,6 +669,24 @@ class Wallet:
                 )
             )
         return None if value is None else int(value)
+
+    def sweep_state(self, address: str) -> tuple[bool, int | None]:
+        """``(spent, cap)`` of one of this wallet's addresses for counting payments to it
+        (``shared.iota.payments.counted_part``): not spent -> ``(False, None)``; swept ->
+        ``(True, swept value)``; spent by an ordinary send -> ``(True, 0)``; being swept
+        right now (claimed, not journaled yet) -> ``(True, None)``."""
+        plain = self._validate_address(address)
+        with self._sessions() as session:
+            row = session.execute(
+                select(
+                    WalletAddress.spent, WalletAddress.swept_value, WalletAddress.claimed_by
+                ).where(self._mine(), WalletAddress.address == plain)
+            ).first()
+        if row is None or not row.spent:
+            return False, None
+        if row.swept_value is not None:
+            return True, int(row.swept_value)
+        return True, None if row.claimed_by else 0
 
     def late_payments(self, addresses: Sequence[str]) -> dict[str, int]:
         """Money that reached any of ``addresses`` after it was swept or spent from:

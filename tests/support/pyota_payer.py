@@ -3,8 +3,6 @@ generator, input selection, signing and remainder), funded from the devnet's fau
 
 from __future__ import annotations
 
-import time
-
 from iota import Address, Iota, ProposedTransaction, Tag, TryteString
 
 from shared.iota.signing import address_of
@@ -25,7 +23,7 @@ class PyotaPayer:
         devnet.wait_confirmed([devnet.faucet(first, funds)["tail"]])
 
     def pay(self, to: str, value: int, *, confirm: bool = True, timeout: float = 60) -> str:
-        """Send ``value`` to ``to`` (81 or 90 trytes); the tail hash (confirmed with ``confirm``)."""
+        """Send ``value`` to ``to`` (81 or 90 trytes); its tail hash (confirmed if ``confirm``)."""
         result = self.api.send_transfer(
             depth=3,
             transfers=[

@@ -97,7 +97,7 @@ class Books:
     def pay(self, consumer: str, value: int, bundle: str = "B" * 81) -> int:
         request = self.requests(consumer)[-1]
         assert self.ledger.record_payment(bundle, request.payment_id_or_address, "T" * 81, value)
-        return max(pid for pid, _ in self.ledger.pending_payments())
+        return max(pid for pid, *_ in self.ledger.pending_payments())
 
     def payouts(self) -> dict[str, int]:
         with self.sessions() as session:
@@ -108,7 +108,10 @@ class Books:
 
     def balanced(self) -> dict[str, int]:
         totals = self.ledger.accounts()["totals"]
-        assert totals["received"] == totals["cut"] + totals["paidOut"] + totals["waiting"]
+        assert (
+            totals["received"]
+            == totals["cut"] + totals["paidOut"] + totals["waiting"] + totals["credit"]
+        )
         return totals
 
 
@@ -175,14 +178,35 @@ def test_bill_pay_cut_and_share(books: Books) -> None:
     # a payment seen (pending) is excluded from owed at once; confirmed pays producers
     payment = books.pay("JAKE0001", 50)
     consumer = books.ledger.accounts()["consumers"]["JAKE0001"]
-    assert consumer == {"requested": 70, "paid": 0, "pending": 50, "owed": 20}
+    assert consumer == {
+        "requested": 70,
+        "paid": 0,
+        "pending": 50,
+        "owed": 20,
+        "credit": 0,
+        "late": 0,
+    }
     books.ledger.confirm_payment(payment)
     books.ledger.confirm_payment(payment)  # twice: once
     consumer = books.ledger.accounts()["consumers"]["JAKE0001"]
-    assert consumer == {"requested": 70, "paid": 50, "pending": 0, "owed": 20}
+    assert consumer == {
+        "requested": 70,
+        "paid": 50,
+        "pending": 0,
+        "owed": 20,
+        "credit": 0,
+        "late": 0,
+    }
     # 50 paid the first request (slice S1: wind 3 kWh, solar 1): cut 10, 40 shared 30/10
     assert books.payouts() == {"WIND0001": 30, "SOLAR001": 10}
-    assert books.balanced() == {"received": 50, "cut": 10, "paidOut": 0, "waiting": 40}
+    assert books.balanced() == {
+        "received": 50,
+        "cut": 10,
+        "paidOut": 0,
+        "waiting": 40,
+        "credit": 0,
+        "late": 0,
+    }
     # the same transfer seen again (ZMQ and the scan) is one payment
     request = books.requests("JAKE0001")[-1]
     assert not books.ledger.record_payment("B" * 81, request.payment_id_or_address, "T" * 81, 50)
@@ -208,7 +232,14 @@ def test_money_waits_until_some_producer_has_output(books: Books) -> None:
     assert books.requests("JAKE0001")[0].owed == 10
     books.ledger.confirm_payment(books.pay("JAKE0001", 10))
     assert books.payouts() == {}
-    assert books.balanced() == {"received": 10, "cut": 2, "paidOut": 0, "waiting": 8}
+    assert books.balanced() == {
+        "received": 10,
+        "cut": 2,
+        "paidOut": 0,
+        "waiting": 8,
+        "credit": 0,
+        "late": 0,
+    }
     assert books.ledger.assign_waiting() == 0  # still nobody to pay
     books.read("WIND0001", output(S2, 2.0, 10))
     assert books.ledger.assign_waiting() == 8
@@ -216,7 +247,14 @@ def test_money_waits_until_some_producer_has_output(books: Books) -> None:
     assert books.balanced()["waiting"] == 8  # planned, not sent yet
     (payout,) = books.ledger.open_payouts()
     books.ledger.mark_payout(payout.id, status="sent", tail_hash="T" * 81)
-    assert books.balanced() == {"received": 10, "cut": 2, "paidOut": 8, "waiting": 0}
+    assert books.balanced() == {
+        "received": 10,
+        "cut": 2,
+        "paidOut": 8,
+        "waiting": 0,
+        "credit": 0,
+        "late": 0,
+    }
 
 
 def test_shares_from_recent_slices_when_the_paid_ones_had_no_output(books: Books) -> None:
@@ -227,9 +265,74 @@ def test_shares_from_recent_slices_when_the_paid_ones_had_no_output(books: Books
     books.read("SOLAR001", output(S1, 3.0, 10))
     books.read("JAKE0001", Usage(S2.start, S2.end, 1.0))
     books.settle(S2)
-    books.ledger.confirm_payment(books.pay("JAKE0001", 11))  # cut floor(2.2) = 2
-    assert books.payouts() == {"WIND0001": 2, "SOLAR001": 7}  # 9 by 1:3, largest remainder
-    assert books.balanced()["received"] == 11
+    books.ledger.confirm_payment(books.pay("JAKE0001", 10))  # cut floor(2.0) = 2
+    assert books.payouts() == {"WIND0001": 2, "SOLAR001": 6}  # 8 by 1:3
+    assert books.balanced()["received"] == 10
+
+
+def test_overpayment_is_the_consumers_credit_and_pays_its_next_request(books: Books) -> None:
+    """Issue 20: 35 asked, 1,092 paid in three payments: 35 earned (cut and payouts), the
+    rest a visible credit that pays the next requests, never paid out before."""
+    books.register("WIND0001", "producer")
+    books.register("JAKE0001", "consumer")
+    books.read("WIND0001", output(S1, 1.0, 100))
+    books.read("JAKE0001", Usage(S1.start, S1.end, 0.35))
+    books.settle(S1)
+    assert books.requests("JAKE0001")[-1].owed == 35
+    for value, bundle in ((35, "A"), (1000, "C"), (57, "D")):
+        books.ledger.confirm_payment(books.pay("JAKE0001", value, bundle * 81))
+    assert books.payouts() == {"WIND0001": 28}  # 35 - cut 7: the excess is not paid out
+    totals = books.balanced()
+    assert totals == {
+        "received": 1092,
+        "cut": 7,
+        "paidOut": 0,
+        "waiting": 28,
+        "credit": 1057,
+        "late": 0,
+    }
+    consumer = books.ledger.accounts()["consumers"]["JAKE0001"]
+    assert (consumer["credit"], consumer["owed"]) == (1057, 0)
+    # the next request is paid from the credit: earned then, and only then
+    books.read("WIND0001", output(S2, 1.0, 100))
+    books.read("JAKE0001", Usage(S2.start, S2.end, 0.5))
+    books.settle(S2)
+    assert books.requests("JAKE0001")[-1].owed == 0
+    assert books.payouts() == {"WIND0001": 28 + 40}
+    assert books.balanced()["credit"] == 1007
+
+
+def test_underpayment_stays_owed_with_the_partial_sum_visible(books: Books) -> None:
+    books.register("WIND0001", "producer")
+    books.register("JAKE0001", "consumer")
+    books.read("WIND0001", output(S1, 1.0, 100))
+    books.read("JAKE0001", Usage(S1.start, S1.end, 0.5))
+    books.settle(S1)
+    books.ledger.confirm_payment(books.pay("JAKE0001", 20))
+    consumer = books.ledger.accounts()["consumers"]["JAKE0001"]
+    assert (consumer["paid"], consumer["owed"], consumer["credit"]) == (20, 30, 0)
+    assert books.payouts() == {"WIND0001": 16}  # only what was paid is shared out
+
+
+def test_a_payment_after_the_sweep_is_late_never_counted(books: Books) -> None:
+    """The wallet swept 50 from the request address; a later 77 there is late."""
+    books.register("WIND0001", "producer")
+    books.register("JAKE0001", "consumer")
+    books.read("WIND0001", output(S1, 1.0, 100))
+    books.read("JAKE0001", Usage(S1.start, S1.end, 0.5))
+    books.settle(S1)
+    first = books.pay("JAKE0001", 50)
+    assert books.ledger.confirm_payment(first, spent=False, cap=None)
+    late = books.pay("JAKE0001", 77, "L" * 81)
+    # being swept right now (claimed, not journaled): decided later
+    assert not books.ledger.confirm_payment(late, spent=True, cap=None)
+    assert books.ledger.confirm_payment(late, spent=True, cap=50)
+    totals = books.balanced()
+    assert (totals["received"], totals["late"], totals["credit"]) == (50, 77, 0)
+    assert books.payouts() == {"WIND0001": 40}
+    accounts = books.ledger.accounts()
+    assert accounts["consumers"]["JAKE0001"]["late"] == 77
+    assert [p["late"] for p in accounts["latePayments"]] == [77]
 
 
 def test_messages_of_an_unsaved_registration_are_read_again(books: Books) -> None:

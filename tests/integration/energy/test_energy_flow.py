@@ -192,7 +192,10 @@ def test_energy_flow_end_to_end(economy: dict[str, Any]) -> None:
     books = HTTP.get(grid.url + "/accounts").json()
     totals = books["totals"]
     assert totals["received"] > 0
-    assert totals["received"] == totals["cut"] + totals["paidOut"] + totals["waiting"]
+    assert (
+        totals["received"]
+        == totals["cut"] + totals["paidOut"] + totals["waiting"] + totals["credit"]
+    )
     assert all(isinstance(v, int) for v in totals.values())
     assert len(books["consumers"]) == 1 and len(books["producers"]) == 1
     # Every token accounted for: each service's books equal its wallet, the supply whole

@@ -47,7 +47,10 @@ def grid_economy(devnet: DevnetProcess, grid: ServiceProcess, *parties: Party) -
 
 def assert_books_balance(books: dict[str, Any]) -> None:
     totals = books["totals"]
-    assert totals["received"] == totals["cut"] + totals["paidOut"] + totals["waiting"], totals
+    assert (
+        totals["received"]
+        == totals["cut"] + totals["paidOut"] + totals["waiting"] + totals["credit"]
+    ), totals
 
 
 def start_grid(
@@ -133,12 +136,21 @@ def test_trade_pay_and_payout(
             return books if done else None
 
         books = wait_for("producer payouts", paid, 90)
-        assert books["totals"] == {"received": 50, "cut": 10, "paidOut": 40, "waiting": 0}
+        assert books["totals"] == {
+            "received": 50,
+            "cut": 10,
+            "paidOut": 40,
+            "waiting": 0,
+            "credit": 0,
+            "late": 0,
+        }
         assert books["consumers"]["CONSUMER9JAKE"] == {
             "requested": 50,
             "paid": 50,
             "pending": 0,
             "owed": 0,
+            "credit": 0,
+            "late": 0,
         }
         assert books["producers"]["PRODUCER9WIND"]["output"] == pytest.approx(3.0)
         assert_books_balance(books)
