@@ -385,7 +385,14 @@ class GridEngine:
     def pay_once(self) -> int:
         self.ledger.assign_waiting()
         sent = 0
-        for payout in self.ledger.open_payouts():
+        payouts = self.ledger.open_payouts()
+        # Paid from what the wallet can spend: request addresses are held until they are
+        # swept, so a payout may wait for the sweep (and its milestone).
+        available = self.wallet.spendable_balance() if payouts else 0
+        for payout in payouts:
+            if payout.status == "planned" and payout.amount > available:
+                break
+            available -= payout.amount
             try:
                 sent += self.send_payout(payout)
             except InsufficientFunds as error:

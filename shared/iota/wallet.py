@@ -671,10 +671,12 @@ class Wallet:
         return None if value is None else int(value)
 
     def sweep_state(self, address: str) -> tuple[bool, int | None]:
-        """``(spent, cap)`` of one of this wallet's addresses for counting payments to it
-        (``shared.iota.payments.counted_part``): not spent -> ``(False, None)``; swept ->
-        ``(True, swept value)``; spent by an ordinary send -> ``(True, 0)``; being swept
-        right now (claimed, not journaled yet) -> ``(True, None)``."""
+        """``(closed, cap)`` of one of this wallet's addresses for counting payments to it
+        (``shared.iota.payments.counted_part``): open -> ``(False, None)``; swept ->
+        ``(True, swept value)``; found empty at expiry -> ``(True, 0)`` (closed without a
+        signature: what arrives later stays there, held, never spendable nor counted);
+        spent by an ordinary send -> ``(True, 0)``; being swept right now (claimed, not
+        journaled yet) -> ``(True, None)``."""
         plain = self._validate_address(address)
         with self._sessions() as session:
             row = session.execute(
@@ -682,10 +684,12 @@ class Wallet:
                     WalletAddress.spent, WalletAddress.swept_value, WalletAddress.claimed_by
                 ).where(self._mine(), WalletAddress.address == plain)
             ).first()
-        if row is None or not row.spent:
+        if row is None:
             return False, None
         if row.swept_value is not None:
-            return True, int(row.swept_value)
+            return True, int(row.swept_value)  # closed: swept, or found empty at expiry
+        if not row.spent:
+            return False, None
         return True, None if row.claimed_by else 0
 
     def late_payments(self, addresses: Sequence[str]) -> dict[str, int]:
@@ -883,7 +887,8 @@ class Wallet:
         Funds on a spent address (stranded by a crash, or paid there later) do not
         count: spending them again would reuse a key.
         """
-        rows = [row for row in self.addresses() if not row.spent]
+        # a closed address (its hold ended, swept or empty) holds only late money
+        rows = [row for row in self.addresses() if not row.spent and row.swept_value is None]
         sends = self._sends_in_flight()
         inputs = [a for send in sends for a in json.loads(send.inputs)]
         balances = self._balances([row.address for row in rows] + inputs)

@@ -180,6 +180,7 @@ def create_machine_app(
         config,
         max_orders_per_connection=settings.max_orders_per_connection,
         max_orders_per_address=settings.max_orders_per_address,
+        address_hold=settings.payment_address_hold_seconds,
     )
     check_node = node_check or default_node_check(settings)
     # always_connect: the CONNECT ack goes out before `welcome`, the order clients expect;
@@ -231,6 +232,7 @@ def create_machine_app(
         supervisor = Supervisor(settings.name.replace(" ", "_"))
         supervisor.start("zmq-watcher", lambda: runtime.watcher.run(feed))
         supervisor.start("order-processor", processor.run)
+        supervisor.start("sweeper", processor.run_sweeper)
         runtime.supervisor = supervisor
         await health.start()
         log.info(

@@ -21,7 +21,7 @@ import logging
 import secrets
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, FastAPI, Header, HTTPException
@@ -67,13 +67,19 @@ def channel_key(settings: MachineSettings) -> Ed25519PrivateKey:
 STORE = Store("machine_channels", Path(__file__).parent / "migrations" / "channels", _meta)
 
 
+class SpendingWallet(WalletLike, Protocol):
+    """The channel node's wallet, plus what it can spend (held order money excluded)."""
+
+    def spendable_balance(self) -> int: ...
+
+
 class MachineChannels:
     """A machine's channel node: the provider's receiving side, the robot's paying side."""
 
     def __init__(
         self,
         settings: MachineSettings,
-        wallet: WalletLike,
+        wallet: SpendingWallet,
         database_url: str,
         provider_url: str | None,
     ) -> None:
@@ -181,7 +187,8 @@ class MachineChannels:
             return cid
 
     async def _deposit_amount(self, value: int) -> int:
-        available = await asyncio.to_thread(self.wallet.balance)
+        # what the wallet can spend: order addresses are held until they are swept
+        available = await asyncio.to_thread(self.wallet.spendable_balance)
         return max(value, min(self.deposit, available))
 
     def _current_channel(self) -> str | None:

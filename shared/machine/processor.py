@@ -12,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.db import run_db
+from shared.iota.payments import allocate
 from shared.machine.broadcaster import StatusBroadcaster
 from shared.machine.requests import EnergyOrderRequest, OrderRejected, OrderRequest
-from shared.machine.status import MachineStatus, OrderState
+from shared.machine.status import ACTIVE_STATES, MachineStatus, OrderState
 from shared.machine.store import Order, OrderStore
 from shared.machine.watcher import AddressWatch, PaymentWatcher
 from shared.retry import Backoff
@@ -42,6 +43,15 @@ class WalletLike(Protocol):
     def address_balance(self, address: str) -> int: ...
     def balance(self) -> int: ...
     def send(self, value: int, to: str, *, tag: str = "", message: str = "") -> Any: ...
+    def spendable_balance(self) -> int: ...
+    def due_sweeps(self, now: float | None = None) -> list[str]: ...
+    def hold(self, address: str, until: float) -> bool: ...
+    def sweep(self, address: str) -> int | None: ...
+    def swept_value(self, address: str) -> int | None: ...
+    def sweep_due(
+        self, now: float | None = None, *, skip: Iterable[str] = ()
+    ) -> dict[str, int]: ...
+    def late_payments(self, addresses: Sequence[str]) -> dict[str, int]: ...
 
 
 class ProviderLink(Protocol):
@@ -73,6 +83,8 @@ class MachineConfig:
     # Open orders one Socket.IO connection / one client address may have (0: no limit).
     max_orders_per_connection: int = 2
     max_orders_per_address: int = 5
+    # Seconds an order's address stays held after the order ended, then swept once.
+    address_hold: float = 120.0
 
     def payout_for(self, price: int) -> int:
         return max(1, round(price * self.provider_share))
@@ -296,11 +308,17 @@ class OrderProcessor:
                     )
                     return
                 next_state = OrderState.PAYOUT_PROVIDER if self.provider else OrderState.WORKING
+                received = await self._received(order)
                 order = await run_db(
-                    self.store.update, order.id, state=next_state, paid_at=time.time()
+                    self.store.update,
+                    order.id,
+                    state=next_state,
+                    paid_at=time.time(),
+                    received=received,
+                    credit=allocate(received, [order.price]).excess,
                 )
-                # Paid and confirmed: the money is the machine's now (and pays the payout).
-                await asyncio.to_thread(self.wallet.release, order.address)
+                # Paid: the address stays held (a customer may pay it again) until it
+                # expires, ADDRESS_HOLD after the order ends, and is swept then.
                 await self.refresh_balance()
         if order.state == OrderState.PAYOUT_PROVIDER:
             if self.provider is None:  # a provider never has one; only a config change gets here
@@ -333,23 +351,114 @@ class OrderProcessor:
         )
 
     async def _finish(self, order: Order, state: OrderState, message: str) -> None:
+        current = await run_db(self.store.get, order.id) or order
+        received = current.received if current.swept else await self._received(current)
+        # Earned only when served; the rest (all of it for an order that expired or
+        # failed) is the payer's credit, shown on the order (shared/iota/payments.py).
+        earned = current.price if state == OrderState.DONE else 0
         await run_db(
-            self.store.update, order.id, state=state, finished_at=time.time(), message=message
+            self.store.update,
+            order.id,
+            state=state,
+            finished_at=time.time(),
+            message=message,
+            received=received,
+            credit=allocate(received, [earned]).excess,
         )
-        # Whatever reached the address (a late or partial payment) is the machine's now.
-        await asyncio.to_thread(self.wallet.release, order.address)
+        # Held until it expires, then swept once (a payment after that is reported late).
+        await asyncio.to_thread(
+            self.wallet.hold, order.address, time.time() + self.config.address_hold
+        )
         self._owners.pop(order.id, None)
         self._idle_message = message
         log.info("event=order_%s order_id=%s", state.value, order.id)
 
     async def _release_settled_reservations(self) -> None:
-        """After a restart: release the addresses of orders no longer waiting for money
-        (a crash between storing an order's new state and releasing its address)."""
-        unpaid = {OrderState.QUEUED, OrderState.WAITING_FOR_TX, OrderState.WAITING_FOR_TX_CONFIRM}
-        waiting = {o.address for o in await run_db(self.store.unfinished) if o.state in unpaid}
+        """After a restart: start the hold of the addresses of orders that ended (a crash
+        between storing an order's end and holding its address). Addresses held already
+        or swept are left as they are."""
+        open_orders = {o.address for o in await run_db(self.store.unfinished)}
+        until = time.time() + self.config.address_hold
+        held = set(await asyncio.to_thread(self.wallet.due_sweeps, float("inf")))
         for address in await asyncio.to_thread(self.wallet.reserved_addresses):
-            if address not in waiting:
-                await asyncio.to_thread(self.wallet.release, address)
+            if address not in open_orders and address not in held:
+                await asyncio.to_thread(self.wallet.hold, address, until)
+
+    async def _received(self, order: Order) -> int:
+        """Confirmed tokens on the order's address (best effort: 0 if the node fails)."""
+        try:
+            return int(await asyncio.to_thread(self.wallet.address_balance, order.address))
+        except Exception as error:
+            log.warning("event=received_unknown order_id=%s error=%s", order.id, error)
+            return order.received
+
+    async def _ensure_funds(self, order: Order, value: int) -> Order:
+        """Before paying the provider: if the wallet cannot spend ``value`` without this
+        order's held money, sweep its address now (its hold ends early: a payment after
+        that is reported late on the order)."""
+        if order.swept:
+            return order
+        if await asyncio.to_thread(self.wallet.spendable_balance) >= value:
+            return order
+        moved = await asyncio.to_thread(self.wallet.sweep, order.address)
+        if moved is None:
+            moved = await asyncio.to_thread(self.wallet.swept_value, order.address)
+        if moved is None:
+            return order
+        log.info(
+            "event=order_address_swept order_id=%s value=%d reason=payout_needs_funds",
+            order.id,
+            moved,
+        )
+        return await run_db(
+            self.store.update,
+            order.id,
+            swept=True,
+            received=moved,
+            credit=allocate(moved, [order.price]).excess,
+        )
+
+    # ---- sweeping held addresses and reporting late payments -----------------------------
+
+    async def run_sweeper(self) -> None:
+        """Sweep order addresses whose hold ended; report payments that came too late."""
+        interval = max(1.0, 2 * self.config.poll_interval)
+        while True:
+            await self.sweep_once()
+            await asyncio.sleep(interval)
+
+    async def sweep_once(self) -> dict[str, int]:
+        open_orders = {o.address for o in await run_db(self.store.unfinished)}
+        swept = await asyncio.to_thread(self.wallet.sweep_due, skip=open_orders)
+        for address, value in swept.items():
+            order = await run_db(self.store.by_address, address)
+            if order is None:
+                continue
+            earned = order.price if order.state == OrderState.DONE else 0
+            credit = allocate(value, [earned]).excess
+            await run_db(self.store.update, order.id, swept=True, received=value, credit=credit)
+            log.info(
+                "event=order_address_swept order_id=%s value=%d credit=%d reason=expired",
+                order.id,
+                value,
+                credit,
+            )
+        ended = [o for o in await run_db(self.store.recent, 50) if o.state not in ACTIVE_STATES]
+        late = await asyncio.to_thread(self.wallet.late_payments, [o.address for o in ended])
+        for order in ended:
+            amount = late.get(order.address, 0)
+            if amount != order.late:
+                await run_db(self.store.update, order.id, late=amount)
+                log.warning(
+                    "event=payment_late order_id=%s address=%s late=%d"
+                    " reason=address_swept_before_it_arrived",
+                    order.id,
+                    order.address,
+                    amount,
+                )
+        if swept:
+            await self.refresh_balance()
+        return swept
 
     async def _confirmed(self, order: Order) -> bool:
         if self.paid_off_ledger is not None:
@@ -401,6 +510,7 @@ class OrderProcessor:
                     # we died after broadcasting the transfer: it is on the tangle already
                     await run_db(self.store.update, order.id, payout_tail="(sent before restart)")
                     return True
+                order = await self._ensure_funds(order, order.payout_value or value)
                 order = await run_db(self.store.update, order.id, payout_started=True)
                 asked_at = time.perf_counter()
                 if self.channel_payer is not None:

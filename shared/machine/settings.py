@@ -50,6 +50,15 @@ class MachineSettings(RateLimitSettings):
         5, ge=0, le=1000, description="open orders one client IP address may have (0: no limit)"
     )
     poll_interval: float = Field(1.0, gt=0, le=60, description="fallback balance poll")
+    payment_address_hold_seconds: float = Field(
+        120.0,
+        ge=0,
+        le=30 * 24 * 3600,
+        description=(
+            "how long an order's address stays held (never spent from) after the order "
+            "ended; then it is swept once into a fresh address of the machine's wallet"
+        ),
+    )
     data_dir: Path = Field(Path("data"))
     database_url: str | None = Field(None, description="default: sqlite under DATA_DIR")
     machine_token: SecretStr | None = Field(None, description="bearer for machine-to-machine")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
+    false,
     func,
     select,
 )
@@ -55,6 +56,13 @@ class _OrderRow(_Base):
     payout_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     payout_started: Mapped[bool] = mapped_column(Boolean, default=False)
     payout_tail: Mapped[str | None] = mapped_column(String(81), nullable=True)
+    # The money rule (shared/iota/payments.py): what reached the address and counts, the
+    # part beyond the price (or all of it, for an order that expired) kept as the payer's
+    # credit, and what arrived after the address was swept (late, never counted).
+    received: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    credit: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    late: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    swept: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,10 @@ class Order:
     payout_value: int | None
     payout_started: bool
     payout_tail: str | None
+    received: int = 0
+    credit: int = 0
+    late: int = 0
+    swept: bool = False
 
     def public(self) -> dict[str, Any]:
         """What clients may see of the order (everything here is public by nature)."""
@@ -95,6 +107,10 @@ class Order:
             "finished_at": self.finished_at,
             "payout_value": self.payout_value,
             "payout_tail": self.payout_tail,
+            "received": self.received,
+            "credit": self.credit,
+            "late": self.late,
+            "swept": self.swept,
         }
 
 
@@ -117,6 +133,10 @@ def _snapshot(row: _OrderRow) -> Order:
         payout_value=row.payout_value,
         payout_started=row.payout_started,
         payout_tail=row.payout_tail,
+        received=row.received or 0,
+        credit=row.credit or 0,
+        late=row.late or 0,
+        swept=bool(row.swept),
     )
 
 
@@ -221,6 +241,13 @@ class OrderStore:
                 .group_by(_OrderRow.kind)
             )
             return {str(kind): int(count) for kind, count in rows}
+
+    def by_address(self, address: str) -> Order | None:
+        with Session(self._engine) as session:
+            row = session.scalar(
+                select(_OrderRow).where(_OrderRow.address == address).order_by(_OrderRow.seq)
+            )
+            return _snapshot(row) if row else None
 
     def recent(self, limit: int = 50) -> list[Order]:
         with Session(self._engine) as session:

@@ -49,6 +49,8 @@ class FakeWallet:
         self.handed_out: list[str] = []
         self.fail_sends = 0
         self.reserved: set[str] = set()
+        self.holds: dict[str, float] = {}
+        self.swept: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def new_address(self, purpose: str, *, reserve: bool = False) -> str:
@@ -71,6 +73,54 @@ class FakeWallet:
 
     def address_balance(self, address: str) -> int:
         return self.balances.get(address, 0)
+
+    # Held addresses, as shared.iota.wallet: never spendable until swept, swept once.
+    def spendable_balance(self) -> int:
+        return sum(
+            self.balances.get(a, 0)
+            for a in self.handed_out
+            if a not in self.reserved and a not in self.swept
+        )
+
+    def hold(self, address: str, until: float) -> bool:
+        if address not in self.reserved or address in self.swept:
+            return False
+        self.holds[address] = until
+        return True
+
+    def due_sweeps(self, now: float | None = None) -> list[str]:
+        moment = time.time() if now is None else now
+        return [a for a, t in self.holds.items() if t <= moment and a not in self.swept]
+
+    def sweep(self, address: str) -> int | None:
+        with self._lock:
+            if address in self.swept:
+                return None
+            value = self.balances.pop(address, 0)
+            self.swept[address] = value
+            self.holds.pop(address, None)
+            if value:
+                fresh = fake_address("S")
+                self.handed_out.append(fresh)
+                self.balances[fresh] = value
+            return value
+
+    def swept_value(self, address: str) -> int | None:
+        return self.swept.get(address)
+
+    def sweep_due(self, now: float | None = None, *, skip: Any = ()) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for address in self.due_sweeps(now):
+            if address not in set(skip):
+                value = self.sweep(address)
+                if value is not None:
+                    out[address] = value
+        return out
+
+    def late_payments(self, addresses: Any) -> dict[str, int]:
+        return {
+            a: self.balances[a] for a in addresses if a in self.swept and self.balances.get(a, 0)
+        }
 
     def balance(self) -> int:
         return sum(self.balances.get(a, 0) for a in self.handed_out)
