@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import itertools
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -460,7 +461,10 @@ async def test_balance_is_pushed_again_when_the_payout_confirms(tmp_path: Path) 
     await wait_for(lambda: len(m.wallet.sent) == 1)
     await wait_for(lambda: m.sio.last() == "waiting_for_order")
     # the node confirms the payout: the robot's confirmed balance drops by the payout
-    m.wallet.balances[reply["address"]] = 90
+    # (the order's money was swept to a fresh address first: the robot had no other)
+    assert m.wallet.swept == {reply["address"]: 100}
+    source = next(a for a, v in m.wallet.balances.items() if v == 100)
+    m.wallet.balances[source] = 90
     confirmed.add(m.wallet.sent[0].tail_hash)
     await wait_for(lambda: m.processor.broadcaster.balance == 90)
     await m.stop()
