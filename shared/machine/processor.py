@@ -466,6 +466,9 @@ class OrderProcessor:
             if paid >= order.price:
                 return True
         balance = await asyncio.to_thread(self.wallet.address_balance, order.address)
+        if balance != order.received:
+            # a partial payment is visible on the order while it waits (GET /orders/{id})
+            await run_db(self.store.update, order.id, received=balance)
         return balance >= order.price
 
     async def _wait_for_payment(self, order: Order, watch: AddressWatch) -> bool:
