@@ -59,7 +59,7 @@ class GridSettings(RateLimitSettings):
         5.0, gt=0, le=3600, description="fallback scan for payments the ZMQ feed missed"
     )
     payment_address_hold_seconds: float = Field(
-        60.0,
+        120.0,
         ge=0,
         le=30 * 24 * 3600,
         description=(

@@ -33,8 +33,8 @@ def economy_specs(
         "poll_seconds": 0.5,
         "payout_interval_seconds": 0.5,
         "payment_scan_seconds": 2,
-        # request addresses swept 20 s after billing: producers paid soon after
-        "payment_address_hold_seconds": 20,
+        # request addresses swept 45 s after billing: producers paid soon after
+        "payment_address_hold_seconds": 45,
         "grid_fee_percent": 20,
         **(grid or {}),
     }

@@ -44,9 +44,9 @@ def grid_env(devnet: DevnetProcess, data_dir: Path, **extra: object) -> dict[str
         "poll_seconds": 0.3,
         "payout_interval_seconds": 0.5,
         "payment_scan_seconds": 2,
-        # request addresses swept 20 s after billing (time for the consumer to pay on a
+        # request addresses swept 45 s after billing (time for the consumer to pay on a
         # loaded machine); the producers are paid from the swept money
-        "payment_address_hold_seconds": 20,
+        "payment_address_hold_seconds": 45,
         "grid_fee_percent": 20,
         "grid_default_price": 10,
         "min_weight_magnitude": devnet.mwm,
