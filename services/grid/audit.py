@@ -311,6 +311,10 @@ class AuditTrail:
                 "consumer": payment.consumer_id,
                 "value": payment.value,
                 "cut": payment.cut,
+                # what was not earned at confirmation (the consumer's credit) or arrived
+                # after the address was swept (late, not counted): docs/grid.md
+                "credit": payment.credit,
+                "late": payment.late,
                 "bundle": payment.bundle,
                 "txHash": payment.tx_hash,
                 "paymentIdOrAddress": payment.address,
