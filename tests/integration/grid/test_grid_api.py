@@ -299,9 +299,10 @@ def test_service_routes(client: TestClient) -> None:
     # background=False: no loops and no probes, so nothing is down
     assert health.json() == {"status": "ok", "name": "grid", "down": {}, "dependencies": {}}
     assert client.get("/accounts").json() == {
-        "totals": {"received": 0, "cut": 0, "paidOut": 0, "waiting": 0},
+        "totals": {"received": 0, "cut": 0, "paidOut": 0, "waiting": 0, "credit": 0, "late": 0},
         "consumers": {},
         "producers": {},
+        "latePayments": [],
     }
     assert client.get("/prices").json() == []
     paths = client.get("/openapi.json").json()["paths"]
