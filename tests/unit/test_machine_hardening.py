@@ -181,10 +181,14 @@ async def test_queued_order_address_is_reserved_until_its_order_ends(tmp_path: P
         await m.pay(queued["address"], 500)  # overpaid while waiting its turn
         await m.pay(head["address"], 100)
         await wait_for(lambda: len(m.wallet.sent) == 1)
-        # The head's payout happens while the queued order's money is still held.
+        # The head's payout happens while the queued order's money is still held: only
+        # the head's own address was swept to pay it (the machine had no other money).
         assert queued["address"] in m.wallet.reserved
-        assert head["address"] not in m.wallet.reserved
+        assert queued["address"] not in m.wallet.swept
+        assert m.wallet.swept == {head["address"]: 100}
         await wait_for(lambda: len(m.wallet.sent) == 2)
-        await wait_for(lambda: not m.wallet.reserved)
+        # served: its address stays held until the hold ends, then it is swept once
+        await wait_for(lambda: queued["address"] in m.wallet.holds)
+        assert queued["address"] not in m.wallet.swept
     finally:
         await m.stop()
