@@ -168,7 +168,9 @@ async def test_queued_orders_expire_one_timeout_after_creation(tmp_path: Path) -
     finally:
         await m.stop()
     finished = [m.store.get(r["order_id"]).finished_at for r in replies]  # type: ignore[union-attr]
-    assert max(f for f in finished if f is not None) - created < 2.0
+    # With the bug the last expires after 4 timeouts (4 s); 3 s leaves room for a loaded
+    # 2-core machine (each expiry also holds its address: a few database calls).
+    assert max(f for f in finished if f is not None) - created < 3.0
 
 
 async def test_queued_order_address_is_reserved_until_its_order_ends(tmp_path: Path) -> None:
