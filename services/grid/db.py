@@ -169,4 +169,3 @@ class WaitingMoney(EnergyBase):
     amount: Mapped[int] = mapped_column(BigInteger)
     assigned: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
