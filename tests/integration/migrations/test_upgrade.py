@@ -123,6 +123,14 @@ def _without(rows: set[tuple[tuple[str, str], ...]], *columns: str) -> set[tuple
     return {tuple(pair for pair in row if pair[0] not in columns) for row in rows}
 
 
+# Money on the devnet (issue 20): wallet_0002, grid_0003, orders_0002.
+ADDED_LATER: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "wallet_addresses": (("hold_until", "swept_value"), ("None", "None")),
+    "grid_payments": (("late", "credit"), ("0", "0")),
+    "machine_orders": (("received", "credit", "late", "swept"), ("0", "0", "0", "False")),
+}
+
+
 def _check_upgraded(engine: Engine, fixture: str, before: dict[str, Any]) -> None:
     after = _rows(engine)
     for name in DATABASES[fixture]:
@@ -137,12 +145,19 @@ def _check_upgraded(engine: Engine, fixture: str, before: dict[str, Any]) -> Non
             devices = {dict(row)["device_id"] for row in rows}
             assert prefixes == {repr(f"root/{ast.literal_eval(d)}") for d in devices}
         elif fixture == "wallet-legacy" and table == "wallet_addresses":
-            added = ("reserved", "pooled", "claimed_by")
+            added = ("reserved", "pooled", "claimed_by", "hold_until", "swept_value")
             assert _without(after[table], *added) == rows
             assert all(
                 dict(row)["reserved"] == dict(row)["pooled"] == "False"
                 and dict(row)["claimed_by"] == "None"
                 for row in after[table]
+            )
+        elif table in ADDED_LATER:
+            # columns a later migration added (issue 20): old rows get their defaults
+            columns, defaults = ADDED_LATER[table]
+            assert _without(after[table], *columns) == _without(rows, *columns), table
+            assert all(tuple(dict(row)[c] for c in columns) == defaults for row in after[table]), (
+                table
             )
         else:
             assert after[table] == rows, table
