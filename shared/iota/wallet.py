@@ -993,6 +993,11 @@ class Wallet:
         plain = self._validate_address(address)
         return self._balances([plain])[plain]
 
+    def address_balances(self, addresses: Sequence[str]) -> dict[str, int]:
+        """Confirmed balances of many addresses in as few node calls as the node allows."""
+        plain = [self._validate_address(a) for a in addresses]
+        return self._balances(plain)
+
     def _balances(self, addresses: Sequence[str]) -> dict[str, int]:
         result: dict[str, int] = {}
         for chunk in _chunks(list(addresses), _MAX_REQUEST_LIST):

@@ -41,6 +41,7 @@ class WalletLike(Protocol):
     def release(self, address: str) -> bool: ...
     def reserved_addresses(self) -> list[str]: ...
     def address_balance(self, address: str) -> int: ...
+    def address_balances(self, addresses: Sequence[str]) -> dict[str, int]: ...
     def balance(self) -> int: ...
     def send(self, value: int, to: str, *, tag: str = "", message: str = "") -> Any: ...
     def spendable_balance(self) -> int: ...
@@ -444,6 +445,7 @@ class OrderProcessor:
                 credit,
             )
         ended = [o for o in await run_db(self.store.recent, 50) if o.state not in ACTIVE_STATES]
+        await self._count_held(ended)
         late = await asyncio.to_thread(self.wallet.late_payments, [o.address for o in ended])
         for order in ended:
             amount = late.get(order.address, 0)
@@ -459,6 +461,33 @@ class OrderProcessor:
         if swept:
             await self.refresh_balance()
         return swept
+
+    async def _count_held(self, ended: Sequence[Order]) -> None:
+        """An ended order's address stays held until it is swept: what a customer pays there
+        meanwhile counts on the order (its credit) at once, so the books follow the wallet
+        before the sweep, not only after it."""
+        held = [o for o in ended if not o.swept]
+        if not held:
+            return
+        try:
+            balances = await asyncio.to_thread(
+                self.wallet.address_balances, [o.address for o in held]
+            )
+        except Exception as error:
+            log.warning("event=received_unknown orders=%d error=%s", len(held), error)
+            return
+        for order in held:
+            received = balances.get(order.address, order.received)
+            # an order whose money was already moved on (swept before the hold ended is
+            # marked swept; a spent address reads 0) never loses what it counted
+            if received > order.received:
+                earned = order.price if order.state == OrderState.DONE else 0
+                await run_db(
+                    self.store.update,
+                    order.id,
+                    received=received,
+                    credit=allocate(received, [earned]).excess,
+                )
 
     async def _confirmed(self, order: Order) -> bool:
         if self.paid_off_ledger is not None:

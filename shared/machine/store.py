@@ -224,13 +224,11 @@ class OrderStore:
                 or 0
             )
 
-    def paid(self) -> list[tuple[str, int]]:
-        """(order id, price) of every order whose payment was confirmed (the books' income)."""
+    def received_total(self) -> int:
+        """Tokens counted on every order address (the books' income): what was paid there
+        before it was swept, the price and any credit alike; late payments are not counted."""
         with Session(self._engine) as session:
-            rows = session.execute(
-                select(_OrderRow.id, _OrderRow.price).where(_OrderRow.paid_at.is_not(None))
-            )
-            return [(str(order_id), int(price)) for order_id, price in rows]
+            return int(session.scalar(select(func.coalesce(func.sum(_OrderRow.received), 0))) or 0)
 
     def count_done(self) -> dict[str, int]:
         """How many orders of each kind are done (products made, energy delivered)."""

@@ -243,10 +243,10 @@ def test_an_order_paid_and_a_payout_made_balance(tangle: FakeTangle) -> None:
     provider = _trytes("PROVIDER")
     bundle = robot.send(10, provider)
     # In flight: the order address is spent, the remainder not confirmed yet.
-    report = robot_books(tangle, robot, {"orders_paid": 100})
+    report = robot_books(tangle, robot, {"orders_received": 100})
     assert (report.books, report.wallet, report.in_flight, report.stranded) == (90, 90, 1, 0)
     tangle.confirm(bundle)
-    report = robot_books(tangle, robot, {"orders_paid": 100})
+    report = robot_books(tangle, robot, {"orders_received": 100})
     assert report.balanced and report.difference == 0
     assert (report.credited, report.received, report.sent) == (100, 0, 10)
     assert (report.books, report.wallet, report.in_flight) == (90, 90, 0)
@@ -283,7 +283,7 @@ def test_an_overpayment_kept_silently_is_found(tangle: FakeTangle) -> None:
     order = robot.new_address("order")
     pay(tangle, "FAUCET".ljust(81, "9"), order, 600)
     tangle.confirm(robot.send(10, _trytes("PROVIDER")))
-    report = robot_books(tangle, robot, {"orders_paid": 100})
+    report = robot_books(tangle, robot, {"orders_received": 100})
     assert report.difference == 500 and not report.balanced
 
 
@@ -330,10 +330,10 @@ def test_a_sweep_to_an_own_address_in_flight_keeps_the_books_balanced(
     order = robot.new_address("order")
     pay(tangle, "FAUCET".ljust(81, "9"), order, 100)
     bundle = robot.send(100, robot.new_address("sweep"))
-    report = robot_books(tangle, robot, {"orders_paid": 100})
+    report = robot_books(tangle, robot, {"orders_received": 100})
     assert (report.in_flight, report.sent, report.books, report.wallet) == (1, 0, 100, 100)
     tangle.confirm(bundle)
-    report = robot_books(tangle, robot, {"orders_paid": 100})
+    report = robot_books(tangle, robot, {"orders_received": 100})
     assert (report.in_flight, report.received, report.books, report.wallet) == (0, 0, 100, 100)
 
 
@@ -342,7 +342,7 @@ def test_a_send_the_books_do_not_know_of_is_a_difference(tangle: FakeTangle) -> 
     order = robot.new_address("order")
     pay(tangle, "FAUCET".ljust(81, "9"), order, 100)
     # The order was paid but the books never credited it (e.g. a lost database row).
-    report = robot_books(tangle, robot, {"orders_paid": 0})
+    report = robot_books(tangle, robot, {"orders_received": 0})
     assert report.difference == 100
 
 
@@ -358,7 +358,7 @@ def test_the_economy_passes_when_every_balance_is_attributed(tangle: FakeTangle)
     faucet = "FAUCET".ljust(81, "9")
     rest = pay(tangle, faucet, order, 100)
     tangle.confirm(robot.send(10, provider := _trytes("PROVIDER")))
-    report = robot_books(tangle, robot, {"orders_paid": 100})
+    report = robot_books(tangle, robot, {"orders_received": 100})
     snapshot = _snapshot(
         tangle,
         faucet={
@@ -385,7 +385,7 @@ def test_unattributed_tokens_fail_the_economy(tangle: FakeTangle) -> None:
     faucet = "FAUCET".ljust(81, "9")
     rest = pay(tangle, faucet, order, 100)
     tangle.confirm(robot.send(10, provider := _trytes("PROVIDER")))
-    report = robot_books(tangle, robot, {"orders_paid": 100})
+    report = robot_books(tangle, robot, {"orders_received": 100})
     snapshot = _snapshot(tangle, faucet={"addresses": [{"address": rest, "balance": 0}]})
     audit = audit_economy(snapshot, [report])  # the provider is not named
     assert not audit.passed
@@ -400,7 +400,7 @@ def test_books_that_differ_and_bad_escrows_fail_the_economy(tangle: FakeTangle) 
     order = robot.new_address("order")
     faucet = "FAUCET".ljust(81, "9")
     rest = pay(tangle, faucet, order, 600)
-    report = robot_books(tangle, robot, {"orders_paid": 100})
+    report = robot_books(tangle, robot, {"orders_received": 100})
     escrow = _trytes("ESCROW")
     snapshot = _snapshot(
         tangle,

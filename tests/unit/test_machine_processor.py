@@ -75,6 +75,9 @@ class FakeWallet:
     def address_balance(self, address: str) -> int:
         return self.balances.get(address, 0)
 
+    def address_balances(self, addresses: Any) -> dict[str, int]:
+        return {a: self.balances.get(a, 0) for a in addresses}
+
     # Held addresses, as shared.iota.wallet: never spendable until swept, swept once.
     def spendable_balance(self) -> int:
         return sum(

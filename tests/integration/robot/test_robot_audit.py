@@ -54,7 +54,7 @@ def test_the_audit_passes_after_real_payments_and_fails_on_unattributed_tokens(
     robot_books = economy.report(robot.url)
     assert (robot_books.credited, robot_books.sent, robot_books.books) == (100, 10, 90)
     assert robot_books.wallet == 90 and robot_books.stranded == 0
-    assert robot_books.detail == {"orders_paid": 100}
+    assert robot_books.detail == {"orders_received": 100}
     wind_books = economy.report(wind.url)
     assert wind_books.books == wind_books.wallet >= 10
 
@@ -98,10 +98,11 @@ def test_books_that_no_longer_match_the_wallet_fail_the_audit(
     devnet.faucet(reply["address"], 100)
     order_done(robot, reply["order_id"])
     economy.check()
-    # The robot's records now say the order cost 130: its books claim 30 it never got.
+    # The robot's records now say the order's address took 130: its books claim 30 it
+    # never got.
     store = OrderStore.from_url(robot.env["DATABASE_URL"])
     try:
-        store.update(reply["order_id"], price=130)
+        store.update(reply["order_id"], received=130)
     finally:
         store.close()
     report = economy.report(robot.url)
@@ -117,26 +118,27 @@ def test_books_that_no_longer_match_the_wallet_fail_the_audit(
     # Put right, it passes again (and the robot can be retired cleanly).
     store = OrderStore.from_url(robot.env["DATABASE_URL"])
     try:
-        store.update(reply["order_id"], price=100)
+        store.update(reply["order_id"], received=100)
     finally:
         store.close()
     economy.check()
 
 
-def test_an_overpaid_order_is_reported_as_a_difference(
+def test_an_overpaid_order_keeps_its_excess_as_a_visible_credit_in_the_books(
     devnet: DevnetProcess, robot: ServiceProcess, sockets: Any, economy: Economy
 ) -> None:
-    """FINDING (issue 20, "overpayment is kept silently"; the fix is branch trust-money's):
-    an order of 100 paid with 600 keeps 500 that no book shows, so the audit reports the
-    robot's wallet 500 above its books. Once the documented rule (refund, or a credit the
-    payer can see) is in, the robot's books account for it and ``known`` goes."""
+    """Issue 20, "overpayment is kept silently": an order of 100 paid with 600 keeps the 500
+    as the order's visible credit (docs/robot.md, "Paying more or less than asked"), and
+    the robot's books count it, so its books equal its wallet and the economy balances."""
     customer = sockets(robot.url)
     reply = customer.client.call("order", {"product": "audit"}, timeout=30)
     devnet.faucet(reply["address"], 600)
     order_done(robot, reply["order_id"])
-    audit = economy.check(known={"robot 1": 500})
-    assert audit.row("robot 1").difference == 500
-    assert not audit.passed
+    order = httpx.get(f"{robot.url}/orders/{reply['order_id']}", timeout=10).json()
+    assert (order["received"], order["credit"]) == (600, 500)
+    audit = economy.check()
+    assert audit.row("robot 1").difference == 0
+    assert audit.passed
 
 
 def _address_of(seed: str) -> str:

@@ -45,8 +45,8 @@ def test_overpaid_queued_order_is_not_swept_by_the_payout(
     assert order_state(robot, queued["order_id"]) == "done"
     # The 500 reached the robot: 100 + 500 in, two payouts of 10 out.
     wait_for(lambda: httpx.get(robot.url + "/health", timeout=10).json()["balance"] == 580)
-    # FINDING (issue 20, "overpayment is kept silently"; fixed on branch trust-money): the
-    # robot keeps the 400 paid over the price where no book shows it, so the audit reports
-    # its wallet 400 above its books. When the documented rule (refund or visible credit)
-    # lands, the robot's books count it and this entry goes.
-    economy.check(known={"robot 1": 400})
+    # Issue 20, "overpayment is kept silently": the 400 over the price is the queued order's
+    # visible credit, and the robot's books count it (docs/robot.md).
+    queued_order = httpx.get(f"{robot.url}/orders/{queued['order_id']}", timeout=10).json()
+    assert (queued_order["received"], queued_order["credit"]) == (500, 400)
+    economy.check()
