@@ -610,7 +610,11 @@ class Wallet:
             to = self.new_address("sweep")
             tag = tag_trytes("SWEEP")
             message = text_to_trytes(f"sweep {_short(row.address)}")
-            trytes = self._build_bundle(value, to, tag, message, [row], {row.address: value}, None)
+            # A sweep moves one owner's money to itself: its value goes out as the bundle's
+            # change (after the inputs, as a remainder), the zero-value first output only
+            # carries the note, so whoever reads the bundle (the explorer's "tokens moved")
+            # does not take it for a payment.
+            trytes = self._build_bundle(0, to, tag, message, [row], {row.address: value}, to)
             approve = self._call(
                 "getTransactionsToApprove", self._api.get_transactions_to_approve, self.depth
             )

@@ -86,7 +86,8 @@ SCRIPT = textwrap.dedent(
     original = getattr(Wallet, target)
 
     def paused(self, *args, **kwargs):
-        if moment == "journaled" or args and args[0] > 0:
+        # the funded sweep's bundle (its inputs' balances, args[5], hold tokens)
+        if moment == "journaled" or len(args) > 5 and sum(args[5].values()) > 0:
             print("PAUSED", flush=True)
             time.sleep(600)
         return original(self, *args, **kwargs)
