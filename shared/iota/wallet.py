@@ -892,7 +892,9 @@ class Wallet:
         count: spending them again would reuse a key.
         """
         # a closed address (its hold ended, swept or empty) holds only late money
-        rows = [row for row in self.addresses() if not row.spent and row.swept_value is None]
+        mine = self.addresses()
+        own = {row.address for row in mine}
+        rows = [row for row in mine if not row.spent and row.swept_value is None]
         sends = self._sends_in_flight()
         inputs = [a for send in sends for a in json.loads(send.inputs)]
         balances = self._balances([row.address for row in rows] + inputs)
@@ -910,7 +912,9 @@ class Wallet:
             if done or all(balances[a] == 0 for a in json.loads(send.inputs)):
                 settled.append(send.id)  # the milestone moved it: the remainder counts above
             else:
-                total += send.remainder_value
+                # what comes back to this wallet: the remainder, or all of a send to one of
+                # its own addresses (a sweep), still on the spent inputs until the milestone
+                total += send.remainder_value + (send.value if send.to_address in own else 0)
         if settled:
             with self._sessions.begin() as session:
                 # Confirmed: the signed trytes are never needed again (~3 KB a transaction).

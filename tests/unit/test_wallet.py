@@ -596,3 +596,25 @@ def test_pool_survives_sigkill_without_handing_an_address_out_twice(tmp_path: Pa
     after = wallet.new_addresses([f"after:{n}" for n in range(5)])
     assert len(set(after)) == 5 and not set(after) & set(handed_out)
     assert after[:3] == [pyota_address(SEED_A, n) for n in range(2, 5)]
+
+
+def test_a_sweep_in_flight_keeps_the_balance_and_leaves_as_change(
+    node: FakeNode, db_url: str
+) -> None:
+    """A sweep moves the wallet's own money to itself: until its milestone the balance
+    neither dips nor doubles, and its value is the bundle's change (after the inputs)."""
+    import time as _time
+
+    wallet = make_wallet(SEED_A, node, db_url)
+    held = wallet.new_address("order", reserve=True, hold_until=_time.time() - 1)
+    node.fund(held, 77)
+    assert wallet.balance() == 77
+    assert wallet.sweep_due() == {held: 77}
+    bundle = node.stored[-1]
+    values = [int(t.value) for t in bundle]
+    assert values[0] == 0 and values[-1] == 77 and sum(values[1:-1]) == -77  # note, input, change
+    assert str(bundle[0].address) == str(bundle[-1].address) != held
+    assert wallet.balance() == 77  # in flight: on the spent input still, and counted once
+    node.milestone()
+    assert wallet.balance() == 77
+    assert wallet.spendable_balance() == 77
