@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from services.channels.settings import ChannelSettings
+from shared.auth import BearerToken, require_bearer
 from shared.books import BooksSource, books_router
 from shared.channels.node import (
     ChannelConfig,
@@ -53,8 +52,6 @@ __all__ = ["create_app", "load_key", "serving_app"]
 
 PEER_PREFIX = "/channels/peer"
 MAX_BODY_BYTES = 64 * 1024
-_bearer = HTTPBearer(auto_error=False)
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def load_key(hex_key: str) -> Ed25519PrivateKey:
@@ -189,11 +186,10 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(channel_router(node), prefix=PEER_PREFIX)
 
-    def admin(credentials: Credentials) -> None:
-        token = settings.admin_token.get_secret_value() if settings.admin_token else ""
-        given = credentials.credentials if credentials else ""
-        if not token or not secrets.compare_digest(given.encode(), token.encode()):
-            raise HTTPException(401, "admin token missing or wrong (CHANNELS_ADMIN_TOKEN)")
+    # The one bearer rule (shared/auth.py); the admin API has no open switch.
+    admin = require_bearer(
+        lambda: BearerToken(settings.admin_token), setting="CHANNELS_ADMIN_TOKEN"
+    )
 
     def failed(error: ChannelError | WalletError) -> JSONResponse:
         status = 409

@@ -7,17 +7,15 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import Receive, Scope, Send
 
@@ -32,6 +30,7 @@ from services.devnet.publisher import ZmqPublisher
 from services.devnet.settings import DevnetSettings
 from services.devnet.store import TangleStore
 from services.devnet.tangle import Tangle, TangleError, load_snapshot
+from shared.auth import BearerRefused, BearerToken, require_bearer
 from shared.health import Health, service_router
 from shared.iota.bundle import TOTAL_SUPPLY
 from shared.iota.signing import address_of
@@ -44,10 +43,10 @@ __all__ = ["create_app"]
 log = logging.getLogger("devnet")
 
 
-# Reads "Authorization: Bearer ..." and documents it in OpenAPI; the faucet stays open when
-# DEVNET_FAUCET_TOKEN is unset, so the check is in the route. Module level: the route's
-# annotations are resolved in this module's namespace.
-_faucet_bearer = HTTPBearer(auto_error=False, description="DEVNET_FAUCET_TOKEN, when set")
+async def _bearer_refused(_request: Request, exc: Exception) -> Response:
+    """The faucet's 401 in IRI's ``{"error"}`` shape, like its other refusals."""
+    assert isinstance(exc, BearerRefused)
+    return JSONResponse({"error": exc.detail}, status_code=401, headers=exc.headers)
 
 
 class FaucetRequest(BaseModel):
@@ -261,6 +260,7 @@ def create_app(settings: DevnetSettings) -> FastAPI:
     # FastAPI's {"detail": [...]} 422, ASCII-escaped: its default rendering raised (a bare
     # 500) when the JSON held a lone surrogate such as "\ud800".
     install_error_handlers(app)
+    app.add_exception_handler(BearerRefused, _bearer_refused)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     # The faucet and the channel agent's commands, per client address. The IRI API (POST /)
     # is exempt: every service's wallet and MAM reader call it all the time (docs/devnet.md).
@@ -400,28 +400,25 @@ def create_app(settings: DevnetSettings) -> FastAPI:
             },
         )
 
+    # The one bearer rule (shared/auth.py): DEVNET_FAUCET_TOKEN, or open only when
+    # DEVNET_FAUCET_OPEN=true says so.
+    faucet_guard = require_bearer(
+        lambda: BearerToken(settings.faucet_token, open_when_unset=settings.faucet_open),
+        setting="DEVNET_FAUCET_TOKEN",
+        open_setting="DEVNET_FAUCET_OPEN",
+    )
+
     @app.post(
         "/faucet",
+        dependencies=[Depends(faucet_guard)],
         responses={
             400: {"description": "the faucet refuses the address or value"},
-            401: {"description": "DEVNET_FAUCET_TOKEN is set and was not given"},
+            401: {"description": "no or a wrong DEVNET_FAUCET_TOKEN (or none is set)"},
             503: {"description": "the faucet is busy or its last payment is unconfirmed"},
         },
     )
-    async def faucet_route(
-        payload: FaucetRequest,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_faucet_bearer)],
-    ) -> JSONResponse:
+    async def faucet_route(payload: FaucetRequest) -> JSONResponse:
         """Send `value` devnet tokens to `address` (capped by DEVNET_FAUCET_MAX)."""
-        token = settings.faucet_token.get_secret_value() if settings.faucet_token else None
-        if token:
-            given = credentials.credentials if credentials is not None else ""
-            if not secrets.compare_digest(given.encode(), token.encode()):
-                return JSONResponse(
-                    {"error": "faucet token missing or wrong"},
-                    status_code=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
         faucet: Faucet = state["faucet"]
         try:
             target = faucet.check(payload.address, payload.value)
@@ -481,7 +478,8 @@ def create_app(settings: DevnetSettings) -> FastAPI:
             "address": faucet.address(index),
             "balance": faucet.node.tangle.confirmed_balance(faucet.address(index)),
             "max": faucet.max_value,
-            "tokenRequired": bool(settings.faucet_token),
+            # False only when explicitly open (DEVNET_FAUCET_OPEN, no token): shared/auth.py.
+            "tokenRequired": bool(settings.faucet_token) or not settings.faucet_open,
         }
 
     return app

@@ -41,6 +41,8 @@ class DevnetSettings(RateLimitSettings):
     faucet_seed: SecretStr = SecretStr(PUBLIC_TEST_FAUCET_SEED)
     faucet_max: int = Field(1_000_000_000, ge=1)
     faucet_token: SecretStr | None = None
+    # With no faucet token, POST /faucet is off unless this says open (shared/auth.py).
+    faucet_open: bool = False
     coordinator_seed: SecretStr = SecretStr(PUBLIC_TEST_COORDINATOR_SEED)
     data_dir: Path = Path("data/devnet")
     database_url: str | None = None

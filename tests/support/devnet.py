@@ -98,6 +98,8 @@ class DevnetProcess:
                 "DEVNET_MWM": str(self.mwm),
                 "DEVNET_MILESTONE_INTERVAL": str(self.milestone_interval),
                 "DEVNET_DATA_DIR": str(self.data_dir),
+                # A test devnet's faucet is open unless a test gives DEVNET_FAUCET_TOKEN.
+                "DEVNET_FAUCET_OPEN": "true",
                 "PYTHONUNBUFFERED": "1",
             }
         )

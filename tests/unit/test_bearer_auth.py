@@ -1,5 +1,6 @@
 """Bearer tokens are read by FastAPI's HTTPBearer (documented in OpenAPI) and compared in
-constant time: the provider's MACHINE_TOKEN on /energy-orders, the devnet's faucet token."""
+constant time: the provider's MACHINE_TOKEN on /energy-orders, the devnet's faucet token
+(shared/auth.py's require_bearer: with no token set the route is off unless explicitly open)."""
 
 from __future__ import annotations
 
@@ -82,16 +83,21 @@ def test_provider_openapi_documents_the_bearer_scheme(provider: TestClient) -> N
     assert schema["paths"]["/energy-orders"]["post"]["security"] == [{"HTTPBearer": []}]
 
 
+def _devnet(tmp_path: Path, **settings: Any) -> Any:
+    return create_app(
+        DevnetSettings(
+            host="127.0.0.1",
+            zmq_port=free_port(),
+            data_dir=tmp_path,
+            milestone_interval=3600,
+            **settings,
+        )
+    )
+
+
 @pytest.fixture
 def devnet(tmp_path: Path) -> Iterator[TestClient]:
-    settings = DevnetSettings(
-        host="127.0.0.1",
-        zmq_port=free_port(),
-        data_dir=tmp_path,
-        milestone_interval=3600,
-        faucet_token=TOKEN,
-    )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(_devnet(tmp_path, faucet_token=TOKEN)) as client:
         yield client
 
 
@@ -100,9 +106,28 @@ def test_devnet_faucet_token(devnet: TestClient) -> None:
     for headers in WRONG:
         response = devnet.post("/faucet", json=body, headers=headers)
         assert response.status_code == 401, (headers, response.text)
-        assert response.json() == {"error": "faucet token missing or wrong"}
+        assert response.json() == {
+            "error": "a valid 'Authorization: Bearer <DEVNET_FAUCET_TOKEN>' needed"
+        }
+        assert response.headers["www-authenticate"] == "Bearer"
     # with the token the faucet itself answers (no milestone yet here: not a 401)
     response = devnet.post("/faucet", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code != 401, response.text
     security = devnet.get("/openapi.json").json()["paths"]["/faucet"]["post"]["security"]
     assert security == [{"HTTPBearer": []}]
+
+
+def test_devnet_faucet_without_a_token_is_off_unless_explicitly_open(tmp_path: Path) -> None:
+    body = {"address": "9" * 81, "value": 1}
+    with TestClient(_devnet(tmp_path / "off")) as client:
+        response = client.post("/faucet", json=body, headers={"Authorization": "Bearer x"})
+        assert response.status_code == 401
+        assert response.json() == {
+            "error": "DEVNET_FAUCET_TOKEN is not set, so this route is off "
+            "(or set DEVNET_FAUCET_OPEN=true)"
+        }
+    with TestClient(_devnet(tmp_path / "open", faucet_open=True)) as client:
+        assert client.post("/faucet", json=body).status_code != 401
+    # a token, when set, is needed even with the open switch on
+    with TestClient(_devnet(tmp_path / "both", faucet_open=True, faucet_token=TOKEN)) as client:
+        assert client.post("/faucet", json=body).status_code == 401
