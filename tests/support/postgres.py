@@ -39,6 +39,7 @@ from tests.support.devnet import free_port
 
 __all__ = [
     "BACKENDS",
+    "SQLITE_ONLY",
     "Databases",
     "PostgresServer",
     "database_url",
@@ -230,6 +231,14 @@ BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
 ]
+
+
+# A module whose slow scenario (real payments, an audit, a PoW-heavy sweep) says nothing
+# about the database beyond what a module run on both already proves for the same stores
+# runs on SQLite only: ``pytestmark = [..., SQLITE_ONLY]``. It overrides the parameters of
+# ``databases`` (a direct parametrisation wins over a fixture's own), module by module.
+# docs/testing.md lists which modules keep the PostgreSQL run and why.
+SQLITE_ONLY = pytest.mark.parametrize("databases", ["sqlite"], indirect=True, scope="module")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -19,8 +19,9 @@ from shared.machine.store import OrderStore
 from tests.integration.robot.machines import ServiceProcess, random_seed
 from tests.support.audit import Economy
 from tests.support.devnet import DevnetProcess
+from tests.support.postgres import SQLITE_ONLY
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300), SQLITE_ONLY]
 
 
 def run_audit(devnet: DevnetProcess, *args: str) -> subprocess.CompletedProcess[str]:

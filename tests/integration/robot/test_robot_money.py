@@ -17,10 +17,10 @@ import pytest
 from shared.iota.wallet import Wallet
 from tests.integration.robot.machines import ServiceProcess, machine_env
 from tests.support.devnet import DevnetProcess
-from tests.support.postgres import Databases
+from tests.support.postgres import SQLITE_ONLY, Databases
 from tests.support.pyota_payer import PyotaPayer
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600), SQLITE_ONLY]
 
 
 def wait_for(what: str, probe: Any, timeout: float = 90.0) -> Any:

@@ -12,8 +12,9 @@ import pytest
 from tests.integration.robot.machines import ServiceProcess
 from tests.support.audit import Economy
 from tests.support.devnet import DevnetProcess
+from tests.support.postgres import SQLITE_ONLY
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300), SQLITE_ONLY]
 
 
 def order_state(robot: ServiceProcess, order_id: str) -> str:

@@ -12,8 +12,9 @@ from iota.adapter import HttpAdapter
 from shared.iota.validation import with_checksum
 from shared.iota.wallet import InsufficientFunds, NodeError, Wallet
 from tests.support.devnet import DevnetProcess
+from tests.support.postgres import SQLITE_ONLY
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240), SQLITE_ONLY]
 
 # Test-only seeds: they never hold anything but devnet tokens.
 SEED_ROBOT = "WALLET9SAFETY9ROBOT" + "9" * 62
