@@ -16,14 +16,38 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import SecretStr, ValidationError
+from pydantic import AfterValidator, BeforeValidator, SecretStr, ValidationError
 from pydantic_settings import BaseSettings
 
-__all__ = ["FILE_SUFFIX", "SettingsError", "describe_errors", "load_settings", "values_from_files"]
+from shared.iota.trinary import is_trytes
+from shared.logs import parse_log_level
+
+__all__ = [
+    "FILE_SUFFIX",
+    "LogLevel",
+    "Seed",
+    "SettingsError",
+    "describe_errors",
+    "load_settings",
+    "values_from_files",
+]
 
 S = TypeVar("S", bound=BaseSettings)
+
+
+def _check_seed(value: SecretStr) -> SecretStr:
+    if not is_trytes(value.get_secret_value(), 81):
+        raise ValueError("must be exactly 81 trytes (A-Z and 9)")
+    return value
+
+
+#: A wallet seed: 81 trytes (A-Z and 9), kept secret (never echoed in an error or a repr).
+Seed = Annotated[SecretStr, AfterValidator(_check_seed)]
+
+#: LOG_LEVEL: DEBUG, INFO, WARNING (or WARN) or ERROR in any case, stored upper case.
+LogLevel = Annotated[str, BeforeValidator(parse_log_level)]
 
 FILE_SUFFIX = "_FILE"
 # A secret or a URL; anything bigger is a wrong path (a log, a database), not a value.

@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.logs import parse_log_level
 from shared.ratelimit import RateLimitSettings
+from shared.settings import LogLevel
 
 __all__ = ["ChannelSettings"]
 
@@ -38,7 +38,7 @@ class ChannelSettings(RateLimitSettings):
     # Seconds one call to the IOTA node may wait for an answer (the wallet's calls).
     node_timeout: float = Field(15.0, gt=0, le=600)
     name: str = Field("", max_length=64)
-    log_level: str = "info"
+    log_level: LogLevel = "info"
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     # A channel is made for many small payments from one peer (bench/channels: >= 500/s).
     rate_limit_per_second: float = Field(1000.0, ge=0, le=1e6)
@@ -50,11 +50,6 @@ class ChannelSettings(RateLimitSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
-
-    @field_validator("log_level")
-    @classmethod
-    def _level(cls, value: str) -> str:
-        return parse_log_level(value)
 
     @model_validator(mode="after")
     def _secrets(self) -> ChannelSettings:

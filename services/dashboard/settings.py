@@ -8,8 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from shared.logs import parse_log_level
 from shared.ratelimit import RateLimitSettings
+from shared.settings import LogLevel
 
 __all__ = ["DashboardSettings", "MachineLink"]
 
@@ -61,12 +61,7 @@ class DashboardSettings(RateLimitSettings):
     pay_value_per_hour: int = Field(
         100_000, gt=0, description="value one client address may pay per hour"
     )
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _log_level(cls, value: object) -> str:
-        return parse_log_level(value)
+    log_level: LogLevel = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
 
     @field_validator("machines", mode="before")
     @classmethod

@@ -7,9 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.iota.trinary import is_trytes
-from shared.logs import parse_log_level
 from shared.ratelimit import RateLimitSettings
+from shared.settings import LogLevel, Seed
 
 __all__ = ["PUBLIC_TEST_COORDINATOR_SEED", "PUBLIC_TEST_FAUCET_SEED", "DevnetSettings"]
 
@@ -18,13 +17,6 @@ __all__ = ["PUBLIC_TEST_COORDINATOR_SEED", "PUBLIC_TEST_FAUCET_SEED", "DevnetSet
 # never send anything of value to addresses derived from them.
 PUBLIC_TEST_FAUCET_SEED = "DEVNET9PUBLIC9TEST9SEED9DO9NOT9USE9FOR9ANYTHING9REAL9" + "9" * 28
 PUBLIC_TEST_COORDINATOR_SEED = "DEVNET9PUBLIC9COORDINATOR9SEED9DO9NOT9USE9FOR9ANYTHING9" + "9" * 26
-
-
-def _check_seed(value: SecretStr) -> SecretStr:
-    seed = value.get_secret_value()
-    if not is_trytes(seed, 81):
-        raise ValueError("must be exactly 81 trytes (A-Z and 9)")
-    return value
 
 
 class DevnetSettings(RateLimitSettings):
@@ -38,12 +30,12 @@ class DevnetSettings(RateLimitSettings):
     mwm: int = Field(9, ge=1, le=27)
     milestone_interval: float = Field(1.0, gt=0, le=3600)
     snapshot: Path | None = None
-    faucet_seed: SecretStr = SecretStr(PUBLIC_TEST_FAUCET_SEED)
+    faucet_seed: Seed = SecretStr(PUBLIC_TEST_FAUCET_SEED)
     faucet_max: int = Field(1_000_000_000, ge=1)
     faucet_token: SecretStr | None = None
     # With no faucet token, POST /faucet is off unless this says open (shared/auth.py).
     faucet_open: bool = False
-    coordinator_seed: SecretStr = SecretStr(PUBLIC_TEST_COORDINATOR_SEED)
+    coordinator_seed: Seed = SecretStr(PUBLIC_TEST_COORDINATOR_SEED)
     data_dir: Path = Path("data/devnet")
     database_url: str | None = None
     max_merges: int = Field(16, ge=0, le=1000)
@@ -64,12 +56,7 @@ class DevnetSettings(RateLimitSettings):
     # Local snapshots: keep this many milestones of history (0 = keep everything).
     prune_depth: int = Field(0, ge=0)
     prune_interval: float = Field(60.0, gt=0, le=86400)
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
-
-    @field_validator("faucet_seed", "coordinator_seed")
-    @classmethod
-    def _seed(cls, value: SecretStr) -> SecretStr:
-        return _check_seed(value)
+    log_level: LogLevel = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
 
     @field_validator("snapshot")
     @classmethod
@@ -93,11 +80,6 @@ class DevnetSettings(RateLimitSettings):
                 " no client could attach"
             )
         return self
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _log_level(cls, value: object) -> str:
-        return parse_log_level(value)
 
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -9,9 +9,8 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.db import sqlite_url
-from shared.iota.trinary import is_trytes
-from shared.logs import parse_log_level
 from shared.ratelimit import RateLimitSettings
+from shared.settings import LogLevel, Seed
 
 __all__ = ["MAX_ITEM_BYTES", "GridSettings"]
 
@@ -27,7 +26,7 @@ class GridSettings(RateLimitSettings):
     port: int = Field(4000, ge=1, le=65535, description="HTTP port (the original's 4000)")
     host: str = Field("0.0.0.0", description="interface to listen on")
     name: str = Field("grid", min_length=1, max_length=64, pattern=r"^[\w .-]+$")
-    seed: SecretStr = Field(description="81-tryte seed of the grid's wallet")
+    seed: Seed = Field(description="81-tryte seed of the grid's wallet")
     iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
     iota_node_timeout: float = Field(
         15.0, gt=0, le=600, description="seconds one IOTA node call may wait for an answer"
@@ -98,14 +97,7 @@ class GridSettings(RateLimitSettings):
     # Tests only: "after_record:<seconds>" pauses between the ledger's commit and marking
     # the record sent, so a test can SIGKILL the grid exactly there.
     grid_audit_fault_pause: str = Field("", pattern=r"^(after_record:\d+(\.\d+)?)?$")
-    log_level: str = "INFO"
-
-    @field_validator("seed")
-    @classmethod
-    def _seed(cls, value: SecretStr) -> SecretStr:
-        if not is_trytes(value.get_secret_value(), 81):
-            raise ValueError("must be exactly 81 trytes (A-Z and 9)")
-        return value
+    log_level: LogLevel = "INFO"
 
     @field_validator("grid_ledger_url", "grid_ledger_public_url")
     @classmethod
@@ -132,11 +124,6 @@ class GridSettings(RateLimitSettings):
     @property
     def audit_enabled(self) -> bool:
         return bool(self.grid_ledger_url)
-
-    @field_validator("log_level")
-    @classmethod
-    def _level(cls, value: str) -> str:
-        return parse_log_level(value)
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or ``<DATA_DIR>/grid.db``."""

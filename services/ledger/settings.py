@@ -22,9 +22,8 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from services.ledger.crypto import decode_public_key, private_key_from_seed
 from shared.db import sqlite_url
-from shared.logs import parse_log_level
 from shared.ratelimit import RateLimitSettings
-from shared.settings import check_admin_password, check_database_url
+from shared.settings import LogLevel, check_admin_password, check_database_url
 
 __all__ = ["FAULT_STAGES", "LedgerSettings", "Participant"]
 
@@ -89,7 +88,7 @@ class LedgerSettings(RateLimitSettings):
     port: int = Field(default=8100, ge=0, le=65535)
     data_dir: Path = Path("data/ledger")
     database_url: SecretStr | None = None
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
 
     #: This participant's name (one of LEDGER_PARTICIPANTS).
     ledger_participant: str
@@ -163,11 +162,6 @@ class LedgerSettings(RateLimitSettings):
     @classmethod
     def _db(cls, value: SecretStr | None) -> SecretStr | None:
         return check_database_url(value)
-
-    @field_validator("log_level")
-    @classmethod
-    def _level(cls, value: str) -> str:
-        return parse_log_level(value)
 
     @field_validator("ledger_fault_pause")
     @classmethod

@@ -21,11 +21,9 @@ from sqlalchemy import Engine
 
 from shared.books import BooksSource, books_router
 from shared.health import Health, node_probe, service_router
-from shared.iota.trinary import is_trytes
-from shared.logs import parse_log_level
 from shared.machine.settings import slug
 from shared.ratelimit import RateLimitSettings
-from shared.settings import check_database_url
+from shared.settings import LogLevel, Seed, check_database_url
 from shared.tasks import Supervisor
 
 __all__ = [
@@ -49,7 +47,7 @@ class EnergyServiceSettings(RateLimitSettings):
     port: int = Field(3010, ge=1, le=65535, description="HTTP port")
     host: str = Field("0.0.0.0", description="interface to listen on")
     name: str = Field("energy", min_length=1, max_length=64, pattern=r"^[\w .-]+$")
-    seed: SecretStr = Field(description="81-tryte IOTA seed of the service's wallet")
+    seed: Seed = Field(description="81-tryte IOTA seed of the service's wallet")
     iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
     iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")
     data_dir: Path = Field(Path("data"))
@@ -67,24 +65,12 @@ class EnergyServiceSettings(RateLimitSettings):
     iota_node_timeout: float = Field(
         15.0, gt=0, le=600, description="seconds one IOTA node call may wait for an answer"
     )
-    log_level: str = Field("INFO")
-
-    @field_validator("seed")
-    @classmethod
-    def _seed_is_81_trytes(cls, value: SecretStr) -> SecretStr:
-        if not is_trytes(value.get_secret_value(), 81):
-            raise ValueError("must be exactly 81 trytes (A-Z and 9)")
-        return value
+    log_level: LogLevel = Field("INFO")
 
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: SecretStr | None) -> SecretStr | None:
         return check_database_url(value)
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _level(cls, value: object) -> str:
-        return parse_log_level(value)
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or a SQLite file named after the service under DATA_DIR."""

@@ -9,9 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.iota.trinary import is_trytes
-from shared.logs import parse_log_level
 from shared.ratelimit import RateLimitSettings
+from shared.settings import LogLevel, Seed
 
 __all__ = ["NAME_PATTERN", "MachineSettings", "slug"]
 
@@ -33,7 +32,7 @@ class MachineSettings(RateLimitSettings):
     port: int = Field(3000, ge=1, le=65535, description="HTTP + Socket.IO port")
     host: str = Field("0.0.0.0", description="interface to listen on")
     name: str = Field("machine", min_length=1, max_length=64, pattern=NAME_PATTERN)
-    seed: SecretStr = Field(description="81-tryte IOTA seed of the machine's wallet")
+    seed: Seed = Field(description="81-tryte IOTA seed of the machine's wallet")
     iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
     iota_node_timeout: float = Field(
         15.0, gt=0, le=600, description="seconds one IOTA node call may wait for an answer"
@@ -66,7 +65,7 @@ class MachineSettings(RateLimitSettings):
     min_weight_magnitude: int = Field(9, ge=1, le=243)
     security: int = Field(2, ge=1, le=3)
     depth: int = Field(3, ge=1, le=15)
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
+    log_level: LogLevel = Field("INFO", description="DEBUG, INFO, WARNING or ERROR, any case")
     # Payment channels (seed 003, docs/channels.md): how a robot pays its energy provider.
     provider_payment: Literal["ledger", "channel"] = Field(
         "ledger", description="robot: one ledger transfer per order, or a payment channel"
@@ -79,13 +78,6 @@ class MachineSettings(RateLimitSettings):
     )
     channel_deposit: int = Field(1000, gt=0, description="robot: deposit when opening/refilling")
     channel_timeout: int = Field(600, ge=1, le=7 * 24 * 3600, description="channel timeout (s)")
-
-    @field_validator("seed")
-    @classmethod
-    def _seed_is_81_trytes(cls, value: SecretStr) -> SecretStr:
-        if not is_trytes(value.get_secret_value(), 81):
-            raise ValueError("must be exactly 81 trytes (A-Z and 9)")
-        return value
 
     @field_validator("channel_key")
     @classmethod
@@ -102,11 +94,6 @@ class MachineSettings(RateLimitSettings):
         if value is not None and value.get_secret_value() and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters (or unset)")
         return value if value is not None and value.get_secret_value() else None
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _log_level(cls, value: object) -> str:
-        return parse_log_level(value)
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or a SQLite file named after the machine so two never share one."""

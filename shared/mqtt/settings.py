@@ -12,9 +12,9 @@ import dataclasses
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.logs import parse_log_level
 from shared.mqtt.topics import validate_prefix
 from shared.mqtt.url import MqttUrl, parse_mqtt_url
+from shared.settings import LogLevel
 
 __all__ = ["MqttSettings"]
 
@@ -29,7 +29,7 @@ class MqttSettings(BaseSettings):
     # generated secrets) while the URL holds none.
     mqtt_password: SecretStr | None = None
     mqtt_prefix: str = "machine-economy"
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
 
     @field_validator("mqtt_url")
     @classmethod
@@ -41,11 +41,6 @@ class MqttSettings(BaseSettings):
     @classmethod
     def _prefix(cls, value: str) -> str:
         return validate_prefix(value)
-
-    @field_validator("log_level")
-    @classmethod
-    def _level(cls, value: str) -> str:
-        return parse_log_level(value)
 
     @property
     def broker(self) -> MqttUrl:
