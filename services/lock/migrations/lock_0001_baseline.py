@@ -2,7 +2,8 @@
 
 A database made before Alembic has some or all of these tables already (and no version
 table): the baseline creates the missing ones and leaves the others and their rows alone.
-Rendered from that day's models by Alembic's autogenerate renderer.
+Rendered from that day's models by Alembic's autogenerate renderer; the tables are
+listed in the ``.toml`` beside this file (shared/migrations/baseline.py).
 
 A controller made before seed 004's per-device prefixes has ``tools`` without
 ``device_prefix`` (a tool's device lived at ``{root}/device/{id}/machine-access``): the
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from shared.migrations import option, report
+from shared.migrations.baseline import Baseline
 
 revision = "lock_0001"
 down_revision: str | None = None
@@ -28,133 +30,16 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 
+BASELINE = Baseline(__file__)
+
+
 def upgrade() -> None:
-    existing = set(sa.inspect(op.get_bind()).get_table_names())
-    if "accounts" not in existing:
-        op.create_table(
-            "accounts",
-            sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column("username", sa.String(length=64), nullable=False),
-            sa.Column("password_hash", sa.String(length=200), nullable=False),
-            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-            sa.PrimaryKeyConstraint("id"),
-            sa.UniqueConstraint("username"),
-        )
-    if "circles" not in existing:
-        op.create_table(
-            "circles",
-            sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column("name", sa.String(length=64), nullable=False),
-            sa.Column("description", sa.Text(), nullable=False),
-            sa.PrimaryKeyConstraint("id"),
-            sa.UniqueConstraint("name"),
-        )
-    if "circle_members" not in existing:
-        op.create_table(
-            "circle_members",
-            sa.Column("circle_id", sa.Integer(), nullable=False),
-            sa.Column("account_id", sa.Integer(), nullable=False),
-            sa.ForeignKeyConstraint(
-                ["account_id"],
-                ["accounts.id"],
-            ),
-            sa.ForeignKeyConstraint(
-                ["circle_id"],
-                ["circles.id"],
-            ),
-            sa.PrimaryKeyConstraint("circle_id", "account_id"),
-        )
-    if "memberships" not in existing:
-        op.create_table(
-            "memberships",
-            sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column("account_id", sa.Integer(), nullable=False),
-            sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
-            sa.ForeignKeyConstraint(
-                ["account_id"],
-                ["accounts.id"],
-            ),
-            sa.PrimaryKeyConstraint("id"),
-        )
-        op.create_index(
-            op.f("ix_memberships_account_id"), "memberships", ["account_id"], unique=False
-        )
-    if "tokens" not in existing:
-        op.create_table(
-            "tokens",
-            sa.Column("token_hash", sa.String(length=64), nullable=False),
-            sa.Column("account_id", sa.Integer(), nullable=False),
-            sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-            sa.ForeignKeyConstraint(
-                ["account_id"],
-                ["accounts.id"],
-            ),
-            sa.PrimaryKeyConstraint("token_hash"),
-        )
-    if "tools" not in existing:
-        _create_tools("tools")
-    if "checkouts" not in existing:
-        op.create_table(
-            "checkouts",
-            sa.Column("tool_id", sa.Integer(), nullable=False),
-            sa.Column("account_id", sa.Integer(), nullable=False),
-            sa.Column("checked_out_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("request_id", sa.String(length=64), nullable=False),
-            sa.ForeignKeyConstraint(
-                ["account_id"],
-                ["accounts.id"],
-            ),
-            sa.ForeignKeyConstraint(
-                ["tool_id"],
-                ["tools.id"],
-            ),
-            sa.PrimaryKeyConstraint("tool_id"),
-        )
-    if "events" not in existing:
-        op.create_table(
-            "events",
-            sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("kind", sa.String(length=32), nullable=False),
-            sa.Column("account_id", sa.Integer(), nullable=True),
-            sa.Column("tool_id", sa.Integer(), nullable=True),
-            sa.Column("request_id", sa.String(length=64), nullable=True),
-            sa.Column("detail", sa.Text(), nullable=False),
-            sa.ForeignKeyConstraint(
-                ["account_id"],
-                ["accounts.id"],
-            ),
-            sa.ForeignKeyConstraint(
-                ["tool_id"],
-                ["tools.id"],
-            ),
-            sa.PrimaryKeyConstraint("id"),
-        )
-        op.create_index(op.f("ix_events_at"), "events", ["at"], unique=False)
-
+    existing = BASELINE.create_missing()
     if "tools" in existing:
-        _add_device_prefix(existing)
+        _add_device_prefix()
 
 
-def _create_tools(name: str) -> None:
-    op.create_table(
-        name,
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("device_id", sa.String(length=32), nullable=False),
-        sa.Column("device_prefix", sa.String(length=200), nullable=False),
-        sa.Column("lock_index", sa.Integer(), nullable=False),
-        sa.Column("circle_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["circle_id"], ["circles.id"]),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("device_prefix", "lock_index"),
-        sa.UniqueConstraint("name"),
-    )
-
-
-def _add_device_prefix(existing: set[str]) -> None:
+def _add_device_prefix() -> None:
     """Tools of before seed 004's per-device prefixes get ``{MQTT root}/{device_id}``."""
     bind = op.get_bind()
     if "device_prefix" in {c["name"] for c in sa.inspect(bind).get_columns("tools")}:
@@ -166,7 +51,7 @@ def _add_device_prefix(existing: set[str]) -> None:
         # (sqlite.org's "making other kinds of table schema changes"; the environment
         # turned foreign keys off and checks them before it commits).
         op.execute("DROP TABLE IF EXISTS tools_new")
-        _create_tools("tools_new")
+        BASELINE.create("tools", name="tools_new")
         copied = bind.execute(
             sa.text(
                 "INSERT INTO tools_new (id, name, description, device_id, device_prefix,"
@@ -187,11 +72,4 @@ def _add_device_prefix(existing: set[str]) -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("events")
-    op.drop_table("checkouts")
-    op.drop_table("tools")
-    op.drop_table("tokens")
-    op.drop_table("memberships")
-    op.drop_table("circle_members")
-    op.drop_table("circles")
-    op.drop_table("accounts")
+    BASELINE.drop()

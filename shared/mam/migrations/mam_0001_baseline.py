@@ -2,7 +2,8 @@
 
 A database made before Alembic has some or all of these tables already (and no version
 table): the baseline creates the missing ones and leaves the others and their rows alone.
-Rendered from that day's models by Alembic's autogenerate renderer.
+Rendered from that day's models by Alembic's autogenerate renderer; the tables are
+listed in the ``.toml`` beside this file (shared/migrations/baseline.py).
 
 Revision ID: mam_0001
 Revises:
@@ -10,31 +11,19 @@ Revises:
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from shared.migrations.baseline import Baseline
 
 revision = "mam_0001"
 down_revision: str | None = None
 branch_labels: str | None = None
 depends_on: str | None = None
 
+BASELINE = Baseline(__file__)
+
 
 def upgrade() -> None:
-    existing = set(sa.inspect(op.get_bind()).get_table_names())
-    if "mam_channel_positions" not in existing:
-        op.create_table(
-            "mam_channel_positions",
-            sa.Column("fingerprint", sa.String(length=81), nullable=False),
-            sa.Column("security", sa.Integer(), nullable=False),
-            sa.Column("start", sa.Integer(), nullable=False),
-            sa.Column("count", sa.Integer(), nullable=False),
-            sa.Column("next_count", sa.Integer(), nullable=False),
-            sa.Column("leaf_index", sa.Integer(), nullable=False),
-            sa.Column("next_root", sa.String(length=81), nullable=True),
-            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-            sa.PrimaryKeyConstraint("fingerprint"),
-        )
+    BASELINE.create_missing()
 
 
 def downgrade() -> None:
-    op.drop_table("mam_channel_positions")
+    BASELINE.drop()
