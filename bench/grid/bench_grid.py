@@ -4,7 +4,7 @@
    connections sending GET (then PUT) of 1000 items for a few seconds each.
    Targets: GET >= 2000 req/s, PUT >= 1000 req/s, p99 < 20 ms.
 2. Settle: a real devnet, 20 producer and 100 consumer channels (hello + one message for
-   one slice), the grid's own engine: read all channels, price, bill, publish 100
+   one slice), the grid's own settlement: read all channels, price, bill, publish 100
    payment requests. Target < 5 s.
 
 3. Payout latency: the seed-001 economy as real processes (devnet with 1 s milestones,
@@ -196,9 +196,9 @@ def bench_settle(
     producers: int, consumers: int, mwm: int, profile: str | None = None
 ) -> list[tuple[str, str, str, str]]:
     from services.grid.app import create_app  # noqa: F401 - imports the kernels once
-    from services.grid.engine import GridEngine
-    from services.grid.ledger import Ledger
+    from services.grid.bookkeeping import GridBooks
     from services.grid.settings import GridSettings
+    from services.grid.settlement import GridSettlement
     from shared.db import make_engine, make_sessionmaker, sqlite_url
     from shared.energy.channels import ChannelBook
     from shared.energy.follower import ChannelFollower
@@ -232,12 +232,12 @@ def bench_settle(
         sessions = make_sessionmaker(engine)
         book = ChannelBook(node, sessions, mwm=devnet.mwm)
         follower = ChannelFollower(node, sessions)
-        ledger = Ledger(
+        books = GridBooks(
             sessions, slice_seconds=3600, fee_percent=20, pricing="weighted", default_price=10
         )
         wallet = Wallet(settings.seed.get_secret_value(), devnet.api_url, engine)
         wallet.warm_up()
-        grid = GridEngine(settings, ledger, follower, book, wallet, node)
+        grid = GridSettlement(settings, books, follower, book, wallet, node)
         store = RegistrationStore(sessions)
         slot = slice_at(now_ms(), 3600)
         names = [f"PRODUCER9{n:04d}" for n in range(producers)] + [
@@ -289,9 +289,9 @@ def bench_settle(
             # the same steps in this thread, so cProfile sees them (it profiles one thread)
             profiler = cProfile.Profile()
             profiler.enable()
-            follower.poll_all(ledger.handle_message)
-            billed = ledger.consumers_to_bill(slot)
-            ledger.settle(slot, grid._new_addresses(billed), book)
+            follower.poll_all(books.handle_message)
+            billed = books.consumers_to_bill(slot)
+            books.settle(slot, grid._new_addresses(billed), book)
             book.flush(1)
             profiler.disable()
             profiler.dump_stats(profile)

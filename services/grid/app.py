@@ -1,7 +1,7 @@
 """The grid's FastAPI app: registration and storage APIs (the seed's), the books, health.
 
 The lifespan owns the database engine, the node client, the wallet and the background
-loops of :class:`services.grid.engine.GridEngine` under a :class:`shared.tasks.Supervisor`.
+loops of :class:`services.grid.settlement.GridSettlement` under a :class:`shared.tasks.Supervisor`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.grid.audit import AuditTrail
-from services.grid.engine import GridEngine
-from services.grid.ledger import Ledger, return_channel_name
+from services.grid.bookkeeping import GridBooks, return_channel_name
 from services.grid.settings import MAX_ITEM_BYTES, GridSettings
+from services.grid.settlement import GridSettlement
 from services.grid.storage import BatchedWriter, RawPathMiddleware, StorageStore, storage_router
 from shared.books import BooksSource, books_router
 from shared.db import make_engine, make_sessionmaker, run_db
@@ -152,7 +152,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     )
     follower = ChannelFollower(node, sessions)
     book = ChannelBook(node, sessions, depth=settings.depth, mwm=settings.min_weight_magnitude)
-    ledger = Ledger(
+    books = GridBooks(
         sessions,
         slice_seconds=settings.slice_seconds,
         fee_percent=settings.grid_fee_percent,
@@ -163,8 +163,8 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     # in their own transactions; off while GRID_LEDGER_URL is empty.
     audit = AuditTrail(sessions, settings) if settings.audit_enabled else None
     if audit is not None:
-        ledger.audit = audit.hook
-    grid = GridEngine(settings, ledger, follower, book, wallet, node)
+        books.audit = audit.hook
+    settlement = GridSettlement(settings, books, follower, book, wallet, node)
     storage = StorageStore(sessions, settings.storage_max_items)
     writer = BatchedWriter(storage)
     registrations = RegistrationStore(sessions)
@@ -185,16 +185,16 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
         if background:
             # compiled kernels load meanwhile: the first payout would otherwise wait for them
             warm = asyncio.create_task(asyncio.to_thread(wallet.warm_up))
-            supervisor.start("reader", grid.run_reader)
-            supervisor.start("settler", grid.run_settler)
-            supervisor.start("attacher", grid.run_attacher)
-            supervisor.start("payment-feed", grid.run_payment_feed)
-            supervisor.start("payment-scan", grid.run_payment_scan)
-            supervisor.start("confirmer", grid.run_confirmer)
-            supervisor.start("payouts", grid.run_payouts)
-            supervisor.start("balance", grid.run_balance)
-            supervisor.start("address-pool", grid.run_address_pool)
-            supervisor.start("sweeper", grid.run_sweeper)
+            supervisor.start("reader", settlement.run_reader)
+            supervisor.start("settler", settlement.run_settler)
+            supervisor.start("attacher", settlement.run_attacher)
+            supervisor.start("payment-feed", settlement.run_payment_feed)
+            supervisor.start("payment-scan", settlement.run_payment_scan)
+            supervisor.start("confirmer", settlement.run_confirmer)
+            supervisor.start("payouts", settlement.run_payouts)
+            supervisor.start("balance", settlement.run_balance)
+            supervisor.start("address-pool", settlement.run_address_pool)
+            supervisor.start("sweeper", settlement.run_sweeper)
             if audit is not None:
                 supervisor.start("audit", audit.run)
             await health.start()
@@ -231,8 +231,9 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.state.engine = grid
-    app.state.ledger = ledger
+    # the grid's loops (not a database engine) and its books, for tests and tools
+    app.state.settlement = settlement
+    app.state.books = books
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_ITEM_BYTES)
     app.add_middleware(RawPathMiddleware)
     limit_writes(app, settings)
@@ -250,13 +251,13 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
             settings.name,
             health,
             status=lambda: "degraded" if health.down() else "ok",
-            index=lambda: {"balance": grid.balance},
+            index=lambda: {"balance": settlement.balance},
         )
     )
 
     def credited() -> dict[str, int]:
         """Income of the payment-request addresses: the payments the books confirmed."""
-        return {"payments_confirmed": int(ledger.accounts()["totals"]["received"])}
+        return {"payments_confirmed": int(books.accounts()["totals"]["received"])}
 
     app.include_router(
         books_router(
@@ -273,12 +274,12 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     @app.get("/accounts", tags=["books"])
     async def accounts() -> dict[str, Any]:
         """The books: totals, consumers and producers (tokens; output in kWh)."""
-        return await run_db(ledger.accounts)
+        return await run_db(books.accounts)
 
     @app.get("/prices", tags=["books"])
     async def prices() -> list[dict[str, Any]]:
         """The last 100 settled slices: price (tokens per kWh), method, output and usage."""
-        return await run_db(ledger.slice_prices)
+        return await run_db(books.slice_prices)
 
     @app.get("/audit", tags=["books"])
     async def audit_status() -> dict[str, Any]:

@@ -2,10 +2,10 @@
 as a transaction in a ledger kept by the grid, producer and consumer participants
 (seed 002, services/ledger), so any of them can audit the money flow.
 
-Not to be confused with :mod:`services.grid.ledger`, the grid's own books.
+Not to be confused with :mod:`services.grid.bookkeeping`, the grid's own books.
 
 - **Durable outbox**: :meth:`AuditTrail.hook` runs inside the booking's database
-  transaction (``Ledger.settle``, ``Ledger.confirm_payment``, ``Ledger.mark_payout`` with
+  transaction (``GridBooks.settle``, ``GridBooks.confirm_payment``, ``GridBooks.mark_payout`` with
   ``status="sent"``) and writes the finished ledger document into ``grid_audit_outbox``.
   The record commits with the booking or not at all: a crash loses nothing.
 - **In order, once**: :meth:`AuditTrail.run` (a supervised loop) sends pending records
@@ -167,7 +167,7 @@ class AuditTrail:
     # -- the outbox (inside the booking's transaction) -------------------------------------
 
     def hook(self, session: Session, kind: str, key: int) -> None:
-        """Write the record of a booking (``Ledger.audit``); once per (kind, key)."""
+        """Write the record of a booking (``GridBooks.audit``); once per (kind, key)."""
         known = session.scalar(
             select(AuditRecord.id).where(AuditRecord.kind == kind, AuditRecord.ref == key)
         )

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.grid.bookkeeping import GridBooks
 from services.grid.db import ProducerSlice
-from services.grid.ledger import Ledger
 from shared.db import make_engine, make_sessionmaker, sqlite_url
 from shared.energy.follower import ChannelFollower
 from shared.energy.messages import EnergyMessage, Hello, ProducerOutput, encode_trytes
@@ -44,7 +44,7 @@ def test_concurrent_polls_book_each_message_once(
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
         session.add(Registration(registration_id="PRODUCER1", item_name="p", item_type="producer"))
-    ledger = Ledger(
+    books = GridBooks(
         sessions,
         slice_seconds=SLICE_MS / 1000,
         fee_percent=20,
@@ -55,7 +55,7 @@ def test_concurrent_polls_book_each_message_once(
     follower.start("PRODUCER1", root, SIDE_KEY)
 
     def slow_handle(session: Session, registration_id: str, message: EnergyMessage) -> None:
-        ledger.handle_message(session, registration_id, message)
+        books.handle_message(session, registration_id, message)
         session.flush()
         time.sleep(0.05)  # the booking takes a while: the other poll reads meanwhile
 

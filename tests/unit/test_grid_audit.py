@@ -23,7 +23,7 @@ from shared.db import sqlite_url
 from shared.energy.messages import ProducerOutput, Usage
 from shared.ledger_client import Recorded
 from shared.settings import SettingsError, load_settings
-from tests.unit.test_grid_ledger import S1, S2, Books
+from tests.unit.test_grid_bookkeeping import S1, S2, Books
 
 ADDRESS = "P" * 81
 
@@ -93,7 +93,7 @@ def books(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Books]:
 
 def trail(books: Books, tmp_path: Path, fake: FakeLedger) -> AuditTrail:
     audit = AuditTrail(books.sessions, settings(tmp_path), fake)
-    books.ledger.audit = audit.hook
+    books.grid_books.audit = audit.hook
     return audit
 
 
@@ -143,7 +143,7 @@ def test_the_record_commits_with_the_booking_or_not_at_all(books: Books, tmp_pat
         audit.hook(session, kind, key)
         raise RuntimeError("crash after the hook, before the commit")
 
-    books.ledger.audit = hook_then_fail
+    books.grid_books.audit = hook_then_fail
     books.register("JAKE", "consumer")
     books.read("JAKE", Usage(S1.start, S1.end, 0.4))
     with pytest.raises(RuntimeError):
@@ -157,11 +157,12 @@ def test_payment_and_payout_records_reference_what_they_pay(books: Books, tmp_pa
     trail(books, tmp_path, FakeLedger())
     trade(books)
     payment_id = books.pay("JAKE", 40)
-    books.ledger.confirm_payment(payment_id)
-    books.ledger.confirm_payment(payment_id)  # a second confirmation books (and records) nothing
-    [payout] = books.ledger.open_payouts()
-    books.ledger.mark_payout(payout.id, status="sending")
-    books.ledger.mark_payout(payout.id, status="sent", tail_hash="T" * 81)
+    books.grid_books.confirm_payment(payment_id)
+    # a second confirmation books (and records) nothing
+    books.grid_books.confirm_payment(payment_id)
+    [payout] = books.grid_books.open_payouts()
+    books.grid_books.mark_payout(payout.id, status="sending")
+    books.grid_books.mark_payout(payout.id, status="sent", tail_hash="T" * 81)
     slice_row, payment_row, payout_row = records(books)
     payment = json.loads(payment_row.document)
     assert payment["doc_type"] == "Payment" and payment["refs"] == [slice_row.no]
@@ -293,7 +294,7 @@ def test_a_slice_billed_in_chunks_is_recorded_once_with_every_request(
     books.read("WIND", ProducerOutput(S1.start, S1.end, 3.0, 100, ADDRESS))
     addresses = {c: chr(ord("A") + n) * 81 for n, c in enumerate(consumers)}
     seen: list[int] = []
-    books.ledger.settle(S1, addresses, books.book, chunk=2, committed=lambda: seen.append(1))
+    books.grid_books.settle(S1, addresses, books.book, chunk=2, committed=lambda: seen.append(1))
     assert len(seen) == 3
     [row] = records(books)  # written with the last chunk, not the first
     document = json.loads(row.document)
@@ -315,7 +316,7 @@ def test_a_crash_between_chunks_records_that_slice_with_the_next_settle(
         raise _Killed
 
     with pytest.raises(_Killed):
-        books.ledger.settle(S1, addresses, books.book, chunk=2, committed=killed)
+        books.grid_books.settle(S1, addresses, books.book, chunk=2, committed=killed)
     assert records(books) == []  # the last chunk never ran
     # restarted: the next slice bills the rest and records the interrupted slice first
     books.settle(S2)

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from services.grid.engine import GridEngine
-from services.grid.ledger import Ledger
+from services.grid.bookkeeping import GridBooks
 from services.grid.settings import GridSettings
+from services.grid.settlement import GridSettlement
 from shared.db import make_engine, make_sessionmaker, sqlite_url
 from shared.energy.channels import ChannelBook
 from shared.energy.messages import ProducerOutput
@@ -43,7 +43,7 @@ class Grid:
         engine = make_engine(sqlite_url(tmp_path, "grid"))
         EnergyBase.metadata.create_all(engine)
         self.sessions = make_sessionmaker(engine)
-        self.ledger = Ledger(
+        self.books = GridBooks(
             self.sessions,
             slice_seconds=SLICE_S,
             fee_percent=20,
@@ -52,8 +52,8 @@ class Grid:
         )
         self.book = ChannelBook(NodeApi("http://127.0.0.1:9"), self.sessions)
         # due_slices needs only the settings and the books
-        self.engine = GridEngine(self.settings, self.ledger, None, self.book, None, None)  # type: ignore[arg-type]
-        self.engine.started_ms = 0
+        self.settlement = GridSettlement(self.settings, self.books, None, self.book, None, None)  # type: ignore[arg-type]
+        self.settlement.started_ms = 0
 
     def producer(self, producer_id: str, *, closed: bool = False) -> None:
         with self.sessions.begin() as session:
@@ -77,12 +77,12 @@ class Grid:
 
     def quote(self, producer_id: str, slot: Slice, output: float, price: int) -> None:
         with self.sessions.begin() as session:
-            self.ledger.handle_message(
+            self.books.handle_message(
                 session, producer_id, ProducerOutput(slot.start, slot.end, output, price, "P" * 81)
             )
 
     def settle(self, slot: Slice) -> Any:
-        return self.ledger.settle(slot, {}, self.book)
+        return self.books.settle(slot, {}, self.book)
 
 
 S1, S2, S3 = Slice(0, 10_000), Slice(10_000, 20_000), Slice(20_000, 30_000)
@@ -93,7 +93,7 @@ def test_a_slice_waits_for_every_registered_producers_quote(tmp_path: Path) -> N
     grid.producer("WIND")
     grid.producer("SOLAR")
     grid.producer("RETIRED", closed=True)  # said goodbye: not waited for
-    due = grid.engine.due_slices
+    due = grid.settlement.due_slices
     assert due(S1.end + DELAY_MS + 1) == []  # no quote yet (the grid's default would price it)
     grid.quote("WIND", S1, 3.0, 100)
     assert due(S1.end + DELAY_MS + 1) == []  # SOLAR's is still on its way
@@ -101,7 +101,7 @@ def test_a_slice_waits_for_every_registered_producers_quote(tmp_path: Path) -> N
     assert due(S1.end + DELAY_MS + 1) == [S1]  # all in: priced at once, no grace waited
     settled = grid.settle(S1)
     assert (settled.price, settled.method, settled.missing_quotes) == (125.0, "weighted", ())
-    assert grid.ledger.slice_prices()[-1]["missingQuotes"] == []
+    assert grid.books.slice_prices()[-1]["missingQuotes"] == []
 
 
 def test_after_the_grace_window_the_slice_is_priced_naming_the_missing_quotes(
@@ -113,19 +113,19 @@ def test_after_the_grace_window_the_slice_is_priced_naming_the_missing_quotes(
     grid.producer("WIND")
     grid.producer("SOLAR")
     grid.quote("WIND", S1, 3.0, 100)
-    due = grid.engine.due_slices
+    due = grid.settlement.due_slices
     assert due(S1.end + grace - 1) == []
     # S2 is complete, but slices settle in order: S1 holds it back
     grid.quote("WIND", S2, 3.0, 100)
     grid.quote("SOLAR", S2, 1.0, 80)
     assert due(S2.end + DELAY_MS + 1) == []
     assert due(S1.end + grace) == [S1, S2]  # S2's quotes are in: it follows at once
-    with caplog.at_level(logging.INFO, logger="services.grid.ledger"):
+    with caplog.at_level(logging.INFO, logger="services.grid.bookkeeping"):
         settled = grid.settle(S1)
     assert (settled.price, settled.method, settled.missing_quotes) == (100.0, "merit", ("SOLAR",))
     assert "event=quotes_missing start=0 producers=SOLAR" in caplog.text
     assert grid.settle(S2).missing_quotes == ()
-    prices = grid.ledger.slice_prices()
+    prices = grid.books.slice_prices()
     assert [(p["startTime"], p["missingQuotes"]) for p in prices[1:]] == [
         (0, ["SOLAR"]),
         (10_000, []),
@@ -145,8 +145,8 @@ def test_a_slice_that_ended_while_the_grid_was_down_gets_the_grace_from_the_star
     grid.quote("WIND", S1, 1.0, 100)
     grid.settle(S1)  # settled before the crash
     started = S3.end + 60_000  # down for a minute: S2 and S3 ended long ago
-    grid.engine.started_ms = started
-    due = grid.engine.due_slices
+    grid.settlement.started_ms = started
+    due = grid.settlement.due_slices
     assert due(started + 1) == []  # no jump to a fallback price because time passed
     grid.quote("WIND", S2, 1.0, 100)
     assert due(started + 1) == [S2]  # read after the restart: priced by the quote
@@ -162,8 +162,8 @@ def test_a_producer_registered_after_a_slice_ended_is_not_waited_for(tmp_path: P
         row = session.get(Registration, "WIND")
         assert row is not None
         row.created_at = datetime.fromtimestamp(S2.start / 1000 + 1, UTC)
-    assert grid.engine.due_slices(S1.end + DELAY_MS + 1) == [S1]
-    assert grid.ledger.missing_quotes(S2) == ["WIND"]
+    assert grid.settlement.due_slices(S1.end + DELAY_MS + 1) == [S1]
+    assert grid.books.missing_quotes(S2) == ["WIND"]
 
 
 def test_the_default_grace_is_two_slices_and_at_least_30_s(tmp_path: Path) -> None:

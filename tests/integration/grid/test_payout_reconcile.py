@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from services.grid.app import STORE as GRID_STORE
+from services.grid.bookkeeping import GridBooks
 from services.grid.db import Payout, ProducerSlice
-from services.grid.engine import PAYOUT_TAG, GridEngine
-from services.grid.ledger import Ledger
 from services.grid.settings import GridSettings
+from services.grid.settlement import PAYOUT_TAG, GridSettlement
 from shared.db import make_engine, make_sessionmaker
 from shared.energy.channels import ChannelBook
 from shared.energy.follower import ChannelFollower
@@ -54,11 +54,11 @@ def test_sending_payouts_are_reconciled_not_repeated(devnet: DevnetProcess, tmp_
     node = NodeApi(devnet.api_url)
     wallet = Wallet(settings.seed.get_secret_value(), devnet.api_url, engine)
     producer = Wallet(random_seed(), devnet.api_url, f"sqlite:///{tmp_path}/producer.db")
-    ledger = Ledger(
+    books = GridBooks(
         sessions, slice_seconds=30, fee_percent=20, pricing="weighted", default_price=10
     )
-    grid = GridEngine(
-        settings, ledger, ChannelFollower(node, sessions), ChannelBook(node, sessions), wallet, node
+    grid = GridSettlement(
+        settings, books, ChannelFollower(node, sessions), ChannelBook(node, sessions), wallet, node
     )
     try:
         devnet.faucet(with_checksum(wallet.new_address("funds")), 100)
@@ -90,7 +90,7 @@ def test_sending_payouts_are_reconciled_not_repeated(devnet: DevnetProcess, tmp_
 
         def settled() -> bool:
             grid.pay_once()
-            return not ledger.open_payouts()
+            return not books.open_payouts()
 
         wait_for("both payouts settled", settled, 120)
         with sessions() as session:

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from services.grid.app import STORE as GRID_STORE
+from services.grid.bookkeeping import GridBooks, return_channel_name
 from services.grid.db import Payout
-from services.grid.ledger import Ledger, return_channel_name
 from shared.db import make_engine, make_sessionmaker, sqlite_url
 from shared.energy.channels import ChannelBook, OutboxMessage
 from shared.energy.messages import (
@@ -41,7 +41,7 @@ class Books:
         upgrade(engine, ENERGY_STORE)
         upgrade(engine, GRID_STORE)
         self.sessions = make_sessionmaker(engine)
-        self.ledger = Ledger(
+        self.grid_books = GridBooks(
             self.sessions,
             slice_seconds=SLICE,
             fee_percent=fee,
@@ -64,15 +64,15 @@ class Books:
 
     def read(self, registration_id: str, message: EnergyMessage) -> None:
         with self.sessions.begin() as session:
-            self.ledger.handle_message(session, registration_id, message)
+            self.grid_books.handle_message(session, registration_id, message)
 
     def settle(self, slot: Slice) -> int:
-        consumers = self.ledger.consumers_to_bill(slot)
+        consumers = self.grid_books.consumers_to_bill(slot)
         addresses = {}
         for consumer in consumers:
             self.addresses += 1  # a fresh "grid address" per request
             addresses[consumer] = chr(64 + self.addresses % 26 + 1) * 81
-        return self.ledger.settle(slot, addresses, self.book).requests
+        return self.grid_books.settle(slot, addresses, self.book).requests
 
     def requests(self, consumer: str) -> list[PaymentRequest]:
         """The payment requests queued on the consumer's return channel, decoded."""
@@ -96,8 +96,9 @@ class Books:
 
     def pay(self, consumer: str, value: int, bundle: str = "B" * 81) -> int:
         request = self.requests(consumer)[-1]
-        assert self.ledger.record_payment(bundle, request.payment_id_or_address, "T" * 81, value)
-        return max(pid for pid, *_ in self.ledger.pending_payments())
+        address = request.payment_id_or_address
+        assert self.grid_books.record_payment(bundle, address, "T" * 81, value)
+        return max(pid for pid, *_ in self.grid_books.pending_payments())
 
     def payouts(self) -> dict[str, int]:
         with self.sessions() as session:
@@ -107,7 +108,7 @@ class Books:
             return out
 
     def balanced(self) -> dict[str, int]:
-        totals = self.ledger.accounts()["totals"]
+        totals = self.grid_books.accounts()["totals"]
         assert (
             totals["received"]
             == totals["cut"] + totals["paidOut"] + totals["waiting"] + totals["credit"]
@@ -163,7 +164,7 @@ def test_bill_pay_cut_and_share(books: Books) -> None:
     assert books.settle(S1) == 1
     (request,) = books.requests("JAKE0001")
     assert request.owed == 50 and request.usage == pytest.approx(0.4)  # 0.4 x 125
-    assert books.ledger.slice_prices()[0]["price"] == pytest.approx(125)
+    assert books.grid_books.slice_prices()[0]["price"] == pytest.approx(125)
 
     # a slice without new usage: no request
     assert books.settle(S2) == 0
@@ -177,7 +178,7 @@ def test_bill_pay_cut_and_share(books: Books) -> None:
 
     # a payment seen (pending) is excluded from owed at once; confirmed pays producers
     payment = books.pay("JAKE0001", 50)
-    consumer = books.ledger.accounts()["consumers"]["JAKE0001"]
+    consumer = books.grid_books.accounts()["consumers"]["JAKE0001"]
     assert consumer == {
         "requested": 70,
         "paid": 0,
@@ -186,9 +187,9 @@ def test_bill_pay_cut_and_share(books: Books) -> None:
         "credit": 0,
         "late": 0,
     }
-    books.ledger.confirm_payment(payment)
-    books.ledger.confirm_payment(payment)  # twice: once
-    consumer = books.ledger.accounts()["consumers"]["JAKE0001"]
+    books.grid_books.confirm_payment(payment)
+    books.grid_books.confirm_payment(payment)  # twice: once
+    consumer = books.grid_books.accounts()["consumers"]["JAKE0001"]
     assert consumer == {
         "requested": 70,
         "paid": 50,
@@ -209,7 +210,8 @@ def test_bill_pay_cut_and_share(books: Books) -> None:
     }
     # the same transfer seen again (ZMQ and the scan) is one payment
     request = books.requests("JAKE0001")[-1]
-    assert not books.ledger.record_payment("B" * 81, request.payment_id_or_address, "T" * 81, 50)
+    address = request.payment_id_or_address
+    assert not books.grid_books.record_payment("B" * 81, address, "T" * 81, 50)
 
 
 def test_late_usage_is_billed_with_the_next_slice_at_its_own_price(books: Books) -> None:
@@ -230,7 +232,7 @@ def test_money_waits_until_some_producer_has_output(books: Books) -> None:
     books.read("JAKE0001", Usage(S1.start, S1.end, 1.0))
     books.settle(S1)  # no producer price: GRID_DEFAULT_PRICE (10)
     assert books.requests("JAKE0001")[0].owed == 10
-    books.ledger.confirm_payment(books.pay("JAKE0001", 10))
+    books.grid_books.confirm_payment(books.pay("JAKE0001", 10))
     assert books.payouts() == {}
     assert books.balanced() == {
         "received": 10,
@@ -240,13 +242,13 @@ def test_money_waits_until_some_producer_has_output(books: Books) -> None:
         "credit": 0,
         "late": 0,
     }
-    assert books.ledger.assign_waiting() == 0  # still nobody to pay
+    assert books.grid_books.assign_waiting() == 0  # still nobody to pay
     books.read("WIND0001", output(S2, 2.0, 10))
-    assert books.ledger.assign_waiting() == 8
+    assert books.grid_books.assign_waiting() == 8
     assert books.payouts() == {"WIND0001": 8}
     assert books.balanced()["waiting"] == 8  # planned, not sent yet
-    (payout,) = books.ledger.open_payouts()
-    books.ledger.mark_payout(payout.id, status="sent", tail_hash="T" * 81)
+    (payout,) = books.grid_books.open_payouts()
+    books.grid_books.mark_payout(payout.id, status="sent", tail_hash="T" * 81)
     assert books.balanced() == {
         "received": 10,
         "cut": 2,
@@ -265,7 +267,7 @@ def test_shares_from_recent_slices_when_the_paid_ones_had_no_output(books: Books
     books.read("SOLAR001", output(S1, 3.0, 10))
     books.read("JAKE0001", Usage(S2.start, S2.end, 1.0))
     books.settle(S2)
-    books.ledger.confirm_payment(books.pay("JAKE0001", 10))  # cut floor(2.0) = 2
+    books.grid_books.confirm_payment(books.pay("JAKE0001", 10))  # cut floor(2.0) = 2
     assert books.payouts() == {"WIND0001": 2, "SOLAR001": 6}  # 8 by 1:3
     assert books.balanced()["received"] == 10
 
@@ -280,7 +282,7 @@ def test_overpayment_is_the_consumers_credit_and_pays_its_next_request(books: Bo
     books.settle(S1)
     assert books.requests("JAKE0001")[-1].owed == 35
     for value, bundle in ((35, "A"), (1000, "C"), (57, "D")):
-        books.ledger.confirm_payment(books.pay("JAKE0001", value, bundle * 81))
+        books.grid_books.confirm_payment(books.pay("JAKE0001", value, bundle * 81))
     assert books.payouts() == {"WIND0001": 28}  # 35 - cut 7: the excess is not paid out
     totals = books.balanced()
     assert totals == {
@@ -291,7 +293,7 @@ def test_overpayment_is_the_consumers_credit_and_pays_its_next_request(books: Bo
         "credit": 1057,
         "late": 0,
     }
-    consumer = books.ledger.accounts()["consumers"]["JAKE0001"]
+    consumer = books.grid_books.accounts()["consumers"]["JAKE0001"]
     assert (consumer["credit"], consumer["owed"]) == (1057, 0)
     # the next request is paid from the credit: earned then, and only then
     books.read("WIND0001", output(S2, 1.0, 100))
@@ -308,8 +310,8 @@ def test_underpayment_stays_owed_with_the_partial_sum_visible(books: Books) -> N
     books.read("WIND0001", output(S1, 1.0, 100))
     books.read("JAKE0001", Usage(S1.start, S1.end, 0.5))
     books.settle(S1)
-    books.ledger.confirm_payment(books.pay("JAKE0001", 20))
-    consumer = books.ledger.accounts()["consumers"]["JAKE0001"]
+    books.grid_books.confirm_payment(books.pay("JAKE0001", 20))
+    consumer = books.grid_books.accounts()["consumers"]["JAKE0001"]
     assert (consumer["paid"], consumer["owed"], consumer["credit"]) == (20, 30, 0)
     assert books.payouts() == {"WIND0001": 16}  # only what was paid is shared out
 
@@ -322,15 +324,15 @@ def test_a_payment_after_the_sweep_is_late_never_counted(books: Books) -> None:
     books.read("JAKE0001", Usage(S1.start, S1.end, 0.5))
     books.settle(S1)
     first = books.pay("JAKE0001", 50)
-    assert books.ledger.confirm_payment(first, spent=False, cap=None)
+    assert books.grid_books.confirm_payment(first, spent=False, cap=None)
     late = books.pay("JAKE0001", 77, "L" * 81)
     # being swept right now (claimed, not journaled): decided later
-    assert not books.ledger.confirm_payment(late, spent=True, cap=None)
-    assert books.ledger.confirm_payment(late, spent=True, cap=50)
+    assert not books.grid_books.confirm_payment(late, spent=True, cap=None)
+    assert books.grid_books.confirm_payment(late, spent=True, cap=50)
     totals = books.balanced()
     assert (totals["received"], totals["late"], totals["credit"]) == (50, 77, 0)
     assert books.payouts() == {"WIND0001": 40}
-    accounts = books.ledger.accounts()
+    accounts = books.grid_books.accounts()
     assert accounts["consumers"]["JAKE0001"]["late"] == 77
     assert [p["late"] for p in accounts["latePayments"]] == [77]
 
@@ -340,7 +342,7 @@ def test_messages_of_an_unsaved_registration_are_read_again(books: Books) -> Non
         books.read("NOBODY01", Usage(S1.start, S1.end, 1.0))
     books.register("WIND0001", "producer")
     books.read("WIND0001", Usage(S1.start, S1.end, 1.0))  # not a producer's message: ignored
-    assert books.ledger.consumers_to_bill(S1) == []
+    assert books.grid_books.consumers_to_bill(S1) == []
 
 
 class _Killed(Exception):
@@ -363,22 +365,22 @@ def test_settle_in_chunks_bills_each_consumer_once_even_if_killed_between_chunks
 
     # dies after the first chunk (two consumers) committed
     with pytest.raises(_Killed):
-        books.ledger.settle(S1, addresses, books.book, chunk=2, committed=killed)
+        books.grid_books.settle(S1, addresses, books.book, chunk=2, committed=killed)
     billed = [c for c in consumers if books.requests(c)]
     assert billed == consumers[:2]
-    assert books.ledger.slice_prices()[0]["requests"] == 2
+    assert books.grid_books.slice_prices()[0]["requests"] == 2
     with pytest.raises(ValueError, match="settled already"):
-        books.ledger.settle(S1, addresses, books.book)
+        books.grid_books.settle(S1, addresses, books.book)
     # the others are billed with the next slice at S1's price, the first two not again
     books.read("WIND0001", output(S2, 3.0, 300))
-    assert books.ledger.consumers_to_bill(S2) == consumers[2:]
+    assert books.grid_books.consumers_to_bill(S2) == consumers[2:]
     later = {c: chr(ord("K") + n) * 81 for n, c in enumerate(consumers[2:])}
     commits: list[int] = []
-    settled = books.ledger.settle(
+    settled = books.grid_books.settle(
         S2, later, books.book, chunk=2, committed=lambda: commits.append(1)
     )
     assert settled.requests == 3 and len(commits) == 2
-    assert [p["requests"] for p in books.ledger.slice_prices()] == [2, 3]  # S1, S2
+    assert [p["requests"] for p in books.grid_books.slice_prices()] == [2, 3]  # S1, S2
     for consumer in consumers:
         (request,) = books.requests(consumer)
         assert request.owed == 50 and request.usage == pytest.approx(0.5)  # 0.5 x 100

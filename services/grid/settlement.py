@@ -9,7 +9,7 @@
   with a periodic scan of those addresses for anything the feed missed;
 - ``confirmer``: asks the node which seen payments a milestone confirmed, then books
   the cut and plans the producers' payouts;
-- ``payouts``: sends planned payouts exactly once (see :meth:`GridEngine.send_payout`);
+- ``payouts``: sends planned payouts exactly once (see :meth:`GridSettlement.send_payout`);
 - ``balance``: keeps the wallet's confirmed balance for ``GET /``;
 - ``address-pool``: keeps ADDRESS_POOL_SIZE fresh wallet addresses derived ahead
   (:meth:`shared.iota.wallet.Wallet.fill_pool`), so settling a slice does not wait
@@ -23,8 +23,8 @@ import contextlib
 import logging
 import time
 
+from services.grid.bookkeeping import GridBooks
 from services.grid.db import Payout
-from services.grid.ledger import Ledger
 from services.grid.settings import GridSettings
 from shared.db import run_db
 from shared.energy.channels import ChannelBook
@@ -39,32 +39,32 @@ from shared.iota.zmq_feed import ZmqFeed
 from shared.iota.zmq_lines import LatestMilestoneIndex, TransactionSeen
 from shared.mam.tangle import NodeApi
 
-__all__ = ["PAYOUT_TAG", "GridEngine"]
+__all__ = ["PAYOUT_TAG", "GridSettlement"]
 
-log = logging.getLogger("services.grid.engine")
+log = logging.getLogger("services.grid.settlement")
 
 PAYOUT_TAG = "GRID9PAYOUT"
 # Payment requests per billing transaction: the first ones are attached while the rest
-# are signed (see Ledger.settle).
+# are signed (see GridBooks.settle).
 BILL_CHUNK = 20
 # Addresses per findTransactions call of the fallback scan (IRI's maxRequestsList is 1000).
 _SCAN_CHUNK = 500
 
 
-class GridEngine:
-    """Owns the loops; every database step goes through :class:`Ledger` in a thread."""
+class GridSettlement:
+    """Owns the loops; every database step goes through :class:`GridBooks` in a thread."""
 
     def __init__(
         self,
         settings: GridSettings,
-        ledger: Ledger,
+        books: GridBooks,
         follower: ChannelFollower,
         book: ChannelBook,
         wallet: Wallet,
         node: NodeApi,
     ) -> None:
         self.settings = settings
-        self.ledger = ledger
+        self.books = books
         self.follower = follower
         self.book = book
         self.wallet = wallet
@@ -85,7 +85,7 @@ class GridEngine:
     async def read_once(self) -> int:
         """Read every open channel once (all of them per node call); messages handled."""
         try:
-            return await asyncio.to_thread(self.follower.poll_all, self.ledger.handle_message)
+            return await asyncio.to_thread(self.follower.poll_all, self.books.handle_message)
         except Exception as error:
             log.warning(
                 "event=channels_read_failed error=%s", f"{type(error).__name__}: {error}"[:200]
@@ -116,7 +116,7 @@ class GridEngine:
         """
         cutoff = now - round(self.settings.settle_delay_seconds * 1000)
         newest = slice_at(cutoff, self.settings.slice_seconds).previous()
-        last = self.ledger.last_settled()
+        last = self.books.last_settled()
         ended: list[Slice] = []
         if last is None:
             ended = [newest]
@@ -128,7 +128,7 @@ class GridEngine:
         grace = self.settings.quote_grace_ms()
         due: list[Slice] = []
         for slot in ended:
-            if now < max(slot.end, self.started_ms) + grace and self.ledger.missing_quotes(slot):
+            if now < max(slot.end, self.started_ms) + grace and self.books.missing_quotes(slot):
                 break  # its quotes are on their way: wait (the reader books them)
             due.append(slot)
         return due
@@ -155,13 +155,13 @@ class GridEngine:
         try:
             for slot in due:
                 step = time.perf_counter()
-                consumers = await run_db(self.ledger.consumers_to_bill, slot)
+                consumers = await run_db(self.books.consumers_to_bill, slot)
                 addresses = await asyncio.to_thread(self._new_addresses, consumers)
                 self._pool_used.set()
                 timing["addresses"] += time.perf_counter() - step
                 step = time.perf_counter()
                 settled = await run_db(
-                    self.ledger.settle,
+                    self.books.settle,
                     slot,
                     addresses,
                     self.book,
@@ -171,7 +171,7 @@ class GridEngine:
                 timing["bill"] += time.perf_counter() - step
                 made += settled.requests
                 if settled.requests:
-                    self._addresses = await run_db(self.ledger.request_addresses)
+                    self._addresses = await run_db(self.books.request_addresses)
         finally:
             billed.set()
             self._queued.set()
@@ -222,7 +222,7 @@ class GridEngine:
             self._pool_used.clear()
 
     async def run_settler(self) -> None:
-        self._addresses = await run_db(self.ledger.request_addresses)
+        self._addresses = await run_db(self.books.request_addresses)
         await asyncio.to_thread(self.book.warm)
         tick = min(0.25, self.settings.slice_seconds / 4)
         while True:
@@ -258,7 +258,7 @@ class GridEngine:
                     and event.value > 0
                     and event.address in self._addresses
                     and await run_db(
-                        self.ledger.record_payment,
+                        self.books.record_payment,
                         event.bundle,
                         event.address,
                         event.hash,
@@ -278,23 +278,23 @@ class GridEngine:
             batch = parse_many(self.node.get_trytes(hashes))
             for tx in batch.transactions:
                 if tx.value > 0 and tx.address in self._addresses:
-                    found += self.ledger.record_payment(tx.bundle, tx.address, tx.hash, tx.value)
+                    found += self.books.record_payment(tx.bundle, tx.address, tx.hash, tx.value)
         return found
 
     async def run_payment_scan(self) -> None:
         while True:
-            self._addresses = await run_db(self.ledger.request_addresses)
+            self._addresses = await run_db(self.books.request_addresses)
             if await asyncio.to_thread(self.scan_payments):
                 self._payments_seen.set()
             await asyncio.sleep(self.settings.payment_scan_seconds)
 
     async def confirm_once(self) -> int:
         confirmed = 0
-        for payment_id, tx_hash, address in await run_db(self.ledger.pending_payments):
+        for payment_id, tx_hash, address in await run_db(self.books.pending_payments):
             if await asyncio.to_thread(self.wallet.is_confirmed, tx_hash):
                 # swept (or spent) already? then only what the sweep moved can count
                 spent, cap = await asyncio.to_thread(self.wallet.sweep_state, address)
-                if await run_db(self.ledger.confirm_payment, payment_id, spent=spent, cap=cap):
+                if await run_db(self.books.confirm_payment, payment_id, spent=spent, cap=cap):
                     confirmed += 1
         if confirmed:
             self._confirmed.set()  # payouts are planned: the payouts loop goes now
@@ -345,20 +345,20 @@ class GridEngine:
         if payout.status == "sending":
             tail = self.find_sent(payout)
             if tail is not None:
-                self.ledger.mark_payout(payout.id, status="sent", tail_hash=tail, sent_at=utcnow())
+                self.books.mark_payout(payout.id, status="sent", tail_hash=tail, sent_at=utcnow())
                 log.info("event=payout_reconciled id=%d tail=%s", payout.id, tail)
                 return True
-        address = self.ledger.producer_address(payout.producer_id)
+        address = self.books.producer_address(payout.producer_id)
         if address is None:
             return False
         try:
             address = validate_address(address, for_value=True)[:81]
         except InvalidTrytes:
-            self.ledger.mark_payout(
+            self.books.mark_payout(
                 payout.id, last_error="the producer's paymentIdOrAddress is not an IOTA address"
             )
             return False
-        self.ledger.mark_payout(
+        self.books.mark_payout(
             payout.id, status="sending", address=address, attempts=payout.attempts + 1
         )
         log.info(
@@ -370,7 +370,7 @@ class GridEngine:
         result = self.wallet.send(
             payout.amount, address, tag=PAYOUT_TAG, message=self.marker(payout.id)
         )
-        self.ledger.mark_payout(
+        self.books.mark_payout(
             payout.id, status="sent", tail_hash=result.tail_hash, sent_at=utcnow(), last_error=None
         )
         log.info(
@@ -383,9 +383,9 @@ class GridEngine:
         return True
 
     def pay_once(self) -> int:
-        self.ledger.assign_waiting()
+        self.books.assign_waiting()
         sent = 0
-        payouts = self.ledger.open_payouts()
+        payouts = self.books.open_payouts()
         # Paid from what the wallet can spend: request addresses are held until they are
         # swept, so a payout may wait for the sweep (and its milestone).
         available = self.wallet.spendable_balance() if payouts else 0
@@ -397,10 +397,10 @@ class GridEngine:
                 sent += self.send_payout(payout)
             except InsufficientFunds as error:
                 # the change of the last payout waits for a milestone: try again soon
-                self.ledger.mark_payout(payout.id, last_error=str(error)[:300])
+                self.books.mark_payout(payout.id, last_error=str(error)[:300])
                 break
             except WalletError as error:
-                self.ledger.mark_payout(payout.id, last_error=str(error)[:300])
+                self.books.mark_payout(payout.id, last_error=str(error)[:300])
                 log.warning("event=payout_failed id=%d error=%s", payout.id, str(error)[:200])
                 break
         return sent
@@ -418,7 +418,7 @@ class GridEngine:
     def sweep_once(self) -> dict[str, int]:
         """Sweep the request addresses whose hold ended (each once, journaled by the
         wallet); one with a payment seen but not confirmed yet waits for it."""
-        swept = self.wallet.sweep_due(skip=self.ledger.pending_addresses())
+        swept = self.wallet.sweep_due(skip=self.books.pending_addresses())
         if swept:
             log.info(
                 "event=request_addresses_swept count=%d tokens=%d",

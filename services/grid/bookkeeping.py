@@ -59,9 +59,9 @@ from shared.energy.models import ReaderPosition, Registration, utcnow
 from shared.energy.slices import Slice, slice_at
 from shared.iota.payments import allocate, counted_part
 
-__all__ = ["RECENT_SLICES", "AuditHook", "Ledger", "SettledSlice", "return_channel_name"]
+__all__ = ["RECENT_SLICES", "AuditHook", "GridBooks", "SettledSlice", "return_channel_name"]
 
-log = logging.getLogger("services.grid.ledger")
+log = logging.getLogger("services.grid.bookkeeping")
 
 # When a payment covered no slice with output, shares come from this many most recent
 # slices that had some.
@@ -102,7 +102,7 @@ class SettledSlice:
     missing_quotes: tuple[str, ...] = ()
 
 
-class Ledger:
+class GridBooks:
     """The grid's books over its database (see the module docstring)."""
 
     def __init__(
