@@ -13,15 +13,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from sqlalchemy import select
 
 from services.lock.controller import Controller
-from services.lock.routers import accounts, checkouts, circles, events, tools
+from services.lock.routers import accounts, checkouts, circles, events, payments, tools
 from services.lock.settings import LockSettings
 from shared.db import run_db
 from shared.health import PROBE_TIMEOUT, Health, service_router
 from shared.ratelimit import limit_writes
+from shared.tasks import Supervisor
 from shared.web import BodySizeLimitMiddleware, install_error_handlers
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -62,6 +63,9 @@ def create_app(settings: LockSettings) -> FastAPI:
     health = Health()
     health.probe("mqtt", broker_answers)
     health.probe("database", database_answers)
+    # Pay-per-use (issue 23): the channel watcher and the session watcher, when on.
+    supervisor = Supervisor("lock-paid")
+    health.watch(supervisor.down)
 
     def connected() -> bool:
         controller = holder.get("controller")
@@ -74,12 +78,22 @@ def create_app(settings: LockSettings) -> FastAPI:
         holder["controller"] = controller
         await controller.start()
         task = asyncio.create_task(controller.link.run(), name="lock-link")
+        if settings.lock_channel_seed is not None:
+            from services.lock.paid import PaidAccess
+
+            paid = controller.paid = await run_db(PaidAccess, controller)
+            await run_db(paid.wallet.warm_up)
+            supervisor.start("channel-watcher", paid.node.watch)
+            supervisor.start("paid-sessions", paid.run)
         await health.start()
         log.info("event=lock_controller_start broker=%s", settings.broker.redacted())
         try:
             yield
         finally:
             await health.stop()
+            await supervisor.stop()
+            if controller.paid is not None:
+                await controller.paid.node.aclose()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -103,7 +117,21 @@ def create_app(settings: LockSettings) -> FastAPI:
             details=lambda: {"broker_connected": connected()},
         )
     )
-    for module in (accounts, circles, tools, checkouts, events):
+    for module in (accounts, circles, tools, checkouts, events, payments):
         app.include_router(module.router)
+    if settings.lock_channel_seed is not None:
+        # Imported only when on: PyOTA takes seconds to import on a loaded machine.
+        from services.lock.paid import PEER_PREFIX
+        from shared.channels.node import ChannelNode
+        from shared.channels.router import channel_router
+
+        def node() -> ChannelNode:
+            controller = holder.get("controller")
+            if controller is None or controller.paid is None:
+                raise HTTPException(503, "payment channels are starting")
+            return controller.paid.node
+
+        # The peer protocol of seed 003 (create, is_ready, pay): payers open channels here.
+        app.include_router(channel_router(node), prefix=PEER_PREFIX)
     limit_writes(app, settings)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,9 @@ from services.lock.settings import LockSettings
 from shared.auth import hash_password, verify_password
 from shared.db import make_engine, make_sessionmaker, run_db
 from shared.mqtt.client import MqttClient
+
+if TYPE_CHECKING:
+    from services.lock.paid import PaidAccess
 
 __all__ = ["Controller"]
 
@@ -34,6 +38,8 @@ class Controller:
         self.mqtt = MqttClient(settings.broker, client_id=f"lock-controller-{settings.name}")
         self.link = LockLink(self.mqtt, settings.mqtt_prefix)
         self._tool_locks: dict[int, asyncio.Lock] = {}
+        # Pay-per-use (services/lock/paid.py), set at start when LOCK_CHANNEL_SEED is given.
+        self.paid: PaidAccess | None = None
 
     def tool_lock(self, tool_id: int) -> asyncio.Lock:
         return self._tool_locks.setdefault(tool_id, asyncio.Lock())

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -27,8 +29,10 @@ __all__ = [
     "CircleMember",
     "Event",
     "Membership",
+    "PaidSession",
     "Token",
     "Tool",
+    "ToolPayment",
     "create_schema",
     "utc",
     "utcnow",
@@ -92,6 +96,57 @@ class Tool(Base):
     device_prefix: Mapped[str] = mapped_column(String(200))
     lock_index: Mapped[int] = mapped_column(Integer)
     circle_id: Mapped[int | None] = mapped_column(ForeignKey("circles.id"), nullable=True)
+    # Pricing (issue 23): "member" (checkout with membership and circle: seed 004's flow),
+    # "free" (any account may check out) or "paid" (minutes bought over a payment channel).
+    pricing: Mapped[str] = mapped_column(String(8), default="member", server_default="member")
+    price_per_minute: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    min_minutes: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class PaidSession(Base):
+    """Time on a paid tool bought over one payment channel (issue 23).
+
+    ``paid_until`` is ``started_at`` plus every minute bought: a payment always extends the
+    end, never the present, so no minute is sold twice. ``state`` is ``active`` (the tool
+    is unlocked for it), ``ended`` (locked after ``paid_until`` + grace, or the channel
+    closed) or ``failed`` (the device never confirmed the first unlock).
+    """
+
+    __tablename__ = "paid_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tool_id: Mapped[int] = mapped_column(ForeignKey("tools.id"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(64), index=True)
+    payer: Mapped[str] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paid_until: Mapped[datetime]
+    paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)  # bought, at LOCK_MINUTE_SECONDS
+    minutes: Mapped[float] = mapped_column(Float, default=0.0)  # bought
+    state: Mapped[str] = mapped_column(String(8), default="active", index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ToolPayment(Base):
+    """One payment received for a tool, with the answer given (issue 23).
+
+    ``received_id`` is the channel node's id of the payment (``channel_payments_received``):
+    unique, so a payment whose answer was lost in a crash and is sent again gets the same
+    answer and buys nothing twice.
+    """
+
+    __tablename__ = "tool_payments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_id: Mapped[int] = mapped_column(Integer, unique=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    tool_id: Mapped[int | None] = mapped_column(ForeignKey("tools.id"), nullable=True, index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("paid_sessions.id"), nullable=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "accepted" (bought time) or "refused" (bought nothing: see error)
+    status: Mapped[str] = mapped_column(String(8))
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    answer: Mapped[str] = mapped_column(Text, default="")  # the JSON answer, or the refusal
 
 
 class Checkout(Base):

@@ -14,8 +14,17 @@ def checkout_refusal(
     account_circles: Iterable[str],
     memberships: Iterable[tuple[datetime, datetime]],
     now: datetime,
+    pricing: str = "member",
 ) -> str | None:
-    """Return why the account may not check the tool out, or None if it may."""
+    """Return why the account may not check the tool out, or None if it may.
+
+    A ``free`` tool is for any account; a ``paid`` one is bought by the minute over a
+    payment channel, never checked out (issue 23); ``member`` is p2k16's rule.
+    """
+    if pricing == "free":
+        return None
+    if pricing == "paid":
+        return "this tool is paid by the minute over a payment channel (docs/lock.md)"
     if not any(start <= now < end for start, end in memberships):
         return "no active membership"
     if tool_circle is not None and tool_circle not in set(account_circles):

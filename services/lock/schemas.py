@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
 
@@ -17,12 +17,16 @@ __all__ = [
     "CircleIn",
     "CircleOut",
     "EventOut",
+    "IncomeOut",
     "MemberIn",
     "MembershipIn",
     "MembershipOut",
+    "PaidSessionOut",
+    "PricingIn",
     "TokenOut",
     "ToolIn",
     "ToolOut",
+    "ToolPaymentOut",
 ]
 
 NAME = r"^[A-Za-z0-9_.-]{1,64}$"
@@ -106,6 +110,20 @@ class MembershipOut(BaseModel):
     ends_at: datetime
 
 
+Pricing = Literal["free", "member", "paid"]
+PRICING = (
+    "member: checkout needs a membership and the tool's circle (seed 004's flow); free: any"
+    " account may check out; paid: minutes bought over a payment channel (docs/lock.md)"
+)
+#: Largest price: IOTA's supply fits in a BIGINT; a minute costs at most this many tokens.
+MAX_PRICE = 2**53
+
+
+def _check_price(pricing: str, price: int) -> None:
+    if pricing == "paid" and price < 1:
+        raise ValueError("a paid tool needs price_per_minute of at least 1")
+
+
 class ToolIn(BaseModel):
     name: str = Field(pattern=NAME)
     description: Text = Field(default="", max_length=1000)
@@ -118,6 +136,25 @@ class ToolIn(BaseModel):
     )
     lock_index: int = Field(ge=0, le=999)
     circle_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    pricing: Pricing = Field(default="member", description=PRICING)
+    price_per_minute: int = Field(default=0, ge=0, le=MAX_PRICE)
+    min_minutes: int = Field(default=1, ge=1, le=1440)
+
+    @model_validator(mode="after")
+    def _priced(self) -> ToolIn:
+        _check_price(self.pricing, self.price_per_minute)
+        return self
+
+
+class PricingIn(BaseModel):
+    pricing: Pricing = Field(description=PRICING)
+    price_per_minute: int = Field(default=0, ge=0, le=MAX_PRICE)
+    min_minutes: int = Field(default=1, ge=1, le=1440)
+
+    @model_validator(mode="after")
+    def _priced(self) -> PricingIn:
+        _check_price(self.pricing, self.price_per_minute)
+        return self
 
 
 class ToolOut(BaseModel):
@@ -134,6 +171,47 @@ class ToolOut(BaseModel):
     device_name: str | None
     lock_state: str | None = Field(description="locked, unlocked, or None if never reported")
     lock_request: str | None
+    pricing: str = Field(default="member", description=PRICING)
+    price_per_minute: int = 0
+    min_minutes: int = 1
+    income: int = Field(default=0, description="paid for this tool's minutes, in total")
+    session: PaidSessionOut | None = Field(default=None, description="the active paid session")
+
+
+class PaidSessionOut(BaseModel):
+    id: int
+    tool_id: int
+    tool: str
+    channel_id: str
+    payer: str = Field(description="the payer's channel router URL")
+    started_at: datetime
+    paid_until: datetime
+    paid: int
+    minutes: float = Field(description="minutes bought in total")
+    seconds_left: float
+    state: str = Field(description="active, ended or failed")
+    ended_at: datetime | None
+    detail: str
+
+
+class ToolPaymentOut(BaseModel):
+    id: int
+    at: datetime
+    channel_id: str
+    tool_id: int | None
+    session_id: int | None
+    amount: int
+    status: str = Field(description="accepted (bought time) or refused")
+    seconds: float
+    answer: str
+
+
+class IncomeOut(BaseModel):
+    total: int = Field(description="accepted payments, every tool")
+    refused: int = Field(description="payments that bought nothing (kept by the channel)")
+    tools: dict[str, int] = Field(description="tool name -> accepted payments")
+    channel_received: int = Field(description="received on the channels, this period of each")
+    wallet_balance: int | None = Field(description="the owner's settled payouts on the devnet")
 
 
 class CheckoutOut(BaseModel):

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from fastapi import HTTPException, status
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.lock.db import (
@@ -16,12 +16,14 @@ from services.lock.db import (
     CircleMember,
     Event,
     Membership,
+    PaidSession,
     Tool,
+    ToolPayment,
     utc,
     utcnow,
 )
 from services.lock.link import LockLink
-from services.lock.schemas import AccountOut, CircleOut, ToolOut
+from services.lock.schemas import AccountOut, CircleOut, PaidSessionOut, ToolOut
 from services.lock.settings import LockSettings
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "conflict",
     "get_tool",
     "is_admin",
+    "paid_session_out",
     "record",
     "tool_out",
 ]
@@ -97,6 +100,9 @@ def tool_out(session: Session, link: LockLink, tool: Tool) -> ToolOut:
     device = link.device(tool.device_prefix, tool.device_id)
     state = link.state(tool.device_prefix)
     lock = state.locks.get(tool.lock_index) if state else None
+    active_session = session.scalar(
+        select(PaidSession).where(PaidSession.tool_id == tool.id, PaidSession.state == "active")
+    )
     return ToolOut(
         id=tool.id,
         name=tool.name,
@@ -111,6 +117,38 @@ def tool_out(session: Session, link: LockLink, tool: Tool) -> ToolOut:
         device_name=device.name if device else None,
         lock_state=lock.state if lock else None,
         lock_request=lock.request if lock else None,
+        pricing=tool.pricing,
+        price_per_minute=tool.price_per_minute,
+        min_minutes=tool.min_minutes,
+        income=int(
+            session.scalar(
+                select(func.coalesce(func.sum(ToolPayment.amount), 0)).where(
+                    ToolPayment.tool_id == tool.id, ToolPayment.status == "accepted"
+                )
+            )
+            or 0
+        ),
+        session=paid_session_out(session, active_session) if active_session else None,
+    )
+
+
+def paid_session_out(session: Session, paid: PaidSession) -> PaidSessionOut:
+    tool = session.get(Tool, paid.tool_id)
+    left = (utc(paid.paid_until) - utcnow()).total_seconds() if paid.state == "active" else 0.0
+    return PaidSessionOut(
+        id=paid.id,
+        tool_id=paid.tool_id,
+        tool=tool.name if tool else "",
+        channel_id=paid.channel_id,
+        payer=paid.payer,
+        started_at=utc(paid.started_at),
+        paid_until=utc(paid.paid_until),
+        paid=paid.paid,
+        minutes=round(paid.minutes, 3),
+        seconds_left=round(max(0.0, left), 3),
+        state=paid.state,
+        ended_at=utc(paid.ended_at) if paid.ended_at else None,
+        detail=paid.detail,
     )
 
 

@@ -92,6 +92,7 @@ def _check_may_checkout(controller: Controller, tool_id: int, account: Account) 
             account_circles=circles_of(session, account.id),
             memberships=periods,
             now=utcnow(),
+            pricing=tool.pricing,
         )
         if refusal is not None:
             record(

@@ -21,7 +21,7 @@ from services.lock.deps import (
     IdPath,
     SessionDep,
 )
-from services.lock.schemas import ToolIn, ToolOut
+from services.lock.schemas import PricingIn, ToolIn, ToolOut
 from services.lock.views import conflict, get_tool, record, tool_out
 from shared.db import run_db
 from shared.mqtt.client import MqttError
@@ -98,3 +98,36 @@ async def refresh(
     except MqttError as error:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from None
     return {"status": "refresh requested", "device_id": device_id, "device_prefix": prefix}
+
+
+def _set_pricing(controller: Controller, tool_id: int, body: PricingIn, admin_id: int) -> ToolOut:
+    with controller.sessions() as session:
+        tool = get_tool(session, tool_id)
+        tool.pricing = body.pricing
+        tool.price_per_minute = body.price_per_minute
+        tool.min_minutes = body.min_minutes
+        record(
+            session,
+            "pricing_set",
+            account_id=admin_id,
+            tool_id=tool.id,
+            detail=f"{body.pricing} {body.price_per_minute}/min, min {body.min_minutes} min",
+        )
+        session.commit()
+        return tool_out(session, controller.link, tool)
+
+
+@router.put(
+    "/tools/{tool_id}/pricing",
+    response_model=ToolOut,
+    responses={**RBODY, **R401, **R403, **R404},
+)
+async def set_pricing(
+    tool_id: IdPath, body: PricingIn, admin: AdminDep, controller: ControllerDep
+) -> ToolOut:
+    """Make a tool free, member-only or paid by the minute (admin).
+
+    A paid session in progress keeps the minutes it bought; later payments buy at the new
+    price. Paid tools are sold over payment channels (docs/lock.md, "Pay-per-use").
+    """
+    return await run_db(_set_pricing, controller, tool_id, body, admin.id)

@@ -153,7 +153,9 @@ class Processes:
         }
         return self._spawn("firmware", base | env, self.tmp / f"{device_id}.log")
 
-    def controller(self, data_dir: Path | None = None, **env: str) -> Controller:
+    def controller(
+        self, data_dir: Path | None = None, ready_timeout: float = 120, **env: str
+    ) -> Controller:
         port = free_port()
         base = {
             "PORT": str(port),
@@ -168,7 +170,7 @@ class Processes:
         log = self.tmp / "controller.log"
         proc = self._spawn("services.lock", base | env, log)
         controller = Controller(proc, f"http://127.0.0.1:{port}", log)
-        controller.wait_ready()
+        controller.wait_ready(ready_timeout)
         return controller
 
     def stop_all(self) -> None:

@@ -128,6 +128,8 @@ ADDED_LATER: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "wallet_addresses": (("hold_until", "swept_value"), ("None", "None")),
     "grid_payments": (("late", "credit"), ("0", "0")),
     "machine_orders": (("received", "credit", "late", "swept"), ("0", "0", "0", "False")),
+    # Pay-per-use (issue 23): lock_0002; every tool of before stays member-only.
+    "tools": (("pricing", "price_per_minute", "min_minutes"), ("'member'", "0", "1")),
 }
 
 
@@ -140,7 +142,9 @@ def _check_upgraded(engine: Engine, fixture: str, before: dict[str, Any]) -> Non
     for table, rows in before.items():
         assert len(rows) == 3, table  # the fixture's rows, all of them
         if fixture == "lock-legacy" and table == "tools":
-            assert _without(after[table], "device_prefix") == rows
+            columns, defaults = ADDED_LATER[table]
+            assert _without(after[table], "device_prefix", *columns) == rows
+            assert all(tuple(dict(row)[c] for c in columns) == defaults for row in after[table])
             prefixes = {dict(row)["device_prefix"] for row in after[table]}
             devices = {dict(row)["device_id"] for row in rows}
             assert prefixes == {repr(f"root/{ast.literal_eval(d)}") for d in devices}
