@@ -156,7 +156,7 @@ class Processes:
     def controller(
         self, data_dir: Path | None = None, ready_timeout: float = 120, **env: str
     ) -> Controller:
-        port = free_port()
+        port = int(env.get("PORT") or free_port())  # a restart may keep its port
         base = {
             "PORT": str(port),
             "HOST": "127.0.0.1",
