@@ -8,7 +8,6 @@ A minute lasts ``MINUTE`` seconds (``LOCK_MINUTE_SECONDS``), the grace ``GRACE``
 
 from __future__ import annotations
 
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -219,53 +218,3 @@ def test_pay_by_the_minute_unlock_keep_lock_and_settle(
     )
     assert owner == payments * PRICE + refused
     _until("the payer's refund", lambda: payer.balance() == 1000 - owner, timeout=120)
-
-
-def test_controller_and_device_killed_in_a_paid_session(
-    broker: MosquittoProcess,
-    processes: Processes,
-    devnet: DevnetProcess,
-    payer: ChannelProcess,
-    tmp_path: Path,
-) -> None:
-    controller, port = _setup(processes, devnet, tmp_path)
-    cid = _open(payer, controller, 500)
-    # Enough minutes to outlive two restarts, paid in one go.
-    first = _paid(payer, cid, PRICE * 20)
-    assert first["state"] == "unlocked"
-    assert _retained_state(broker) == "unlocked"
-    before = controller.admin("GET", "/sessions")[0]
-
-    # SIGKILL the controller: the session is in its database and goes on; the lock stays.
-    controller.proc.send_signal(signal.SIGKILL)
-    controller.proc.wait(10)
-    controller = _controller(processes, devnet, tmp_path / "lock-data", port)
-    after = controller.admin("GET", "/sessions")[0]
-    assert (after["id"], after["state"], after["paid"]) == (before["id"], "active", PRICE * 20)
-    assert after["paid_until"] == before["paid_until"]
-    assert _retained_state(broker) == "unlocked"
-    # The next payment extends the same session: nothing of the first is paid again.
-    more = _paid(payer, cid, PRICE)
-    assert more["session"] == before["id"] and "request" not in more
-    assert controller.admin("GET", "/sessions")[0]["paid"] == PRICE * 21
-    assert len(controller.admin("GET", "/payments")) == 2
-
-    # SIGKILL the device: it boots locked; the controller re-reads it and unlocks again.
-    device = processes.procs[0]
-    device.send_signal(signal.SIGKILL)
-    device.wait(10)
-    sub = Sub(broker, [LOCKED])
-    processes.device("lock-a", locks=2)
-    sub.wait(LOCKED, lambda p: decode(p).get("state") == "locked", timeout=30)
-    sub.wait(LOCKED, lambda p: decode(p).get("state") == "unlocked", timeout=30)
-    assert controller.admin("GET", "/sessions")[0]["state"] == "active"
-
-    # The payer closes the channel: the tool is locked within the grace period.
-    sub.drain(0.5)
-    sub.seen.clear()
-    payer.call("POST", f"/channels/{cid}/close")
-    closed = time.monotonic()
-    sub.wait(LOCKED, lambda p: decode(p).get("state") == "locked", timeout=GRACE + 30)
-    assert time.monotonic() - closed < GRACE + 30
-    ended = controller.admin("GET", "/sessions")[0]
-    assert ended["state"] == "ended" and ended["detail"] == "channel closed"
