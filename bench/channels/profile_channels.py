@@ -64,9 +64,11 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _open_channel(node: ChannelNode, definition: ChannelDefinition, role: str, peer: str) -> None:
-    node._insert_channel(definition, role, peer, None)
+    node._core.insert_channel(definition, role, peer, None)
     deposit = {"deposited_by_me" if role == "A" else "deposited_by_peer": 10**12}
-    node._set(definition.channel_id, status="open", registered=True, is_peer_ready=True, **deposit)
+    node._core.set(
+        definition.channel_id, status="open", registered=True, is_peer_ready=True, **deposit
+    )
 
 
 async def _pay(args: argparse.Namespace, payer: ChannelNode, cid: str, pid: int) -> None:

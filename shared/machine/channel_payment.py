@@ -29,7 +29,6 @@ from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, sele
 
 from shared.channels.node import ChannelConfig, ChannelNode, WalletLike
 from shared.channels.router import channel_router
-from shared.channels.store import SentPayment
 from shared.machine.processor import OrderProcessor
 from shared.machine.settings import MachineSettings
 from shared.migrations import Store, upgrade
@@ -155,16 +154,10 @@ class MachineChannels:
 
     def _already_paid(self, order_id: str) -> str | None:
         """A payment for ``order_id`` already sent (a restart after paying)."""
-        with self.node._sessions() as session:
-            rows = session.execute(
-                select(SentPayment.channel_id, SentPayment.message, SentPayment.status)
-                .order_by(SentPayment.id.desc())
-                .limit(2000)
-            ).all()
-        for cid, message, status in rows:
-            named = isinstance(message, dict) and message.get("order_id") == order_id
-            if named and status != "refused":
-                return f"channel:{cid[:16]}"
+        for sent in self.node.sent_payments(limit=2000):
+            named = isinstance(sent.message, dict) and sent.message.get("order_id") == order_id
+            if named and sent.status != "refused":
+                return f"channel:{sent.channel_id[:16]}"
         return None
 
     async def _channel(self, value: int) -> str:

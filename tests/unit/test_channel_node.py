@@ -41,10 +41,10 @@ class Pair:
             PartyDef(ADDR_A, self.a.pubkey), PartyDef(ADDR_B, self.b.pubkey), 60, "s1"
         )
         self.cid = self.definition.channel_id
-        self.a._insert_channel(self.definition, "A", "http://b/peer", None)
-        self.b._insert_channel(self.definition, "B", "http://a/peer", None)
+        self.a._core.insert_channel(self.definition, "A", "http://b/peer", None)
+        self.b._core.insert_channel(self.definition, "B", "http://a/peer", None)
         for node, mine, theirs in ((self.a, 100, 0), (self.b, 0, 100)):
-            node._set(
+            node._core.set(
                 self.cid,
                 deposited_by_me=mine,
                 deposited_by_peer=theirs,
@@ -121,10 +121,10 @@ def test_hot_path_rows_read_back_through_the_orm(pair: Pair) -> None:
 
     run(go())
     pair.a.flush_answers()
-    with pair.a._sessions() as session:
+    with pair.a._core.sessions() as session:
         sent = session.scalars(select(SentPayment).order_by(SentPayment.seq)).all()
         row_a = session.get(ChannelRow, pair.cid)
-    with pair.b._sessions() as session:
+    with pair.b._core.sessions() as session:
         received = session.scalars(select(ReceivedPayment).order_by(ReceivedPayment.seq)).all()
         row_b = session.get(ChannelRow, pair.cid)
     assert [(s.seq, s.amount, s.message, s.status) for s in sent] == [
@@ -207,12 +207,13 @@ def test_unanswered_package_is_sent_again_first(pair: Pair, tmp_path: Path) -> N
     """The payer crashed after writing a package: the restarted payer delivers it first."""
 
     async def go() -> None:
-        _sent, fresh = await asyncio.to_thread(pair.a._next_package, pair.cid, 7, "lost", [])
+        _sent, fresh = await asyncio.to_thread(pair.a._payer.next_package, pair.cid, 7, "lost", [])
         assert fresh
         # A new process on the same database (nothing in memory).
         config = ChannelConfig(agent_url="http://agent.invalid", public_url="http://a/peer")
-        again = ChannelNode(pair.a.key, f"sqlite:///{tmp_path}/a.db", config)
-        again.use_http_client(pair.b_http)
+        again = ChannelNode(
+            pair.a.key, f"sqlite:///{tmp_path}/a.db", config, http_client=pair.b_http
+        )
         assert await again.pay(pair.cid, 2, "next") == {"ok": 2, "echo": "next"}
 
     run(go())
@@ -223,7 +224,7 @@ def test_unanswered_package_is_sent_again_first(pair: Pair, tmp_path: Path) -> N
 def test_no_payment_while_closing(pair: Pair) -> None:
     async def go() -> None:
         await pair.a.pay(pair.cid, 1)
-        pair.b._set(pair.cid, status="closing_by_peer")
+        pair.b._core.set(pair.cid, status="closing_by_peer")
         with pytest.raises(PaymentRefused, match="closing"):
             await pair.a.pay(pair.cid, 1)
         await pair.a.close(pair.cid)
@@ -244,10 +245,10 @@ def test_create_request_checked(pair: Pair) -> None:
     }
     with pytest.raises(ChannelError, match="payout address"):
         pair.b.accept_create(good)  # the background has not written one yet
-    from shared.channels.node import _Config
+    from shared.channels.node import ConfigRow
 
-    with pair.b._sessions.begin() as session:
-        session.add(_Config(key="payout_address", value=ADDR_B))
+    with pair.b._core.sessions.begin() as session:
+        session.add(ConfigRow(key="payout_address", value=ADDR_B))
     answer = pair.b.accept_create(good)
     assert answer["pubkey"] == pair.b.pubkey and len(answer["channel_id"]) == 64
     for change, reason in (
