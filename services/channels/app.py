@@ -13,32 +13,22 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends, FastAPI
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, field_validator
+from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from services.channels.admin import channels_router, wallet_router
 from services.channels.settings import ChannelSettings
-from shared.auth import BearerToken, require_bearer
 from shared.books import BooksSource, books_router
 from shared.channels.node import (
     ChannelConfig,
-    ChannelError,
     ChannelNode,
-    PaymentError,
-    PaymentRefused,
-    PeerUnreachable,
-    UnknownChannel,
 )
 from shared.channels.router import channel_router, pay_endpoint
-from shared.channels.rules import MAX_AMOUNT, MAX_TIMEOUT
-from shared.db import make_engine, run_db, sqlite_url
+from shared.db import make_engine, sqlite_url
 from shared.health import Health, node_probe, service_router
-from shared.iota.wallet import InsufficientFunds, NodeError, WalletError
 from shared.ratelimit import limit_writes
 from shared.tasks import Supervisor
 from shared.web import (
@@ -62,63 +52,6 @@ def load_key(hex_key: str) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.from_private_bytes(raw)
     except ValueError:
         raise SystemExit("CHANNELS_KEY: must be 64 hex characters (an Ed25519 key)") from None
-
-
-class CreateBody(BaseModel):
-    peer: str = Field(
-        max_length=2048,
-        description="The peer's router URL, e.g. http://bob:8700/channels/peer",
-        examples=["http://bob:8700/channels/peer"],
-    )
-    amount: int = Field(ge=0, le=MAX_AMOUNT, description="First deposit (tokens), 0 for none")
-    timeout: int | None = Field(None, ge=1, le=MAX_TIMEOUT, description="Seconds")
-
-    @field_validator("peer")
-    @classmethod
-    def _peer_url(cls, value: str) -> str:
-        try:
-            url = httpx.URL(value)
-        except (httpx.InvalidURL, TypeError, ValueError):
-            raise ValueError("peer must be an http(s) URL") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError("peer must be an http(s) URL with a host")
-        return value
-
-
-class PayBody(BaseModel):
-    amount: int = Field(ge=1, le=MAX_AMOUNT)
-    message: Any = None
-
-
-class DepositBody(BaseModel):
-    amount: int = Field(ge=1, le=MAX_AMOUNT)
-
-
-class ErrorBody(BaseModel):
-    error: str
-
-
-class InvalidBody(BaseModel):
-    """422: ``{"error"}`` (the peer's callback failed) or FastAPI's ``{"detail": [...]}``."""
-
-    error: str | None = None
-    detail: list[Any] | None = None
-
-
-def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the refusals a route can answer (body ``{"error": ...}``)."""
-    meaning = {
-        401: "admin token missing or wrong",
-        404: "unknown channel",
-        409: "refused: the channel's state, the peer or the wallet says no (the error says why)",
-        422: "invalid request, or (pay) the peer's callback answered with an error",
-        502: "the peer or the IOTA node did not answer",
-        503: "not running",
-    }
-    return {
-        code: {"description": meaning[code], "model": InvalidBody if code == 422 else ErrorBody}
-        for code in codes
-    }
 
 
 def default_answer(amount: int, message: Any, channel_id: str) -> dict[str, Any]:
@@ -179,29 +112,13 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
 
     app = FastAPI(title="channels", summary="Payment-channel node (seed 003)", lifespan=lifespan)
     app.state.channel_node = node
+    app.state.settings = settings
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     # One budget per client address for every write, the hot /pay included (serving_app).
     app.state.rate_limit = limit_writes(app, settings)
     install_error_handlers(app)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(channel_router(node), prefix=PEER_PREFIX)
-
-    # The one bearer rule (shared/auth.py); the admin API has no open switch.
-    admin = require_bearer(
-        lambda: BearerToken(settings.admin_token), setting="CHANNELS_ADMIN_TOKEN"
-    )
-
-    def failed(error: ChannelError | WalletError) -> JSONResponse:
-        status = 409
-        if isinstance(error, PeerUnreachable | NodeError):
-            status = 502
-        elif isinstance(error, UnknownChannel):
-            status = 404
-        elif isinstance(error, PaymentError):
-            status = 422
-        elif isinstance(error, InsufficientFunds | PaymentRefused):
-            status = 409
-        return AsciiJSONResponse({"error": str(error)}, status_code=status)
 
     # GET / (name, status, role, public key) and GET /health (shared/health.py).
     app.include_router(
@@ -223,81 +140,10 @@ def create_app(settings: ChannelSettings, node: ChannelNode | None = None) -> Fa
             )
         )
 
-    @app.get("/wallet", dependencies=[Depends(admin)], responses=_responses(401, 409, 502))
-    async def wallet_info() -> JSONResponse:
-        """The wallet's confirmed balance (background and all roles)."""
-        if node.wallet is None:
-            return AsciiJSONResponse({"error": "a front has no wallet"}, status_code=409)
-        try:
-            balance = await asyncio.to_thread(node.wallet.balance)
-        except WalletError as error:
-            return failed(error)
-        return AsciiJSONResponse({"balance": balance})
-
-    @app.post("/wallet/address", dependencies=[Depends(admin)], responses=_responses(401, 409, 502))
-    async def wallet_address() -> JSONResponse:
-        """A fresh address to fund the wallet with."""
-        if node.wallet is None:
-            return AsciiJSONResponse({"error": "a front has no wallet"}, status_code=409)
-        try:
-            address = await asyncio.to_thread(node.wallet.new_address, "funding")
-        except WalletError as error:
-            return failed(error)
-        return AsciiJSONResponse({"address": address})
-
-    @app.get("/channels", dependencies=[Depends(admin)], responses=_responses(401))
-    async def channels() -> dict[str, Any]:
-        return {"channels": await run_db(node.channels)}
-
-    @app.post("/channels", dependencies=[Depends(admin)], responses=_responses(401, 409, 422, 502))
-    async def create(body: CreateBody) -> JSONResponse:
-        """Open a channel with the node at ``peer`` and deposit ``amount``."""
-        try:
-            cid = await node.create_channel(body.peer, body.amount, timeout=body.timeout)
-        except (ChannelError, WalletError) as error:
-            return failed(error)
-        return AsciiJSONResponse({"channel_id": cid})
-
-    @app.get("/channels/{cid}", dependencies=[Depends(admin)], responses=_responses(401, 404))
-    async def balances(cid: str) -> JSONResponse:
-        try:
-            return AsciiJSONResponse(await run_db(node.balances_and_status, cid))
-        except ChannelError as error:
-            return AsciiJSONResponse({"error": str(error)}, status_code=404)
-
-    @app.post(
-        "/channels/{cid}/pay",
-        dependencies=[Depends(admin)],
-        responses=_responses(401, 404, 409, 422, 502),
-    )
-    async def pay(cid: str, body: PayBody) -> JSONResponse:
-        """Pay ``amount`` off-ledger; the peer callback's answer."""
-        try:
-            return AsciiJSONResponse({"response": await node.pay(cid, body.amount, body.message)})
-        except ChannelError as error:
-            return failed(error)
-
-    @app.post(
-        "/channels/{cid}/deposit",
-        dependencies=[Depends(admin)],
-        responses=_responses(401, 404, 409, 422, 502),
-    )
-    async def deposit(cid: str, body: DepositBody) -> JSONResponse:
-        """Deposit ``amount`` more into the channel's current escrow."""
-        try:
-            return AsciiJSONResponse({"tail": await node.deposit(cid, body.amount)})
-        except (ChannelError, WalletError) as error:
-            return failed(error)
-
-    @app.post(
-        "/channels/{cid}/close", dependencies=[Depends(admin)], responses=_responses(401, 404, 409)
-    )
-    async def close(cid: str) -> JSONResponse:
-        try:
-            await node.close(cid)
-        except ChannelError as error:
-            return failed(error)
-        return AsciiJSONResponse({"closing": True})
+    # The admin API (CHANNELS_ADMIN_TOKEN): module-level routers reading the node from
+    # app.state through services/channels/deps.py.
+    app.include_router(wallet_router)
+    app.include_router(channels_router)
 
     return app
 
