@@ -35,13 +35,14 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import httpx
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from shared.iota.transaction import parse_many
+from shared.web import provide, provided
 
 __all__ = [
     "AddressHolding",
@@ -382,34 +383,44 @@ def wallet_report(name: str, wallet: Any, node_url: str) -> BooksReport:
         ledger.close()
 
 
+def _books_source(request: Request) -> BooksSource:
+    source: BooksSource = provided(request, "books_source")
+    return source
+
+
+#: ``GET /books``, module-level; :func:`books_router` gives it one service's source.
+router = APIRouter(tags=["audit"])
+
+
+@router.get(
+    "/books",
+    response_model=BooksReport,
+    responses={
+        503: {
+            "description": "the wallet is not ready yet, or the node did not answer "
+            "(the error in the service's own error shape)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def books(source: Annotated[BooksSource, Depends(_books_source)]) -> BooksReport:
+    """The service's books (what its records say it holds) against its wallet on the
+    devnet; docs/audit.md explains every field."""
+    try:
+        report = await asyncio.to_thread(source.report)
+    except Exception as error:  # the node hangs or refuses: say so, never a 500
+        log.warning("event=books_failed error=%s", type(error).__name__)
+        raise HTTPException(503, f"the node did not answer ({type(error).__name__})") from None
+    if report is None:
+        raise HTTPException(503, "the wallet is starting")
+    return report
+
+
 def books_router(source: BooksSource) -> APIRouter:
     """``GET /books``: the service's books against its wallet (public, read-only)."""
-    router = APIRouter(tags=["audit"])
-
-    @router.get(
-        "/books",
-        response_model=BooksReport,
-        responses={
-            503: {
-                "description": "the wallet is not ready yet, or the node did not answer "
-                "(the error in the service's own error shape)",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-        },
-    )
-    async def books() -> BooksReport:
-        """The service's books (what its records say it holds) against its wallet on the
-        devnet; docs/audit.md explains every field."""
-        try:
-            report = await asyncio.to_thread(source.report)
-        except Exception as error:  # the node hangs or refuses: say so, never a 500
-            log.warning("event=books_failed error=%s", type(error).__name__)
-            raise HTTPException(503, f"the node did not answer ({type(error).__name__})") from None
-        if report is None:
-            raise HTTPException(503, "the wallet is starting")
-        return report
-
-    return router
+    bound = APIRouter()
+    bound.include_router(router, dependencies=[provide("books_source", source)])
+    return bound
 
 
 # -- the economy ---------------------------------------------------------------------

@@ -29,13 +29,16 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+
+from shared.web import provide, provided
 
 __all__ = [
     "PROBE_INTERVAL",
@@ -44,6 +47,7 @@ __all__ = [
     "Health",
     "HealthReport",
     "Probe",
+    "ServiceInfo",
     "http_probe",
     "node_probe",
     "service_router",
@@ -245,6 +249,65 @@ async def _extra(source: Extra | None) -> dict[str, Any]:
     return dict(value)
 
 
+@dataclass(frozen=True)
+class ServiceInfo:
+    """What one service's ``/`` and ``/health`` report (see :func:`service_router`)."""
+
+    name: str | Callable[[], str]
+    health: Health
+    status: Callable[[], str] | None = None
+    index: Extra | None = None
+    details: Extra | None = None
+
+    def the_name(self) -> str:
+        return self.name() if callable(self.name) else self.name
+
+
+def _service_info(request: Request) -> ServiceInfo:
+    info: ServiceInfo = provided(request, "service_info")
+    return info
+
+
+Info = Annotated[ServiceInfo, Depends(_service_info)]
+
+# Module-level routes; service_router gives them one service's ServiceInfo.
+index_router = APIRouter()
+health_router = APIRouter()
+
+
+@index_router.get("/", response_model=ServiceIndex)
+async def service_index(info: Info) -> dict[str, Any]:
+    """The service's name and status (``/health`` says what is down)."""
+    down = "degraded" if info.health.down() else "ok"
+    state = info.status() if info.status is not None else down
+    return {"name": info.the_name(), "status": state, **await _extra(info.index)}
+
+
+@health_router.get(
+    "/health",
+    response_model=HealthReport,
+    responses={
+        503: {
+            "model": HealthReport,
+            "description": "a dependency (the IOTA node, the MQTT broker, a peer) or "
+            "a background part is not usable: named in `down`",
+        }
+    },
+)
+async def service_health(info: Info) -> JSONResponse:
+    """200 when every dependency answers and every background part runs; 503 naming
+    what does not. Answers at once: the dependencies are checked in the background."""
+    down = info.health.down()
+    body = {
+        "status": "unhealthy" if down else "ok",
+        "name": info.the_name(),
+        "down": down,
+        "dependencies": info.health.dependencies(),
+        **await _extra(info.details),
+    }
+    return JSONResponse(body, status_code=503 if down else 200)
+
+
 def service_router(
     name: str | Callable[[], str],
     health: Health,
@@ -259,41 +322,10 @@ def service_router(
     (a :class:`HealthReport` plus ``details()``). ``status`` gives ``/``'s status (default
     "ok", or "degraded" while anything is down); ``include_index=False`` when ``/`` is the
     service's page (the dashboard)."""
-    router = APIRouter(tags=tags or ["service"])
-
-    def the_name() -> str:
-        return name() if callable(name) else name
-
-    if include_index:
-
-        @router.get("/", response_model=ServiceIndex)
-        async def service_index() -> dict[str, Any]:
-            """The service's name and status (``/health`` says what is down)."""
-            state = status() if status is not None else ("degraded" if health.down() else "ok")
-            return {"name": the_name(), "status": state, **await _extra(index)}
-
-    @router.get(
-        "/health",
-        response_model=HealthReport,
-        responses={
-            503: {
-                "model": HealthReport,
-                "description": "a dependency (the IOTA node, the MQTT broker, a peer) or "
-                "a background part is not usable: named in `down`",
-            }
-        },
-    )
-    async def service_health() -> JSONResponse:
-        """200 when every dependency answers and every background part runs; 503 naming
-        what does not. Answers at once: the dependencies are checked in the background."""
-        down = health.down()
-        body = {
-            "status": "unhealthy" if down else "ok",
-            "name": the_name(),
-            "down": down,
-            "dependencies": health.dependencies(),
-            **await _extra(details),
-        }
-        return JSONResponse(body, status_code=503 if down else 200)
-
-    return router
+    info = ServiceInfo(name, health, status, index, details)
+    bound = APIRouter()
+    for router in (index_router, health_router) if include_index else (health_router,):
+        bound.include_router(
+            router, tags=tags or ["service"], dependencies=[provide("service_info", info)]
+        )
+    return bound

@@ -10,6 +10,9 @@
 - :func:`error_responses`: OpenAPI ``responses`` entries for the refusals a route answers
   (``{"detail": ...}`` bodies, including a 422 whose detail is a sentence), so every
   status is declared (schemathesis ``--checks all``).
+- :func:`provide` and :func:`provided`: how a shared module-level router (``/books``,
+  ``/`` and ``/health``) gets what one service gives it: the service includes it with
+  ``dependencies=[provide(key, value)]`` and the routes read ``provided(request, key)``.
 - :func:`serve`: uvicorn with the project's logging (every ``__main__`` calls it after
   ``shared.logs.configure_logging``).
 """
@@ -21,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -38,6 +41,8 @@ __all__ = [
     "HotRoutes",
     "error_responses",
     "install_error_handlers",
+    "provide",
+    "provided",
     "serve",
 ]
 
@@ -248,3 +253,20 @@ def serve(app: Any, *, host: str, port: int, **options: Any) -> None:
         lifespan="on",
         **options,
     )
+
+
+def provide(key: str, value: Any) -> Any:
+    """A dependency for ``include_router(router, dependencies=[provide(key, value)])``: puts
+    ``value`` on ``request.state`` for the router's routes (which read it with
+    :func:`provided`). A shared router stays module-level yet serves each service its own
+    source, and two inclusions of it never share one."""
+
+    def put(request: Request) -> None:
+        setattr(request.state, key, value)
+
+    return Depends(put)
+
+
+def provided(request: Request, key: str) -> Any:
+    """What :func:`provide` put on this request for ``key``."""
+    return getattr(request.state, key)

@@ -22,7 +22,8 @@ from starlette.types import Receive, Scope, Send
 from services.devnet.api import LIMITS, IriApi, StreamedList
 from services.devnet.channel_agent import ChannelAgentHost
 from services.devnet.coordinator import MilestoneCoordinator
-from services.devnet.economy import economy_router
+from services.devnet.economy import EconomyView
+from services.devnet.economy import router as economy_router
 from services.devnet.explorer import router as explorer_router
 from services.devnet.faucet import Faucet, FaucetError, FaucetUnavailable
 from services.devnet.node import DevnetNode
@@ -463,11 +464,10 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         )
 
     app.include_router(explorer_router)
-    app.include_router(
-        economy_router(
-            lambda: state.get("node"), lambda: state.get("faucet"), lambda: channels.agent
-        )
+    app.state.economy = EconomyView(
+        lambda: state.get("node"), lambda: state.get("faucet"), lambda: channels.agent
     )
+    app.include_router(economy_router)
 
     @app.get("/faucet")
     async def faucet_info() -> dict[str, Any]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from services.devnet.node import DevnetNode
 from shared.channels.rules import ChannelState
 from shared.iota.bundle import TOTAL_SUPPLY
 
-__all__ = ["economy_router"]
+__all__ = ["EconomyView", "router"]
 
 
 class Holding(BaseModel):
@@ -93,28 +93,35 @@ def _escrows(agent: ChannelAgent | None, balances: dict[str, int]) -> list[Escro
     return result
 
 
-def economy_router(
-    node: Callable[[], DevnetNode | None],
-    faucet: Callable[[], Faucet | None],
-    agent: Callable[[], ChannelAgent | None],
-) -> APIRouter:
-    """The route; the callables give the lifespan's node, faucet and channel agent."""
-    router = APIRouter(tags=["audit"])
-    lock = threading.Lock()
-    derived: dict[int, str] = {}
+class EconomyView:
+    """What ``GET /economy`` reads: the lifespan's node, faucet and channel agent (through
+    callables: none exists before the lifespan starts) and the faucet addresses derived so
+    far. The devnet puts one on ``app.state.economy``."""
 
-    def snapshot() -> Economy | None:
-        tangle_node, tap = node(), faucet()
+    def __init__(
+        self,
+        node: Callable[[], DevnetNode | None],
+        faucet: Callable[[], Faucet | None],
+        agent: Callable[[], ChannelAgent | None],
+    ) -> None:
+        self.node = node
+        self.faucet = faucet
+        self.agent = agent
+        self.lock = threading.Lock()
+        self.derived: dict[int, str] = {}
+
+    def snapshot(self) -> Economy | None:
+        tangle_node, tap = self.node(), self.faucet()
         if tangle_node is None or tap is None:
             return None
         tangle = tangle_node.tangle
         index = tap.key_index()
-        with lock:
+        with self.lock:
             # Derived once per index (~15 ms each) and kept: Faucet caches only two.
             for i in range(index + 2):
-                if i not in derived:
-                    derived[i] = tap.address(i)
-            faucet_addresses = [derived[i] for i in range(index + 2)]
+                if i not in self.derived:
+                    self.derived[i] = tap.address(i)
+            faucet_addresses = [self.derived[i] for i in range(index + 2)]
         with tangle.lock:
             balances = {a: b for a, b in tangle.balances.items() if b}
             milestone = tangle.latest_milestone_index
@@ -129,26 +136,33 @@ def economy_router(
                     Holding(address=a, balance=balances.get(a, 0)) for a in faucet_addresses
                 ],
             ),
-            escrows=_escrows(agent(), balances),
+            escrows=_escrows(self.agent(), balances),
             balances=[Holding(address=a, balance=b) for a, b in sorted(balances.items())],
         )
 
-    @router.get(
-        "/economy",
-        response_model=Economy,
-        responses={
-            503: {
-                "description": "the devnet is starting",
-                "content": {"application/json": {"example": {"error": "the devnet is starting"}}},
-            }
-        },
-    )
-    async def economy() -> Any:
-        """Supply, every non-zero balance, the faucet's and the escrows' holdings (the
-        economy audit's view of the devnet; docs/audit.md)."""
-        result = await anyio.to_thread.run_sync(snapshot)
-        if result is None:
-            return JSONResponse({"error": "the devnet is starting"}, status_code=503)
-        return result
 
-    return router
+def economy_view(request: Request) -> EconomyView:
+    view: EconomyView = request.app.state.economy
+    return view
+
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get(
+    "/economy",
+    response_model=Economy,
+    responses={
+        503: {
+            "description": "the devnet is starting",
+            "content": {"application/json": {"example": {"error": "the devnet is starting"}}},
+        }
+    },
+)
+async def economy(view: Annotated[EconomyView, Depends(economy_view)]) -> Any:
+    """Supply, every non-zero balance, the faucet's and the escrows' holdings (the
+    economy audit's view of the devnet; docs/audit.md)."""
+    result = await anyio.to_thread.run_sync(view.snapshot)
+    if result is None:
+        return JSONResponse({"error": "the devnet is starting"}, status_code=503)
+    return result
