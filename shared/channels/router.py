@@ -17,9 +17,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -27,9 +27,9 @@ from starlette.responses import Response
 
 from shared.channels.node import ChannelError, ChannelNode, PaymentRefused
 from shared.db import run_db
-from shared.web import AsciiJSONResponse
+from shared.web import AsciiJSONResponse, provide, provided
 
-__all__ = ["channel_router", "pay_endpoint"]
+__all__ = ["channel_router", "pay_endpoint", "receive_payment", "router"]
 
 
 class CreateRequest(BaseModel):
@@ -42,59 +42,6 @@ class CreateRequest(BaseModel):
 
 class ReadyRequest(BaseModel):
     channel_id: Any = None
-
-
-def channel_router(node_or_getter: ChannelNode | Callable[[], ChannelNode]) -> APIRouter:
-    """The routes; pass the node, or a function returning it (built later, in a lifespan)."""
-    router = APIRouter(tags=["channels (peer)"])
-
-    def get() -> ChannelNode:
-        if isinstance(node_or_getter, ChannelNode):
-            return node_or_getter
-        return node_or_getter()
-
-    @router.post(
-        "/create",
-        responses={400: _REFUSED_OR_UNPARSABLE},
-    )
-    async def create(payload: CreateRequest) -> JSONResponse:
-        """A peer proposes a channel; the answer is my key and payout address."""
-        try:
-            answer = await asyncio.to_thread(get().accept_create, payload.model_dump())
-        except ChannelError as error:
-            return AsciiJSONResponse({"error": str(error)}, status_code=400)
-        return AsciiJSONResponse(answer)
-
-    @router.post("/is_ready", responses={400: _REFUSED_OR_UNPARSABLE})
-    async def is_ready(payload: ReadyRequest) -> JSONResponse:
-        """Whether this node knows the channel and takes payments on it."""
-        return AsciiJSONResponse({"response": await run_db(get().is_ready, payload.channel_id)})
-
-    endpoint = pay_endpoint(get)
-
-    @router.post(
-        "/pay",
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _PAY_BODY}},
-            }
-        },
-        responses={
-            200: {"description": "the package was taken", "model": PayAnswer},
-            409: {"description": "the package was refused, nothing credited", "model": PayAnswer},
-            422: {"description": "the body is not a JSON object"},
-        },
-    )
-    async def pay(request: Request) -> Response:
-        """A signed payment package and the payer's message; the receiver's answer.
-
-        Served past the middleware stack by services.channels (shared.web.HotRoutes, the
-        same endpoint); the body is read by hand, not by pydantic (the hot path).
-        """
-        return await endpoint(request)
-
-    return router
 
 
 class PayAnswer(BaseModel):
@@ -145,14 +92,75 @@ _PAY_BODY: dict[str, Any] = {
 }
 
 
+def _node(request: Request) -> ChannelNode:
+    node_or_getter: ChannelNode | Callable[[], ChannelNode] = provided(request, "channel_node")
+    if isinstance(node_or_getter, ChannelNode):
+        return node_or_getter
+    return node_or_getter()
+
+
+Node = Annotated[ChannelNode, Depends(_node)]
+
+#: The routes, module-level; :func:`channel_router` gives them one service's node.
+router = APIRouter(tags=["channels (peer)"])
+
+
+@router.post(
+    "/create",
+    responses={400: _REFUSED_OR_UNPARSABLE},
+)
+async def create(payload: CreateRequest, node: Node) -> JSONResponse:
+    """A peer proposes a channel; the answer is my key and payout address."""
+    try:
+        answer = await asyncio.to_thread(node.accept_create, payload.model_dump())
+    except ChannelError as error:
+        return AsciiJSONResponse({"error": str(error)}, status_code=400)
+    return AsciiJSONResponse(answer)
+
+
+@router.post("/is_ready", responses={400: _REFUSED_OR_UNPARSABLE})
+async def is_ready(payload: ReadyRequest, node: Node) -> JSONResponse:
+    """Whether this node knows the channel and takes payments on it."""
+    return AsciiJSONResponse({"response": await run_db(node.is_ready, payload.channel_id)})
+
+
+@router.post(
+    "/pay",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _PAY_BODY}},
+        }
+    },
+    responses={
+        200: {"description": "the package was taken", "model": PayAnswer},
+        409: {"description": "the package was refused, nothing credited", "model": PayAnswer},
+        422: {"description": "the body is not a JSON object"},
+    },
+)
+async def pay(request: Request, node: Node) -> Response:
+    """A signed payment package and the payer's message; the receiver's answer.
+
+    Served past the middleware stack by services.channels (shared.web.HotRoutes, the
+    same endpoint); the body is read by hand, not by pydantic (the hot path).
+    """
+    return await receive_payment(node, request)
+
+
+def channel_router(node_or_getter: ChannelNode | Callable[[], ChannelNode]) -> APIRouter:
+    """The routes for one node; pass the node, or a function returning it (built later, in
+    a lifespan)."""
+    bound = APIRouter()
+    bound.include_router(router, dependencies=[provide("channel_node", node_or_getter)])
+    return bound
+
+
 def pay_endpoint(
     node_or_getter: ChannelNode | Callable[[], ChannelNode],
 ) -> Callable[[Request], Awaitable[Response]]:
-    """``POST .../pay``: a signed payment package and the payer's message; the answer.
-
-    A plain Starlette endpoint, the hot path of a payment: FastAPI's dependency and
-    pydantic machinery cost more than checking the two fields by hand. A service may
-    also serve it past its middleware stack (shared.web.HotRoutes, services.channels).
+    """``POST .../pay`` as a plain Starlette endpoint, the hot path of a payment: FastAPI's
+    dependency and pydantic machinery cost more than checking the two fields by hand. A
+    service may serve it past its middleware stack (shared.web.HotRoutes, services.channels).
     """
 
     def get() -> ChannelNode:
@@ -160,17 +168,22 @@ def pay_endpoint(
             return node_or_getter
         return node_or_getter()
 
-    async def pay(request: Request) -> Response:
-        payload, problem = _json_object(await request.body())
-        if problem is not None:
-            return problem
-        try:
-            answer = await get().receive(payload.get("package"), payload.get("message"))
-        except PaymentRefused as error:
-            return AsciiJSONResponse({"accepted": False, "error": str(error)}, status_code=409)
-        return AsciiJSONResponse(answer)
+    async def endpoint(request: Request) -> Response:
+        return await receive_payment(get(), request)
 
-    return pay
+    return endpoint
+
+
+async def receive_payment(node: ChannelNode, request: Request) -> Response:
+    """A signed payment package and the payer's message; the answer (or 409, or 422)."""
+    payload, problem = _json_object(await request.body())
+    if problem is not None:
+        return problem
+    try:
+        answer = await node.receive(payload.get("package"), payload.get("message"))
+    except PaymentRefused as error:
+        return AsciiJSONResponse({"accepted": False, "error": str(error)}, status_code=409)
+    return AsciiJSONResponse(answer)
 
 
 def _invalid(kind: str, message: str) -> Response:
