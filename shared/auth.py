@@ -16,7 +16,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -97,12 +97,12 @@ class BearerRefused(HTTPException):
 
 
 def require_bearer(
-    configured: Callable[..., BearerToken],
+    configured: Callable[..., BearerToken] | Callable[..., Awaitable[BearerToken]],
     *,
     setting: str,
     open_setting: str | None = None,
     description: str | None = None,
-) -> Callable[..., None]:
+) -> Callable[..., Awaitable[None]]:
     """A dependency that lets a request through only with ``Authorization: Bearer <token>``.
 
     ``configured`` is itself a dependency (e.g. reading the service's settings) giving the
@@ -119,7 +119,7 @@ def require_bearer(
     else:
         off = f"{setting} is not set, so this route is off (or set {open_setting}=true)"
 
-    def check(
+    async def check(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(scheme)],
         config: Annotated[BearerToken, Depends(configured)],
     ) -> None:

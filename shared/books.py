@@ -383,7 +383,7 @@ def wallet_report(name: str, wallet: Any, node_url: str) -> BooksReport:
         ledger.close()
 
 
-def _books_source(request: Request) -> BooksSource:
+async def _books_source(request: Request) -> BooksSource:
     source: BooksSource = provided(request, "books_source")
     return source
 

@@ -263,7 +263,7 @@ class ServiceInfo:
         return self.name() if callable(self.name) else self.name
 
 
-def _service_info(request: Request) -> ServiceInfo:
+async def _service_info(request: Request) -> ServiceInfo:
     info: ServiceInfo = provided(request, "service_info")
     return info
 

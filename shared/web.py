@@ -261,7 +261,7 @@ def provide(key: str, value: Any) -> Any:
     :func:`provided`). A shared router stays module-level yet serves each service its own
     source, and two inclusions of it never share one."""
 
-    def put(request: Request) -> None:
+    async def put(request: Request) -> None:
         setattr(request.state, key, value)
 
     return Depends(put)

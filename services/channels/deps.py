@@ -18,12 +18,12 @@ from shared.channels.node import ChannelNode
 __all__ = ["Node", "require_admin"]
 
 
-def channel_node(request: Request) -> ChannelNode:
+async def channel_node(request: Request) -> ChannelNode:
     node: ChannelNode = request.app.state.channel_node
     return node
 
 
-def _admin_token(request: Request) -> BearerToken:
+async def _admin_token(request: Request) -> BearerToken:
     settings: ChannelSettings = request.app.state.settings
     return BearerToken(settings.admin_token)
 

@@ -141,7 +141,7 @@ class EconomyView:
         )
 
 
-def economy_view(request: Request) -> EconomyView:
+async def economy_view(request: Request) -> EconomyView:
     view: EconomyView = request.app.state.economy
     return view
 

@@ -92,7 +92,7 @@ _PAY_BODY: dict[str, Any] = {
 }
 
 
-def _node(request: Request) -> ChannelNode:
+async def _node(request: Request) -> ChannelNode:
     node_or_getter: ChannelNode | Callable[[], ChannelNode] = provided(request, "channel_node")
     if isinstance(node_or_getter, ChannelNode):
         return node_or_getter
