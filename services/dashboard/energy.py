@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["EnergyViewSettings", "energy_router", "install_energy_view", "plotly_js_path"]
+__all__ = ["EnergyViewSettings", "install_energy_view", "plotly_js_path", "router"]
 
 log = logging.getLogger("dashboard.energy")
 
@@ -154,32 +154,45 @@ async def _grid(client: httpx.AsyncClient, url: str | None) -> dict[str, Any] | 
     }
 
 
-def energy_router(settings: EnergyViewSettings) -> APIRouter:
-    router = APIRouter(tags=["energy"])
+async def _view(request: Request) -> EnergyViewSettings:
+    view: EnergyViewSettings = request.app.state.energy_view
+    return view
 
-    @router.get("/energy", include_in_schema=False)
-    async def energy_page() -> RedirectResponse:
-        return RedirectResponse("/ui/energy.html", status_code=307)
 
-    @router.get("/api/energy")
-    async def energy(request: Request) -> dict[str, Any]:
-        """Everything the energy view draws: sources, producers, consumers, grid."""
-        client: httpx.AsyncClient = request.app.state.energy_http
-        producers, consumers, grid = await asyncio.gather(
-            asyncio.gather(*(_producer(client, url) for url in settings.producer_urls)),
-            asyncio.gather(*(_consumer(client, url) for url in settings.consumer_urls)),
-            _grid(client, settings.grid_url),
-        )
-        configured = bool(settings.grid_url or settings.producer_urls or settings.consumer_urls)
-        return {
-            "configured": configured,
-            "refreshSeconds": settings.refresh_seconds,
-            "producers": list(producers),
-            "consumers": list(consumers),
-            "grid": grid,
-        }
+async def _client(request: Request) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = request.app.state.energy_http
+    return client
 
-    return router
+
+#: The energy view's routes, module-level; install_energy_view puts the view's settings
+#: and its HTTP client (owned by the lifespan) on app.state.
+router = APIRouter(tags=["energy"])
+
+
+@router.get("/energy", include_in_schema=False)
+async def energy_page() -> RedirectResponse:
+    return RedirectResponse("/ui/energy.html", status_code=307)
+
+
+@router.get("/api/energy")
+async def energy(
+    settings: Annotated[EnergyViewSettings, Depends(_view)],
+    client: Annotated[httpx.AsyncClient, Depends(_client)],
+) -> dict[str, Any]:
+    """Everything the energy view draws: sources, producers, consumers, grid."""
+    producers, consumers, grid = await asyncio.gather(
+        asyncio.gather(*(_producer(client, url) for url in settings.producer_urls)),
+        asyncio.gather(*(_consumer(client, url) for url in settings.consumer_urls)),
+        _grid(client, settings.grid_url),
+    )
+    configured = bool(settings.grid_url or settings.producer_urls or settings.consumer_urls)
+    return {
+        "configured": configured,
+        "refreshSeconds": settings.refresh_seconds,
+        "producers": list(producers),
+        "consumers": list(consumers),
+        "grid": grid,
+    }
 
 
 def install_energy_view(app: FastAPI, settings: EnergyViewSettings | None = None) -> None:
@@ -187,7 +200,8 @@ def install_energy_view(app: FastAPI, settings: EnergyViewSettings | None = None
     from shared.settings import load_settings
 
     view = settings if settings is not None else load_settings(EnergyViewSettings)
-    app.include_router(energy_router(view))
+    app.state.energy_view = view
+    app.include_router(router)
     inner = app.router.lifespan_context
 
     @asynccontextmanager
