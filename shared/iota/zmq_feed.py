@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from types import TracebackType
 
 import zmq
 import zmq.asyncio
@@ -111,12 +110,7 @@ class ZmqFeed:
         self.open()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_exc_info: object) -> None:
         self.close()
 
     # -- subscriptions -------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -61,12 +60,7 @@ class NodeApi:
     def __enter__(self) -> NodeApi:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_exc_info: object) -> None:
         self.close()
 
     def call(self, command: str, **params: Any) -> dict[str, Any]:
