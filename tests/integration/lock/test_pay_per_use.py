@@ -8,6 +8,7 @@ A minute lasts ``MINUTE`` seconds (``LOCK_MINUTE_SECONDS``), the grace ``GRACE``
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,7 +57,9 @@ def payer(devnet: DevnetProcess, tmp_path: Path) -> Iterator[ChannelProcess]:
         node.__exit__(None, None, None)
 
 
-def _controller(processes: Processes, devnet: DevnetProcess, data: Path, port: int) -> Controller:
+def _controller(
+    processes: Processes, devnet: DevnetProcess, data: Path, port: int, minute: float = MINUTE
+) -> Controller:
     return processes.controller(
         data_dir=data,
         ready_timeout=600,  # the channel node and the wallet make a slower start under load
@@ -66,18 +69,20 @@ def _controller(processes: Processes, devnet: DevnetProcess, data: Path, port: i
         LOCK_CHANNEL_MWM=str(devnet.mwm),
         LOCK_CHANNEL_WATCH_INTERVAL="0.3",
         LOCK_CHANNEL_MIN_TIMEOUT="1",
-        LOCK_MINUTE_SECONDS=str(MINUTE),
+        LOCK_MINUTE_SECONDS=str(minute),
         LOCK_GRACE_SECONDS=str(GRACE),
     )
 
 
-def _setup(processes: Processes, devnet: DevnetProcess, tmp: Path) -> tuple[Controller, int]:
+def _setup(
+    processes: Processes, devnet: DevnetProcess, tmp: Path, minute: float = MINUTE
+) -> tuple[Controller, int]:
     data = tmp / "lock-data"
     data.mkdir()
     (data / "seed").write_text(random_seed())
     processes.device("lock-a", locks=2)
     port = free_port()
-    controller = _controller(processes, devnet, data, port)
+    controller = _controller(processes, devnet, data, port, minute)
     controller.admin(
         "POST",
         "/tools",
@@ -199,8 +204,12 @@ def test_pay_by_the_minute_unlock_keep_lock_and_settle(
     waited = time.monotonic() - stopped
     assert waited >= left + GRACE - 1.0, (waited, left)
     assert _retained_state(broker) == "locked"
-    ended = controller.admin("GET", "/sessions?tool_id=1&limit=1")[0]
-    assert ended["state"] == "ended" and ended["detail"] == "paid time over"
+    ended = _until(
+        "the session ended",
+        lambda: (s := controller.admin("GET", "/sessions?limit=1")[0])["state"] == "ended" and s,
+        timeout=30,
+    )
+    assert ended["detail"] == "paid time over"
     tool = controller.tool_state(1)
     assert tool["income"] == payments * PRICE and tool["session"] is None
     income = controller.admin("GET", "/income")
@@ -218,3 +227,58 @@ def test_pay_by_the_minute_unlock_keep_lock_and_settle(
     )
     assert owner == payments * PRICE + refused
     _until("the payer's refund", lambda: payer.balance() == 1000 - owner, timeout=120)
+
+
+def test_controller_and_device_killed_in_a_paid_session(
+    broker: MosquittoProcess,
+    processes: Processes,
+    devnet: DevnetProcess,
+    payer: ChannelProcess,
+    tmp_path: Path,
+) -> None:
+    # Real minutes here: restarts take minutes on a loaded machine; ten are paid at once.
+    controller, port = _setup(processes, devnet, tmp_path, minute=60)
+    cid = _open(payer, controller, 500)
+    first = _paid(payer, cid, PRICE * 10)
+    assert first["state"] == "unlocked"
+    assert _retained_state(broker) == "unlocked"
+    before = controller.admin("GET", "/sessions")[0]
+
+    # SIGKILL the controller: the session is in its database and goes on; the lock stays.
+    controller.proc.send_signal(signal.SIGKILL)
+    controller.proc.wait(10)
+    controller = _controller(processes, devnet, tmp_path / "lock-data", port, minute=60)
+    after = controller.admin("GET", "/sessions")[0]
+    assert (after["id"], after["state"], after["paid"]) == (before["id"], "active", PRICE * 10)
+    assert after["paid_until"] == before["paid_until"]
+    assert _retained_state(broker) == "unlocked"
+    # The next payment extends the same session: nothing of the first is paid again.
+    more = _paid(payer, cid, PRICE)
+    assert more["session"] == before["id"] and "request" not in more
+    assert controller.admin("GET", "/sessions")[0]["paid"] == PRICE * 11
+    assert len(controller.admin("GET", "/payments")) == 2
+
+    # SIGKILL the device: it boots locked; the controller re-reads it and unlocks again.
+    device = processes.procs[0]
+    device.send_signal(signal.SIGKILL)
+    device.wait(10)
+    sub = Sub(broker, [LOCKED])
+    processes.device("lock-a", locks=2)
+    sub.wait(LOCKED, lambda p: decode(p).get("state") == "locked", timeout=180)
+    sub.wait(LOCKED, lambda p: decode(p).get("state") == "unlocked", timeout=180)
+    assert controller.admin("GET", "/sessions")[0]["state"] == "active"
+
+    # The payer closes the channel: the tool is locked within the grace period.
+    sub.drain(0.5)
+    sub.seen.clear()
+    payer.call("POST", f"/channels/{cid}/close")
+    closed = time.monotonic()
+    sub.wait(LOCKED, lambda p: decode(p).get("state") == "locked", timeout=GRACE + 120)
+    assert time.monotonic() - closed < GRACE + 120
+    # The echo is on the wire a moment before the controller writes the session down.
+    ended = _until(
+        "the session ended",
+        lambda: (s := controller.admin("GET", "/sessions")[0])["state"] == "ended" and s,
+        timeout=30,
+    )
+    assert ended["detail"] == "channel closed"
