@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from services.channels.app import create_app, serving_app
+from typing import Any
+
 from services.channels.settings import ChannelSettings
-from shared.logs import configure_logging
-from shared.settings import load_settings
-from shared.web import serve
+from shared.service_main import run_service
+
+
+def _app(settings: ChannelSettings) -> Any:
+    from services.channels.app import create_app, serving_app
+
+    return serving_app(create_app(settings))
 
 
 def main() -> None:
-    settings = load_settings(ChannelSettings)
-    configure_logging(settings.log_level, f"channels-{settings.name or settings.role}")
-    serve(serving_app(create_app(settings)), host=settings.host, port=settings.port)
+    run_service(
+        ChannelSettings, _app, name=lambda settings: f"channels-{settings.name or settings.role}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from services.consumer.app import create_app
 from services.consumer.settings import ConsumerSettings
-from shared.logs import configure_logging
-from shared.settings import load_settings
-from shared.web import serve
+from shared.service_main import run_service
 
 
 def main() -> None:
-    settings = load_settings(ConsumerSettings)
-    configure_logging(settings.log_level, "consumer")
-    serve(create_app(settings), host=settings.host, port=settings.port)
+    run_service(ConsumerSettings, "services.consumer.app:create_app", name="consumer")
 
 
 if __name__ == "__main__":

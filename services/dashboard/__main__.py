@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from services.dashboard.settings import DashboardSettings
-from shared.logs import configure_logging
-from shared.settings import load_settings
-from shared.web import serve
+from shared.service_main import run_service
 
 
 def main() -> None:
-    settings = load_settings(DashboardSettings)
-    configure_logging(settings.log_level, "dashboard")
-    # Imported once logging is set up, so a library's import-time warning is logged in the
-    # documented format too (tests/integration/test_log_format.py).
-    from services.dashboard.app import create_app
-
-    serve(create_app(settings), host=settings.host, port=settings.port)
+    run_service(DashboardSettings, "services.dashboard.app:create_app", name="dashboard")
 
 
 if __name__ == "__main__":

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from services.grid.app import create_app
 from services.grid.settings import GridSettings
-from shared.logs import configure_logging
-from shared.settings import load_settings
-from shared.web import serve
+from shared.service_main import run_service
 
 
 def main() -> None:
-    settings = load_settings(GridSettings)
-    configure_logging(settings.log_level, settings.name)
-    serve(create_app(settings), host=settings.host, port=settings.port)
+    run_service(GridSettings, "services.grid.app:create_app", name=lambda settings: settings.name)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from services.ledger.crypto import encode_public_key, load_or_create_key, seed_of
 from services.ledger.settings import LedgerSettings
 from shared.auth import hash_password
-from shared.logs import configure_logging
-from shared.settings import load_settings
-from shared.web import serve
+from shared.service_main import run_service
 
 _TOKEN = re.compile(r"token=[^&\s\"']+")
 
@@ -67,21 +65,23 @@ def main(argv: list[str]) -> int:
     if argv:
         print(__doc__, file=sys.stderr)
         return 2
-    settings = load_settings(LedgerSettings)
-    configure_logging(settings.log_level, f"ledger-{settings.ledger_participant}")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactTokens())
-    from services.ledger.app import create_app
-
-    serve(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        ws_max_size=settings.ledger_max_message_bytes,
-        timeout_keep_alive=30,
-        ws="auto",
+    run_service(
+        LedgerSettings,
+        "services.ledger.app:create_app",
+        name=lambda settings: f"ledger-{settings.ledger_participant}",
+        configured=_redact_tokens,
+        options=lambda settings: {
+            "ws_max_size": settings.ledger_max_message_bytes,
+            "timeout_keep_alive": 30,
+            "ws": "auto",
+        },
     )
     return 0
+
+
+def _redact_tokens(_settings: LedgerSettings) -> None:
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactTokens())
 
 
 if __name__ == "__main__":

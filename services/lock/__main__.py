@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from services.lock.app import create_app
 from services.lock.settings import LockSettings
-from shared.logs import configure_logging
-from shared.settings import load_settings
-from shared.web import serve
+from shared.service_main import run_service
 
 
 def main() -> None:
-    settings = load_settings(LockSettings)
-    configure_logging(settings.log_level, "lock")
-    serve(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
+    run_service(
+        LockSettings,
+        "services.lock.app:create_app",
+        name="lock",
+        options=lambda settings: {"log_level": settings.log_level.lower()},
     )
 
 

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 from services.solar.settings import ProviderSettings
-from shared.logs import configure_logging
-from shared.settings import load_settings
-from shared.web import serve
+from shared.service_main import machine_options, run_service
 
 
 def main() -> None:
-    settings = load_settings(ProviderSettings)
-    configure_logging(settings.log_level, "solar")
-    # Imported once logging is set up, so a library's import-time warning is logged in the
-    # documented format too (tests/integration/test_log_format.py).
-    from services.solar.app import create_app
-    from shared.machine.app import MAX_BODY_BYTES
-
-    # the page's Socket.IO runs on uvicorn's sans-I/O websockets
-    serve(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        ws="websockets-sansio",
-        ws_max_size=MAX_BODY_BYTES,  # a Socket.IO message: the same limit as a request body
+    run_service(
+        ProviderSettings, "services.solar.app:create_app", name="solar", options=machine_options
     )
 
 
