@@ -36,6 +36,7 @@ from shared.energy.registration import (
     install_energy_error_handlers,
     registration_router,
 )
+from shared.energy.roles import buys
 from shared.health import Health, http_probe, node_probe, service_router
 from shared.iota.wallet import Wallet
 from shared.mam.errors import MamError, NodeApiError
@@ -49,9 +50,6 @@ __all__ = ["STORE", "GridRegistrations", "create_app"]
 
 log = logging.getLogger("services.grid")
 
-ITEM_TYPES = ("producer", "consumer")
-
-
 # The grid's own tables (grid_*, on EnergyBase): services/grid/migrations.
 STORE = Store(
     "grid", Path(__file__).parent / "migrations", EnergyBase.metadata, prefixes=("grid_",)
@@ -59,8 +57,9 @@ STORE = Store(
 
 
 class GridRegistrations:
-    """The grid's rules for registering: producers and consumers only, ``hello`` first,
-    a return channel (with its own ``hello``) for every consumer."""
+    """The grid's rules for registering: sellers and buyers only (the role a registration
+    declares, or the one its seed ``itemType`` names: shared/energy/roles.py), ``hello``
+    first, a return channel (with its own ``hello``) for every buyer."""
 
     def __init__(
         self,
@@ -78,9 +77,12 @@ class GridRegistrations:
     async def on_register(
         self, registration_id: str, request: RegistrationRequest, previous: Registration | None
     ) -> dict[str, str]:
-        if request.itemType not in ITEM_TYPES:
+        role = request.declared_role()
+        if role is None:
             raise EnergyApiError(
-                400, "The parameter 'itemType' has an invalid value: 'producer' or 'consumer'."
+                400,
+                "The parameter 'itemType' has an invalid value: 'producer' or 'consumer' "
+                "(or declare a 'role': 'seller', 'buyer' or 'both').",
             )
         if request.sideKey and not request.root:
             raise EnergyApiError(
@@ -101,7 +103,7 @@ class GridRegistrations:
             elif previous is not None and previous.root:
                 await run_db(self.follower.stop, registration_id)
             self.registered.add(registration_id)
-            if request.itemType != "consumer":
+            if not buys(role):
                 return {}
             name = return_channel_name(registration_id)
             channel = await asyncio.to_thread(self.book.ensure, name)
@@ -302,6 +304,7 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
                         "registrationId": row.registration_id,
                         "itemName": row.item_name,
                         "itemType": row.item_type,
+                        "role": row.role,
                         "root": row.root,
                         "returnRoot": channel.root if channel is not None else None,
                     }

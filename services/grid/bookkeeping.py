@@ -56,6 +56,7 @@ from shared.energy.messages import (
     Usage,
 )
 from shared.energy.models import ReaderPosition, Registration, utcnow
+from shared.energy.roles import SELLING_ROLES, buys, sells
 from shared.energy.slices import Slice, slice_at
 from shared.iota.payments import allocate, counted_part
 
@@ -137,17 +138,17 @@ class GridBooks:
             # The reader started before the registration was saved (or it was deleted):
             # roll back so the message is read again rather than dropped.
             raise LookupError(f"registration {registration_id} is not saved (yet)")
-        kind = registration.item_type
-        if isinstance(message, Output | ProducerOutput) and kind == "producer":
+        role = registration.role
+        if isinstance(message, Output | ProducerOutput) and sells(role):
             self._book_output(session, registration_id, message)
-        elif isinstance(message, Usage) and kind == "consumer":
+        elif isinstance(message, Usage) and buys(role):
             self._book_usage(session, registration_id, message)
         elif isinstance(message, Output | ProducerOutput | Usage):
             log.warning(
                 "event=message_ignored registration=%s type=%s reason=not_for_%s",
                 registration_id,
                 type(message).__name__,
-                kind,
+                role,
             )
 
     def _book_output(
@@ -216,7 +217,7 @@ class GridBooks:
                     ReaderPosition,
                     ReaderPosition.registration_id == Registration.registration_id,
                 )
-                .where(Registration.item_type == "producer")
+                .where(Registration.role.in_(SELLING_ROLES))
                 .where(ReaderPosition.closed.is_(False))
             )
             # SQLite hands back naive datetimes (stored as UTC)

@@ -130,9 +130,13 @@ class RegistrationClient:
         item_type: str,
         root: str | None = None,
         side_key: str | None = None,
+        role: str | None = None,
     ) -> RegistrationAnswer:
-        """PUT the registration; the answer may name a channel for us to read."""
+        """PUT the registration; the answer may name a channel for us to read. ``role``
+        is sent only when ``item_type`` does not name it (shared/energy/roles.py)."""
         body: dict[str, Any] = {"itemName": item_name, "itemType": item_type}
+        if role is not None:
+            body["role"] = role
         if root is not None:
             body["root"] = root
         if side_key is not None:

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.energy.roles import declared_role
 from shared.migrations import Store
 
 __all__ = ["STORE", "EnergyBase", "ReaderPosition", "Registration", "utcnow"]
@@ -21,6 +23,10 @@ __all__ = ["STORE", "EnergyBase", "ReaderPosition", "Registration", "utcnow"]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _seed_role(context: DefaultExecutionContext) -> str | None:
+    return declared_role(context.get_current_parameters()["item_type"], None)
 
 
 class EnergyBase(DeclarativeBase):
@@ -35,6 +41,9 @@ class Registration(EnergyBase):
     registration_id: Mapped[str] = mapped_column(String(256), primary_key=True)
     item_name: Mapped[str] = mapped_column(String(256))
     item_type: Mapped[str] = mapped_column(String(64))
+    # seller, buyer or both (shared/energy/roles.py); None for a producer's source. A
+    # row saved without one gets the role its seed itemType names.
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True, default=_seed_role)
     root: Mapped[str | None] = mapped_column(String(81), nullable=True)
     side_key: Mapped[str | None] = mapped_column(String(81), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -91,6 +91,7 @@ class Participant:
         *,
         item_name: str,
         item_type: str,
+        role: str | None = None,
         slice_seconds: float,
         upstream_url: str | None = None,
         registration_id: str | None = None,
@@ -103,6 +104,7 @@ class Participant:
         self.node = node
         self.item_name = item_name
         self.item_type = item_type
+        self.role = role
         self.slice_seconds = slice_seconds
         self.upstream_url = upstream_url
         self.catch_up = catch_up
@@ -205,18 +207,32 @@ class Participant:
         ``build`` may record what it aggregated in the same session; None publishes
         nothing but still moves on. Already-published slices are ignored.
         """
+
+        def one(session: Session, slot: Slice) -> list[EnergyMessage]:
+            message = build(session, slot)
+            return [] if message is None else [message]
+
+        messages = self.publish_messages(period, one)
+        return messages[0] if messages else None
+
+    def publish_messages(
+        self, period: Slice, build: Callable[[Session, Slice], Sequence[EnergyMessage]]
+    ) -> list[EnergyMessage]:
+        """:meth:`publish_slice` for a party with several things to say about a slice (a
+        battery's usage and its offer), queued in order in one transaction."""
         with self._write, self.sessions.begin() as session:
             record = session.get(ParticipantRecord, OWN_CHANNEL, with_for_update=True)
             if record is None or record.retired:
-                return None
+                return []
             if record.last_slice_end is not None and period.end <= record.last_slice_end:
-                return None
-            message = build(session, period)
-            if message is not None:
+                return []
+            messages = list(build(session, period))
+            for message in messages:
                 self.book.prepare(session, OWN_CHANNEL, message)
+            if messages:
                 record.slices_published += 1
             record.last_slice_end = period.end
-        return message
+        return messages
 
     def flush(self) -> int:
         return self.book.flush()
@@ -263,6 +279,7 @@ class Participant:
                         self.item_type,
                         state.root,
                         state.side_key,
+                        role=self.role,
                     )
                 except RegistrationRejected as error:
                     # A refusal names a problem a person must fix; keep trying slowly.

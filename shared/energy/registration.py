@@ -35,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.db import run_db
 from shared.energy.models import Registration, utcnow
+from shared.energy.roles import RoleName, declared_role
 from shared.web import AsciiJSONResponse, install_error_handlers
 
 __all__ = [
@@ -126,6 +127,15 @@ class RegistrationRequest(BaseModel):
     itemType: str = Field(min_length=1, max_length=64)
     root: str | None = Field(default=None, pattern=TRYTES_81)
     sideKey: str | None = Field(default=None, pattern=TRYTES_81)
+    # The kit's addition (shared/energy/roles.py): what a grid registrant does, when its
+    # itemType is not the seed's producer (seller) or consumer (buyer).
+    role: RoleName | None = Field(
+        default=None, description="seller, buyer or both (default: from itemType)"
+    )
+
+    def declared_role(self) -> RoleName | None:
+        """``role``, or the one the seed's ``itemType`` names; None for a source."""
+        return declared_role(self.itemType, self.role)
 
 
 class RegistrationHandler(Protocol):
@@ -169,6 +179,7 @@ class RegistrationStore:
                 session.add(row)
             row.item_name = request.itemName
             row.item_type = request.itemType
+            row.role = request.declared_role()
             row.root = request.root
             row.side_key = request.sideKey
             row.updated_at = now

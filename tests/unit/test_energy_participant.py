@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from services.consumer.app import Consumer, PaymentRow
 from services.consumer.settings import ConsumerSettings
 from shared.db import make_engine, make_sessionmaker, sqlite_url
+from shared.energy.buyer import Buyer, PaymentRow
 from shared.energy.messages import Goodbye, Hello, Output, decode_trytes
 from shared.energy.participant import Participant
+from shared.energy.party import Party
+from shared.energy.roles import BUYER
 from shared.energy.slices import Slice
 from shared.mam.channel import parse_message
 
@@ -211,18 +213,18 @@ class FakeWallet:
         return True
 
 
-def consumer(db_url: str, tangle: Tangle, wallet: FakeWallet) -> Consumer:
+def consumer(db_url: str, tangle: Tangle, wallet: FakeWallet) -> Buyer:
     settings = ConsumerSettings.model_validate(
         {"seed": SEED, "database_url": db_url, "slice_seconds": 10}
     )
-    c = Consumer(settings)
+    c = Buyer(Party(settings, role=BUYER, kind="consumer"), settings)
     c.node = PayNode(tangle)  # type: ignore[assignment]
     c.wallet = wallet
     return c
 
 
 def parse_many_fake(monkeypatch: pytest.MonkeyPatch, tangle: Tangle) -> None:
-    import services.consumer.app as app
+    import shared.energy.buyer as app
 
     @dataclass
     class Batch:
@@ -234,12 +236,12 @@ def parse_many_fake(monkeypatch: pytest.MonkeyPatch, tangle: Tangle) -> None:
     monkeypatch.setattr(app, "parse_many", parse)
 
 
-def add_request(c: Consumer, owed: int, address: str) -> None:
+def add_request(c: Buyer, owed: int, address: str) -> None:
     with c.sessions.begin() as session:
         session.add(PaymentRow(owed=owed, usage=1.0, address=address, state="new"))
 
 
-def states(c: Consumer) -> list[tuple[str, int | None]]:
+def states(c: Buyer) -> list[tuple[str, int | None]]:
     with c.sessions() as session:
         return [(r.state, r.amount) for r in session.query(PaymentRow).order_by(PaymentRow.id)]
 

@@ -123,13 +123,15 @@ def _without(rows: set[tuple[tuple[str, str], ...]], *columns: str) -> set[tuple
     return {tuple(pair for pair in row if pair[0] not in columns) for row in rows}
 
 
-# Money on the devnet (issue 20): wallet_0002, grid_0003, orders_0002.
+# Money on the devnet (issue 20): wallet_0002, grid_0003, orders_0002; roles (issue 21).
 ADDED_LATER: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "wallet_addresses": (("hold_until", "swept_value"), ("None", "None")),
     "grid_payments": (("late", "credit"), ("0", "0")),
     "machine_orders": (("received", "credit", "late", "swept"), ("0", "0", "0", "False")),
     # Pay-per-use (issue 23): lock_0002; every tool of before stays member-only.
     "tools": (("pricing", "price_per_minute", "min_minutes"), ("'member'", "0", "1")),
+    # the declared role (issue 21, energy_0002): none for an itemType that names none
+    "energy_registrations": (("role",), ("None",)),
 }
 
 
