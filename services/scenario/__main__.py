@@ -1,0 +1,5 @@
+import sys
+
+from services.scenario.cli import main
+
+sys.exit(main())
