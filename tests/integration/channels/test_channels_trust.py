@@ -45,7 +45,7 @@ def pair(
 
 
 def _transactions(devnet: DevnetProcess, **query: list[str]) -> list[Any]:
-    hashes = devnet.command("findTransactions", **query)["hashes"]
+    hashes = devnet.command("findTransactions", 30.0, **query)["hashes"]
     trytes = devnet.command("getTrytes", hashes=hashes)["trytes"] if hashes else []
     return list(parse_many(trytes).transactions)
 

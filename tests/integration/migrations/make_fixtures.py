@@ -184,7 +184,7 @@ def _value(table: Table, column: Column[Any], i: int) -> Any:
     """A plausible value of ``column`` in row ``i`` (foreign keys point at row ``i``)."""
     for fk in column.foreign_keys:
         target = fk.column
-        return _value(target.table, target, i)  # type: ignore[arg-type]
+        return _value(target.table, target, i)
     name = column.name.lower()
     kind = column.type
     if isinstance(kind, Boolean):

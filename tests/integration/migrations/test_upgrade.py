@@ -68,9 +68,9 @@ def _load(databases: Databases, fixture: str, use: str) -> str:
     if databases.backend == "sqlite":
         shutil.copyfile(DATA / f"{fixture}.sqlite", url.split("///", 1)[1])
         return url
-    psql = shutil.which("psql") or str(
-        Path(os.path.realpath(_bin_dir() / "initdb")).parent / "psql"
-    )  # type: ignore[operator]
+    bin_dir = _bin_dir()
+    assert bin_dir is not None, "PostgreSQL's binaries are not installed"
+    psql = shutil.which("psql") or str(Path(os.path.realpath(bin_dir / "initdb")).parent / "psql")
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     subprocess.run(
         [

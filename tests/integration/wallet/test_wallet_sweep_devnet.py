@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def spending_bundles(devnet: DevnetProcess, address: str) -> set[str]:
     return {tx.bundle for tx in parse_many(trytes).transactions if tx.value < 0}
 
 
-def wait_for(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(check: Callable[[], object], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
