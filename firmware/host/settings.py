@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from shared.mqtt.settings import MqttSettings
 from shared.mqtt.topics import TopicError, device_prefix, validate_device_id
@@ -22,17 +22,12 @@ class FirmwareSettings(MqttSettings):
     MQTT_PREFIX is this device's own ``$prefix`` (seed 004); user name in MQTT_URL = device id.
     """
 
-    device_id: str
+    device_id: Annotated[str, AfterValidator(validate_device_id)]
     device_locks: int = Field(default=1, ge=1, le=16)
     device_name: str | None = None
     device_ip: str | None = None
     lock_auto_relock_seconds: float = Field(default=0.0, ge=0.0, le=86_400.0)
     mqtt_keepalive: int = Field(default=15, ge=5, le=3600)
-
-    @field_validator("device_id")
-    @classmethod
-    def _device_id(cls, value: str) -> str:
-        return validate_device_id(value)
 
     @field_validator("device_name")
     @classmethod

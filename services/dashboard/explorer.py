@@ -57,6 +57,14 @@ async def _in_thread(request: Request, work: Any, *args: Any) -> Any:
         node.close()
 
 
+async def _found(request: Request, work: Any, key: str, missing: str) -> dict[str, Any]:
+    """``work(node, key)`` through :func:`_in_thread`; 404 with ``missing`` if it is None."""
+    found = await _in_thread(request, work, key)
+    if found is None:
+        raise HTTPException(404, missing)
+    return dict(found)
+
+
 def _text(fragment: str) -> str | None:
     """The message text of a signatureMessageFragment, or None if it is not text."""
     trimmed = fragment.rstrip("9")
@@ -229,9 +237,7 @@ async def transaction_view(
     request: Request, hash: Annotated[str, Path(pattern=_HASH)]
 ) -> dict[str, Any]:
     """A transaction's fields, whether it is confirmed and by which milestone."""
-    found = await _in_thread(request, _transaction, hash)
-    if found is None:
-        raise HTTPException(404, f"no transaction {hash} on the devnet")
+    found = await _found(request, _transaction, hash, f"no transaction {hash} on the devnet")
     found["milestone"] = None
     if found["confirmed"]:
         meta = await _devnet_json(request, f"/explorer/transactions/{hash}")
@@ -245,10 +251,7 @@ async def bundle_view(
     request: Request, hash: Annotated[str, Path(pattern=_HASH)]
 ) -> dict[str, Any]:
     """A bundle's inputs, outputs, message text and attachments."""
-    found = await _in_thread(request, _bundle, hash)
-    if found is None:
-        raise HTTPException(404, f"no bundle {hash} on the devnet")
-    return dict(found)
+    return await _found(request, _bundle, hash, f"no bundle {hash} on the devnet")
 
 
 async def _devnet_json(request: Request, path: str) -> Any:

@@ -15,7 +15,7 @@ both. Everything here reads the node's database and changes nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import anyio
@@ -42,6 +42,19 @@ def _store(request: Request) -> TangleStore:
     if store is None:
         raise HTTPException(503, "the node is starting")
     return store
+
+
+async def _found(
+    request: Request,
+    lookup: Callable[[TangleStore, Any], dict[str, Any] | None],
+    key: Any,
+    missing: str,
+) -> dict[str, Any]:
+    """``lookup(store, key)`` in a worker thread (it queries the database); 404 if None."""
+    found = await anyio.to_thread.run_sync(lookup, _store(request), key)
+    if found is None:
+        raise HTTPException(404, missing)
+    return found
 
 
 def _value_moved(rows: Sequence[Any]) -> dict[int, int]:
@@ -158,11 +171,9 @@ async def get_milestone(
     request: Request, index: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> dict[str, Any]:
     """One milestone: its hash, timestamp and the transactions it confirmed."""
-    store = _store(request)
-    found = await anyio.to_thread.run_sync(_milestone, store, index)
-    if found is None:
-        raise HTTPException(404, f"no milestone {index} (pruned, or not issued yet)")
-    return found
+    return await _found(
+        request, _milestone, index, f"no milestone {index} (pruned, or not issued yet)"
+    )
 
 
 def _confirmation(store: TangleStore, hash_: str) -> dict[str, Any] | None:
@@ -187,8 +198,4 @@ async def get_confirmation(
     request: Request, hash: Annotated[str, Path(pattern=_HASH)]
 ) -> dict[str, Any]:
     """Whether a milestone confirmed this transaction, and which one."""
-    store = _store(request)
-    found = await anyio.to_thread.run_sync(_confirmation, store, hash)
-    if found is None:
-        raise HTTPException(404, f"no transaction {hash} on this node")
-    return found
+    return await _found(request, _confirmation, hash, f"no transaction {hash} on this node")
