@@ -31,6 +31,7 @@ grid_seed
 producer_seed
 consumer1_seed
 consumer2_seed
+battery_seed
 machine_token
 lock_admin_password
 lock_mqtt_password

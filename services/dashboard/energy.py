@@ -10,6 +10,7 @@ Settings (environment, all optional; without them the page says what to set):
 - ``ENERGY_GRID_URL``: the grid (``http://grid:4000``)
 - ``ENERGY_PRODUCER_URLS``: producers, comma-separated (``http://producer:3010``)
 - ``ENERGY_CONSUMER_URLS``: consumers, comma-separated
+- ``ENERGY_BATTERY_URLS``: batteries, comma-separated (``http://battery:3030``)
 """
 
 from __future__ import annotations
@@ -50,14 +51,15 @@ class EnergyViewSettings(BaseSettings):
     grid_url: str | None = Field(None, pattern=r"^https?://[^\s,]+$")
     producer_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     consumer_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    battery_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     refresh_seconds: float = Field(2.0, ge=0.5, le=60, description="page refresh interval")
 
-    @field_validator("producer_urls", "consumer_urls", mode="before")
+    @field_validator("producer_urls", "consumer_urls", "battery_urls", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         return _url_list(value)
 
-    @field_validator("producer_urls", "consumer_urls")
+    @field_validator("producer_urls", "consumer_urls", "battery_urls")
     @classmethod
     def _urls(cls, value: list[str]) -> list[str]:
         for url in value:
@@ -132,6 +134,18 @@ async def _consumer(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
     }
 
 
+async def _battery(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    index, status = await asyncio.gather(_get(client, url + "/"), _get(client, url + "/battery"))
+    return {
+        "url": url,
+        "up": index is not None,
+        "name": (index or {}).get("name", url),
+        "balance": (index or {}).get("balance"),
+        # stateOfCharge, bought, sold, paid, received, profit... (docs/battery.md)
+        "status": status,
+    }
+
+
 async def _grid(client: httpx.AsyncClient, url: str | None) -> dict[str, Any] | None:
     if url is None:
         return None
@@ -180,9 +194,10 @@ async def energy(
     client: Annotated[httpx.AsyncClient, Depends(_client)],
 ) -> dict[str, Any]:
     """Everything the energy view draws: sources, producers, consumers, grid."""
-    producers, consumers, grid = await asyncio.gather(
+    producers, consumers, batteries, grid = await asyncio.gather(
         asyncio.gather(*(_producer(client, url) for url in settings.producer_urls)),
         asyncio.gather(*(_consumer(client, url) for url in settings.consumer_urls)),
+        asyncio.gather(*(_battery(client, url) for url in settings.battery_urls)),
         _grid(client, settings.grid_url),
     )
     configured = bool(settings.grid_url or settings.producer_urls or settings.consumer_urls)
@@ -191,6 +206,7 @@ async def energy(
         "refreshSeconds": settings.refresh_seconds,
         "producers": list(producers),
         "consumers": list(consumers),
+        "batteries": list(batteries),
         "grid": grid,
     }
 

@@ -99,6 +99,35 @@
     );
   }
 
+  // Batteries (docs/battery.md): a table of its own, made when the first battery answers.
+  function renderBatteries(batteries) {
+    let section = document.getElementById("batteries-card");
+    if (!batteries || batteries.length === 0) {
+      if (section) section.remove();
+      return;
+    }
+    if (!section) {
+      section = document.createElement("section");
+      section.id = "batteries-card";
+      section.className = "books";
+      section.innerHTML =
+        "<h2>Batteries</h2><table id=\"batteries\"><thead><tr><th>battery</th>" +
+        "<th>state of charge (kWh)</th><th>charged</th><th>bought (kWh)</th><th>sold (kWh)</th>" +
+        "<th>paid</th><th>received</th><th>profit</th><th>last</th></tr></thead>" +
+        "<tbody></tbody></table>";
+      const books = document.querySelector("main.energy section.books");
+      books.parentNode.insertBefore(section, books.nextSibling);
+    }
+    fillRows(
+      "batteries",
+      batteries.map((b) => {
+        const s = b.status || {};
+        const percent = s.stateOfChargePercent === undefined ? "-" : `${s.stateOfChargePercent} %`;
+        return [b.name, s.stateOfCharge, percent, s.bought, s.sold, s.paid, s.received, s.profit, s.lastAction];
+      })
+    );
+  }
+
   function render(data) {
     const sources = [];
     const channels = [];
@@ -140,7 +169,11 @@
     );
     fillRows("channels", channels);
     renderAudit(grid && grid.audit);
-    const down = [...data.producers, ...data.consumers].filter((s) => !s.up).map((s) => s.name);
+    const batteries = data.batteries || [];
+    renderBatteries(batteries);
+    const down = [...data.producers, ...data.consumers, ...batteries]
+      .filter((s) => !s.up)
+      .map((s) => s.name);
     if (grid && !grid.up) down.push("grid");
     status.classList.toggle("error", down.length > 0 || !data.configured);
     status.textContent = !data.configured
