@@ -37,7 +37,7 @@ import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from shared.books import EconomyAudit, render, wait_balanced
+from shared.economy import EconomyAudit, render, wait_balanced
 from tests.integration.robot.machines import ServiceProcess, machine_env
 from tests.support.devnet import DevnetProcess
 

@@ -1,7 +1,7 @@
 """``python -m services.audit --devnet URL --service URL ...``: the economy audit.
 
 Reads every named service's ``GET /books`` and the devnet's ``GET /economy``, attributes
-every balance on the devnet (``shared.books.audit_economy``), prints the table and exits
+every balance on the devnet (``shared.economy.audit_economy``), prints the table and exits
 0 when every service's books equal its wallet and every token is accounted for, 1 when
 not (the first line in red on a terminal), 2 when the devnet cannot be read.
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import httpx
 
-from shared.books import EconomyAudit, collect, render, wait_balanced
+from shared.economy import EconomyAudit, collect, render, wait_balanced
 from shared.iota.signing import address_of
 from shared.iota.validation import InvalidTrytes, validate_address, validate_seed
 

@@ -3,7 +3,7 @@
 The supply, every non-zero confirmed balance, the faucet's addresses and the channel
 agent's escrows with what the agent's own state says each holds, all read under the
 tangle's lock so they belong to one milestone. Read-only, beside the IRI API (whose
-``POST /`` it does not touch); ``shared.books.audit_economy`` attributes the balances.
+``POST /`` it does not touch); ``shared.economy.audit_economy`` attributes the balances.
 """
 
 from __future__ import annotations

@@ -20,15 +20,16 @@ never in ``received`` (shared/iota/payments.py).
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.grid import reports
+from services.grid.billing import bill, billing_facts, return_channel_name
 from services.grid.db import (
     ConsumerUsage,
     MissingQuote,
@@ -39,54 +40,24 @@ from services.grid.db import (
     SlicePrice,
     WaitingMoney,
 )
-from services.grid.pricing import (
-    Offer,
-    Pricing,
-    clearing_price,
-    cost_tokens,
-    fee,
-    largest_remainder,
+from services.grid.pricing import Offer, Pricing, clearing_price
+from services.grid.reports import total
+from services.grid.shares import (
+    RECENT_SLICES,
+    apply_credit_of,
+    plan_payouts,
+    producer_weights,
 )
 from shared.energy.channels import ChannelBook
-from shared.energy.messages import (
-    EnergyMessage,
-    Output,
-    PaymentRequest,
-    ProducerOutput,
-    Usage,
-)
+from shared.energy.messages import EnergyMessage, Output, ProducerOutput, Usage
 from shared.energy.models import ReaderPosition, Registration, utcnow
 from shared.energy.roles import SELLING_ROLES, buys, sells
 from shared.energy.slices import Slice, slice_at
-from shared.iota.payments import allocate, counted_part
+from shared.iota.payments import counted_part
 
 __all__ = ["RECENT_SLICES", "AuditHook", "GridBooks", "SettledSlice", "return_channel_name"]
 
 log = logging.getLogger("services.grid.bookkeeping")
-
-# When a payment covered no slice with output, shares come from this many most recent
-# slices that had some.
-RECENT_SLICES = 10
-# ConsumerUsage.request_id of usage that added nothing to bill (0 kWh).
-NOTHING_TO_BILL = -1
-
-
-@dataclass
-class _BillingFacts:
-    """Per consumer: unbilled usage rows, last billed total, tokens requested and paid;
-    the prices of the slices those rows belong to; which return channels exist."""
-
-    usage: defaultdict[str, list[ConsumerUsage]] = field(default_factory=lambda: defaultdict(list))
-    prices: dict[int, float] = field(default_factory=dict)
-    channels: set[str] = field(default_factory=set)
-    billed_total: dict[str, float] = field(default_factory=dict)
-    requested: dict[str, int] = field(default_factory=dict)
-    settled: dict[str, int] = field(default_factory=dict)
-
-
-def return_channel_name(consumer_id: str) -> str:
-    """The name of a consumer's return channel in the grid's ChannelBook."""
-    return f"return:{consumer_id}"
 
 
 # The audit trail (services/grid/audit.py): called as ``hook(session, kind, key)`` inside
@@ -382,124 +353,21 @@ class GridBooks:
         addresses: dict[str, str],
         book: ChannelBook,
     ) -> int:
-        facts = self._billing_facts(session, consumers, slot, book)
+        facts = billing_facts(session, consumers, slot, book, self.slice_seconds)
         return sum(
-            self._bill(session, consumer, slot, price, addresses[consumer], book, facts)
+            bill(
+                session,
+                consumer,
+                slot,
+                price,
+                addresses[consumer],
+                book,
+                facts,
+                slice_seconds=self.slice_seconds,
+                fee_percent=self.fee_percent,
+            )
             for consumer in consumers
         )
-
-    def _billing_facts(
-        self, session: Session, consumers: list[str], slot: Slice, book: ChannelBook
-    ) -> _BillingFacts:
-        """What billing each consumer needs, in six queries for all of them (not six
-        per consumer: settling 100 consumers spent a third of its database time so)."""
-        facts = _BillingFacts()
-        if not consumers:
-            return facts
-        for row in session.scalars(
-            select(ConsumerUsage)
-            .where(ConsumerUsage.consumer_id.in_(consumers))
-            .where(ConsumerUsage.request_id.is_(None))
-            .where(ConsumerUsage.slice_start < slot.end)
-        ):
-            facts.usage[row.consumer_id].append(row)
-        starts = {
-            slice_at(row.slice_start, self.slice_seconds).start
-            for rows in facts.usage.values()
-            for row in rows
-        }
-        if starts:
-            facts.prices = {
-                row.slice_start: row.price
-                for row in session.scalars(
-                    select(SlicePrice).where(SlicePrice.slice_start.in_(starts))
-                )
-            }
-        facts.channels = book.existing(session, [return_channel_name(c) for c in consumers])
-        latest = (
-            select(func.max(PaymentRequestRecord.id))
-            .where(PaymentRequestRecord.consumer_id.in_(consumers))
-            .group_by(PaymentRequestRecord.consumer_id)
-        )
-        facts.billed_total = {
-            consumer: total
-            for consumer, total in session.execute(
-                select(PaymentRequestRecord.consumer_id, PaymentRequestRecord.billed_total).where(
-                    PaymentRequestRecord.id.in_(latest)
-                )
-            )
-        }
-        facts.requested = self._sums(
-            session, PaymentRequestRecord.consumer_id, PaymentRequestRecord.amount, consumers
-        )
-        # seen (pending) or confirmed and counted; late tokens never reduce what is owed
-        facts.settled = self._sums(
-            session, Payment.consumer_id, Payment.value - Payment.late, consumers
-        )
-        return facts
-
-    @staticmethod
-    def _sums(session: Session, key: Any, column: Any, consumers: list[str]) -> dict[str, int]:
-        return {
-            consumer: int(total or 0)
-            for consumer, total in session.execute(
-                select(key, func.sum(column)).where(key.in_(consumers)).group_by(key)
-            )
-        }
-
-    def _bill(
-        self,
-        session: Session,
-        consumer_id: str,
-        slot: Slice,
-        price: float,
-        address: str,
-        book: ChannelBook,
-        facts: _BillingFacts,
-    ) -> bool:
-        rows = facts.usage.get(consumer_id, [])
-        kwh = sum(row.usage for row in rows)
-        if not rows:
-            return False
-        if kwh <= 0 or return_channel_name(consumer_id) not in facts.channels:
-            for row in rows:
-                row.request_id = NOTHING_TO_BILL
-            return False
-        # A late slice (settled already) is billed now at its own slice's price.
-        cost = sum(
-            row.usage * facts.prices.get(slice_at(row.slice_start, self.slice_seconds).start, price)
-            for row in rows
-        )
-        before = facts.billed_total.get(consumer_id) or 0.0
-        amount = cost_tokens(before, before + cost)
-        requested = facts.requested.get(consumer_id, 0)
-        settled = facts.settled.get(consumer_id, 0)
-        owed = max(0, requested + amount - settled)
-        record = PaymentRequestRecord(
-            consumer_id=consumer_id,
-            slice_start=slot.start,
-            usage=kwh,
-            billed_total=before + cost,
-            amount=amount,
-            owed=owed,
-            address=address,
-        )
-        session.add(record)
-        session.flush()
-        for row in rows:
-            row.request_id = record.id
-        # the consumer's credit (an earlier overpayment) pays this request first
-        self._apply_credits(session, consumer_id)
-        queued = book.prepare(
-            session, return_channel_name(consumer_id), PaymentRequest(owed, kwh, address)
-        )
-        session.flush()
-        record.outbox_id = queued.id
-        return True
-
-    @staticmethod
-    def _sum(session: Session, column: Any, *where: Any) -> int:
-        return int(session.scalar(select(func.coalesce(func.sum(column), 0)).where(*where)) or 0)
 
     # -- payments ------------------------------------------------------------
 
@@ -570,7 +438,7 @@ class GridBooks:
             payment = session.get(Payment, payment_id, with_for_update=True)
             if payment is None or payment.confirmed:
                 return False
-            before = self._sum(
+            before = total(
                 session,
                 Payment.value - Payment.late,
                 Payment.address == payment.address,
@@ -585,7 +453,7 @@ class GridBooks:
             payment.late = late
             payment.cut = 0
             payment.credit = counted
-            planned = self._apply_credit_of(session, payment)
+            planned = apply_credit_of(session, payment, self.fee_percent)
             self._audit(session, "payment", payment.id)
         log.info(
             "event=payment_confirmed id=%d consumer=%s value=%d cut=%d producers=%d credit=%d"
@@ -610,92 +478,6 @@ class GridBooks:
             )
         return True
 
-    def _apply_credits(self, session: Session, consumer_id: str) -> None:
-        """Apply the consumer's credits (oldest payment first) to its open requests."""
-        for payment in session.scalars(
-            select(Payment)
-            .where(Payment.consumer_id == consumer_id)
-            .where(Payment.confirmed.is_(True), Payment.credit > 0)
-            .order_by(Payment.id)
-        ):
-            self._apply_credit_of(session, payment)
-            if payment.credit > 0:
-                break  # nothing open is left
-
-    def _apply_credit_of(self, session: Session, payment: Payment) -> dict[str, int]:
-        """Pay the consumer's oldest open requests from ``payment.credit`` (what is left
-        stays credit); the part applied is earned now: the cut and the producers' payouts
-        for the slices those requests billed."""
-        requests = list(
-            session.scalars(
-                select(PaymentRequestRecord)
-                .where(PaymentRequestRecord.consumer_id == payment.consumer_id)
-                .where(PaymentRequestRecord.paid < PaymentRequestRecord.amount)
-                .order_by(PaymentRequestRecord.id)
-            )
-        )
-        allocation = allocate(payment.credit, [r.amount - r.paid for r in requests])
-        touched: list[int] = []
-        for request, part in zip(requests, allocation.applied, strict=True):
-            if part:
-                request.paid += part
-                touched.append(request.id)
-        payment.credit = allocation.excess
-        applied = allocation.total
-        if applied <= 0:
-            return {}
-        cut = fee(applied, self.fee_percent)
-        payment.cut += cut
-        session.flush()
-        covered = set(
-            session.scalars(
-                select(ConsumerUsage.slice_start).where(ConsumerUsage.request_id.in_(touched))
-            )
-        )
-        return self._plan(session, payment.id, applied - cut, self._weights(session, covered))
-
-    def _weights(self, session: Session, slices: Iterable[int]) -> dict[str, float]:
-        wanted = set(slices)
-        weights: dict[str, float] = defaultdict(float)
-        if wanted:
-            for producer, output in session.execute(
-                select(ProducerSlice.producer_id, ProducerSlice.output).where(
-                    ProducerSlice.slice_start.in_(wanted)
-                )
-            ):
-                weights[producer] += output
-        if sum(weights.values()) > 0:
-            return dict(weights)
-        recent = list(
-            session.scalars(
-                select(ProducerSlice.slice_start)
-                .group_by(ProducerSlice.slice_start)
-                .having(func.sum(ProducerSlice.output) > 0)
-                .order_by(ProducerSlice.slice_start.desc())
-                .limit(RECENT_SLICES)
-            )
-        )
-        weights.clear()
-        if recent:
-            for producer, output in session.execute(
-                select(ProducerSlice.producer_id, ProducerSlice.output).where(
-                    ProducerSlice.slice_start.in_(recent)
-                )
-            ):
-                weights[producer] += output
-        return dict(weights)
-
-    def _plan(
-        self, session: Session, payment_id: int, amount: int, weights: dict[str, float]
-    ) -> dict[str, int]:
-        shares = largest_remainder(amount, weights)
-        if amount > 0 and not shares:
-            session.add(WaitingMoney(payment_id=payment_id, amount=amount))
-            return {}
-        for producer, tokens in sorted(shares.items()):
-            session.add(Payout(payment_id=payment_id, producer_id=producer, amount=tokens))
-        return shares
-
     def assign_waiting(self) -> int:
         """Share out waiting money once some producer has had output; tokens assigned."""
         with self.sessions.begin() as session:
@@ -706,12 +488,12 @@ class GridBooks:
             )
             if not rows:
                 return 0
-            weights = self._weights(session, ())
+            weights = producer_weights(session, ())
             if sum(weights.values()) <= 0:
                 return 0
             total = 0
             for row in rows:
-                self._plan(session, row.payment_id, row.amount, weights)
+                plan_payouts(session, row.payment_id, row.amount, weights)
                 row.assigned = True
                 total += row.amount
         log.info("event=waiting_money_assigned tokens=%d", total)
@@ -746,114 +528,14 @@ class GridBooks:
             if values.get("status") == "sent":
                 self._audit(session, "payout", payout_id)
 
-    # -- the books -----------------------------------------------------------
+    # -- what the books show -------------------------------------------------
 
     def accounts(self) -> dict[str, Any]:
         """``GET /accounts``: totals, consumers and producers (tokens and kWh)."""
         with self.sessions() as session:
-            consumers: dict[str, dict[str, int]] = defaultdict(
-                lambda: {"requested": 0, "paid": 0, "pending": 0, "owed": 0, "credit": 0, "late": 0}
-            )
-            for consumer, amount in session.execute(
-                select(
-                    PaymentRequestRecord.consumer_id, func.sum(PaymentRequestRecord.amount)
-                ).group_by(PaymentRequestRecord.consumer_id)
-            ):
-                consumers[consumer]["requested"] = int(amount or 0)
-            for consumer, confirmed, value, late, credit in session.execute(
-                select(
-                    Payment.consumer_id,
-                    Payment.confirmed,
-                    func.sum(Payment.value),
-                    func.sum(Payment.late),
-                    func.sum(Payment.credit),
-                ).group_by(Payment.consumer_id, Payment.confirmed)
-            ):
-                counted = int(value or 0) - int(late or 0)
-                consumers[consumer]["paid" if confirmed else "pending"] += counted
-                consumers[consumer]["late"] += int(late or 0)
-                consumers[consumer]["credit"] += int(credit or 0)
-            for row in consumers.values():
-                row["owed"] = max(0, row["requested"] - row["paid"] - row["pending"])
-
-            producers: dict[str, dict[str, Any]] = defaultdict(
-                lambda: {"output": 0.0, "paidOut": 0, "due": 0}
-            )
-            for producer, output in session.execute(
-                select(ProducerSlice.producer_id, func.sum(ProducerSlice.output)).group_by(
-                    ProducerSlice.producer_id
-                )
-            ):
-                producers[producer]["output"] = float(output or 0.0)
-            for producer, status, amount in session.execute(
-                select(Payout.producer_id, Payout.status, func.sum(Payout.amount)).group_by(
-                    Payout.producer_id, Payout.status
-                )
-            ):
-                producers[producer]["paidOut" if status == "sent" else "due"] += int(amount or 0)
-
-            received = self._sum(session, Payment.value - Payment.late, Payment.confirmed.is_(True))
-            credit = self._sum(session, Payment.credit, Payment.confirmed.is_(True))
-            late_payments = [
-                {
-                    "consumer": row.consumer_id,
-                    "address": row.address,
-                    "bundle": row.bundle,
-                    "value": row.value,
-                    "late": row.late,
-                }
-                for row in session.scalars(
-                    select(Payment).where(Payment.late > 0).order_by(Payment.id.desc()).limit(100)
-                )
-            ]
-            late_total = self._sum(session, Payment.late)
-            cut = self._sum(session, Payment.cut, Payment.confirmed.is_(True))
-            paid_out = self._sum(session, Payout.amount, Payout.status == "sent")
-            waiting = self._sum(session, Payout.amount, Payout.status != "sent") + self._sum(
-                session, WaitingMoney.amount, WaitingMoney.assigned.is_(False)
-            )
-        return {
-            "totals": {
-                "received": received,
-                "cut": cut,
-                "paidOut": paid_out,
-                "waiting": waiting,
-                "credit": credit,
-                "late": late_total,
-            },
-            "consumers": dict(consumers),
-            "producers": dict(producers),
-            "latePayments": late_payments,
-        }
+            return reports.accounts(session)
 
     def slice_prices(self, limit: int = 100) -> list[dict[str, Any]]:
+        """``GET /prices``: the last ``limit`` settled slices, oldest first."""
         with self.sessions() as session:
-            rows = list(
-                session.scalars(
-                    select(SlicePrice).order_by(SlicePrice.slice_start.desc()).limit(limit)
-                )
-            )
-            missing: defaultdict[int, list[str]] = defaultdict(list)
-            if rows:
-                for quote in session.scalars(
-                    select(MissingQuote)
-                    .where(MissingQuote.slice_start >= rows[-1].slice_start)
-                    .order_by(MissingQuote.producer_id)
-                ):
-                    missing[quote.slice_start].append(quote.producer_id)
-            return [
-                {
-                    "startTime": row.slice_start,
-                    "endTime": row.slice_end,
-                    "price": row.price,
-                    "method": row.method,
-                    "output": row.output,
-                    "usage": row.usage,
-                    "requests": row.requests,
-                    "missingQuotes": missing.get(row.slice_start, []),
-                }
-                for row in rows
-            ][::-1]
-
-
-NewAddress = Callable[[str], str]
+            return reports.slice_prices(session, limit)

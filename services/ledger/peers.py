@@ -22,7 +22,7 @@ import httpx
 
 from services.ledger.crypto import b64, unb64
 from services.ledger.settings import Participant
-from services.ledger.store import Identity
+from services.ledger.statements import Identity
 
 __all__ = ["PeerClient", "PeerError", "signed_headers", "verify_request"]
 

@@ -13,6 +13,9 @@ Transactions are written only by :meth:`Store.apply`, and only with a certificat
 carries every participant's signature over the new root, so no participant can hold a
 transaction the others did not sign for.
 
+The tables are services/ledger/tables.py, what participants sign
+services/ledger/statements.py, what the read API shows services/ledger/views.py.
+
 All methods are blocking (call them through ``shared.db.run_db``); one lock serialises the
 ones that change state, so the in-memory Merkle trees always match the database.
 """
@@ -22,31 +25,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
-from sqlalchemy import (
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    delete,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from services.ledger import crypto
 from services.ledger.merkle import EMPTY_ROOT, MerkleTree, leaf_hash
 from services.ledger.messages import (
     IDEMPOTENCY_KEY,
@@ -54,145 +38,47 @@ from services.ledger.messages import (
     idempotency_digest,
     validate_txn,
 )
+from services.ledger.statements import (
+    Identity,
+    commit_statement,
+    entry_bytes,
+    state_statement,
+    txn_signed_part,
+)
+from services.ledger.tables import (
+    SCHEMA,
+    Base,
+    IdempotencyRow,
+    LedgerRow,
+    RoundRow,
+    TokenRow,
+    TransactionRow,
+)
+from services.ledger.views import certificate, ledger_item, transaction_items
 from shared.auth import token_digest
-from shared.migrations import Store as SchemaStore
 from shared.migrations import upgrade
 
+# The tables (services/ledger/tables.py) and the statements (services/ledger/statements.py)
+# are named here too, where the app, the consensus and the migrations have found them.
 __all__ = [
     "SCHEMA",
     "Base",
     "Identity",
     "Refused",
+    "RoundRow",
     "Store",
     "commit_statement",
+    "entry_bytes",
     "state_statement",
+    "txn_signed_part",
 ]
 
 OPEN = ("prepared",)
 HASHING = "RFC 6962: leaf = SHA-256(0x00 || entry), node = SHA-256(0x01 || left || right)"
 
 
-class Base(DeclarativeBase):
-    pass
-
-
-class LedgerRow(Base):
-    __tablename__ = "ledgers"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(128), unique=True)
-    metadata_json: Mapped[str] = mapped_column(Text)
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    root_hash: Mapped[str] = mapped_column(String(64))
-    last_round: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[float] = mapped_column(Float)
-
-
-class TransactionRow(Base):
-    __tablename__ = "transactions"
-    __table_args__ = (UniqueConstraint("ledger_id", "seq_no"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledgers.id"), index=True)
-    seq_no: Mapped[int] = mapped_column(Integer)
-    entry_json: Mapped[str] = mapped_column(Text)
-    leaf_hash: Mapped[str] = mapped_column(String(64))
-    round_id: Mapped[str] = mapped_column(String(32), index=True)
-    created_at: Mapped[float] = mapped_column(Float)
-
-
-class RoundRow(Base):
-    __tablename__ = "rounds"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    ledger_name: Mapped[str] = mapped_column(String(128), index=True)
-    kind: Mapped[str] = mapped_column(String(8))
-    actor: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(10), index=True)
-    base_size: Mapped[int] = mapped_column(Integer)
-    base_root: Mapped[str] = mapped_column(String(64))
-    new_size: Mapped[int] = mapped_column(Integer)
-    new_root: Mapped[str] = mapped_column(String(64))
-    proposal_json: Mapped[str] = mapped_column(Text)
-    certificate_json: Mapped[str | None] = mapped_column(Text, nullable=True)
-    deadline: Mapped[float] = mapped_column(Float)
-    created_at: Mapped[float] = mapped_column(Float)
-    updated_at: Mapped[float] = mapped_column(Float)
-
-
-class IdempotencyRow(Base):
-    """An ``idempotency_key`` committed in a ledger: the transaction it names (its
-    ``seq_no``) and the digest of its body, so a retry returns it and a different body
-    under the same key is refused. Written with the transaction, on every participant."""
-
-    __tablename__ = "idempotency_keys"
-    ledger_name: Mapped[str] = mapped_column(String(128), primary_key=True)
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    digest: Mapped[str] = mapped_column(String(64))
-    seq_no: Mapped[int] = mapped_column(Integer)
-    round_id: Mapped[str] = mapped_column(String(32))
-
-
-class TokenRow(Base):
-    __tablename__ = "tokens"
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), index=True)
-    created_at: Mapped[float] = mapped_column(Float)
-    expires_at: Mapped[float] = mapped_column(Float, index=True)
-    revoked: Mapped[int] = mapped_column(Integer, default=0)
-
-
-# A participant's database: migrations in services/ledger/migrations.
-SCHEMA = SchemaStore("ledger", Path(__file__).parent / "migrations", Base.metadata)
-
-
 class Refused(Exception):
     """This participant will not take part (the text says why; it goes to the actor)."""
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who we are and whom we trust: our name and key, every participant's public key."""
-
-    name: str
-    key: Ed25519PrivateKey
-    keys: dict[str, Ed25519PublicKey]
-
-    @property
-    def participants(self) -> list[str]:
-        return sorted(self.keys)
-
-    def sign(self, value: Any) -> str:
-        return crypto.sign(self.key, value)
-
-    def verify(self, who: str, value: Any, signature: object) -> bool:
-        key = self.keys.get(who)
-        return key is not None and crypto.verify(key, value, signature)
-
-
-def state_statement(ledger: str, round_id: str, size: int, root_hash: str) -> dict[str, Any]:
-    """What every participant signs in the propose stage: the ledger's new state."""
-    return {
-        "@type": "ledger-state",
-        "ledger": ledger,
-        "round": round_id,
-        "size": size,
-        "root_hash": root_hash,
-    }
-
-
-def commit_statement(round_id: str, root_hash: str) -> dict[str, Any]:
-    """What every participant signs when it has committed (its receipt)."""
-    return {"@type": "ledger-commit", "round": round_id, "root_hash": root_hash}
-
-
-def txn_signed_part(txn: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in txn.items() if k != "msg~sig"}
-
-
-def iso(stamp: float) -> str:
-    return datetime.fromtimestamp(stamp, UTC).isoformat().replace("+00:00", "Z")
-
-
-def entry_bytes(entry: dict[str, Any]) -> bytes:
-    return crypto.canonical(entry)
 
 
 class Store:
@@ -542,35 +428,17 @@ class Store:
             rows = session.scalars(
                 select(LedgerRow).order_by(LedgerRow.id.desc()).offset(offset).limit(limit)
             )
-            return [self._ledger_item(session, row) for row in rows]
+            return [ledger_item(session, row) for row in rows]
 
     def ledger(self, ledger_id: int) -> dict[str, Any] | None:
         with self.sessions() as session:
             row = session.get(LedgerRow, ledger_id)
-            return None if row is None else self._ledger_item(session, row)
+            return None if row is None else ledger_item(session, row)
 
     def ledger_by_name(self, name: str) -> dict[str, Any] | None:
         with self.sessions() as session:
             row = session.scalar(select(LedgerRow).where(LedgerRow.name == name))
-            return None if row is None else self._ledger_item(session, row)
-
-    def _certificate(self, session: Session, rid: str) -> list[dict[str, str]]:
-        row = session.get(RoundRow, rid)
-        if row is None or not row.certificate_json:
-            return []
-        signatures = json.loads(row.certificate_json)
-        return [{"participant": p, "signature": s} for p, s in sorted(signatures.items())]
-
-    def _ledger_item(self, session: Session, row: LedgerRow) -> dict[str, Any]:
-        return {
-            "id": row.id,
-            "name": row.name,
-            "metadata": json.loads(row.metadata_json),
-            "size": row.size,
-            "root_hash": row.root_hash,
-            "round": row.last_round,
-            "signatures": self._certificate(session, row.last_round),
-        }
+            return None if row is None else ledger_item(session, row)
 
     def count_transactions(self, ledger_id: int) -> int:
         with self.sessions() as session:
@@ -592,7 +460,7 @@ class Store:
                 .offset(offset)
                 .limit(limit)
             )
-            return self._txn_items(session, list(rows))
+            return transaction_items(session, list(rows))
 
     def transaction(self, ledger_id: int, seq_no: int) -> dict[str, Any] | None:
         with self.sessions() as session:
@@ -601,38 +469,7 @@ class Store:
                     TransactionRow.ledger_id == ledger_id, TransactionRow.seq_no == seq_no
                 )
             )
-            return None if row is None else self._txn_items(session, [row])[0]
-
-    def _txn_items(self, session: Session, rows: list[TransactionRow]) -> list[dict[str, Any]]:
-        rounds: dict[str, RoundRow | None] = {}
-        items = []
-        for row in rows:
-            if row.round_id not in rounds:
-                rounds[row.round_id] = session.get(RoundRow, row.round_id)
-            rnd = rounds[row.round_id]
-            entry = json.loads(row.entry_json)
-            txn = entry["txn"]
-            attachments = txn.get("~attach", [])
-            items.append(
-                {
-                    "txn": txn,
-                    "seq_no": row.seq_no,
-                    "metadata": entry["txnMetadata"],
-                    "attachments": attachments if isinstance(attachments, list) else [],
-                    "signer_icon": None,
-                    "signer_label": (txn.get("msg~sig") or {}).get("signer"),
-                    "date": iso(row.created_at),
-                    "status": None,
-                    "leaf_hash": row.leaf_hash,
-                    "commit": {
-                        "round": row.round_id,
-                        "size": rnd.new_size if rnd else None,
-                        "root_hash": rnd.new_root if rnd else None,
-                        "signatures": self._certificate(session, row.round_id),
-                    },
-                }
-            )
-        return items
+            return None if row is None else transaction_items(session, [row])[0]
 
     def proof(self, ledger_id: int, seq_no: int) -> dict[str, Any] | None:
         """An inclusion proof of one transaction against the ledger's current root."""
@@ -659,7 +496,7 @@ class Store:
                 "audit_path": [node.hex() for node in path],
                 "root_hash": ledger.root_hash,
                 "round": ledger.last_round,
-                "signatures": self._certificate(session, ledger.last_round),
+                "signatures": certificate(session, ledger.last_round),
                 "hashing": HASHING,
             }
 

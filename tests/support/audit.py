@@ -25,7 +25,8 @@ from typing import Any
 
 import httpx
 
-from shared.books import BooksReport, EconomyAudit, collect, render, wallet_report
+from shared.books import BooksReport, wallet_report
+from shared.economy import EconomyAudit, collect, render
 
 __all__ = ["Economy"]
 

@@ -24,16 +24,14 @@ from services.audit.cli import main as audit_main
 from shared.books import (
     BooksReport,
     BooksSource,
-    EconomySnapshot,
     Incoming,
     SendRecord,
     WalletAddressRecord,
     WalletRecords,
-    audit_economy,
     books_router,
     compute_books,
-    render,
 )
+from shared.economy import EconomySnapshot, audit_economy, render
 from shared.iota.bundle import TOTAL_SUPPLY
 
 _counter = itertools.count(1)
