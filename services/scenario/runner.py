@@ -29,7 +29,7 @@ import socketio
 
 from services.scenario.plan import Arrival, MachinePlan, Plan, make_plan
 from services.scenario.schema import Scenario
-from shared.books import EconomyAudit, wait_balanced
+from shared.economy import EconomyAudit, wait_balanced
 from shared.process import ManagedProcess, free_port
 
 __all__ = ["Event", "RunResult", "ScenarioRun"]
@@ -380,7 +380,7 @@ class ScenarioRun:
         audit_text = ""
         try:
             audit = wait_balanced(self.devnet_url, urls, timeout=self.drain)
-            from shared.books import render
+            from shared.economy import render
 
             audit_text = render(audit)
         except Exception as error:
