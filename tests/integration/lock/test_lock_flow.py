@@ -32,7 +32,7 @@ def _setup(
 ) -> tuple[Controller, dict[str, int]]:
     processes.device("lock-a", locks=2)
     observer.wait_latest(f"{AD}/online", lambda p: p == b"1")
-    ctl = processes.controller(None, **controller_env)
+    ctl = processes.controller(None, 120, **controller_env)
     laser = ctl.admin("POST", "/circles", json={"name": "laser", "description": "laser cutter"})
     tool = ctl.admin(
         "POST",

@@ -149,9 +149,11 @@ def test_pay_by_the_minute_unlock_keep_lock_and_settle(
     devnet: DevnetProcess,
     payer: ChannelProcess,
     tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     controller, _ = _setup(processes, devnet, tmp_path)
     sub = Sub(broker, [LOCKED])
+    request.addfinalizer(sub.close)  # mosquitto_sub must not outlive the test
     sub.wait(LOCKED, lambda p: decode(p).get("state") == "locked")
     cid = _open(payer, controller, 500)
 
@@ -235,6 +237,7 @@ def test_controller_and_device_killed_in_a_paid_session(
     devnet: DevnetProcess,
     payer: ChannelProcess,
     tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     # Real minutes here: restarts take minutes on a loaded machine; ten are paid at once.
     controller, port = _setup(processes, devnet, tmp_path, minute=60)
@@ -263,6 +266,7 @@ def test_controller_and_device_killed_in_a_paid_session(
     device.send_signal(signal.SIGKILL)
     device.wait(10)
     sub = Sub(broker, [LOCKED])
+    request.addfinalizer(sub.close)  # mosquitto_sub must not outlive the test
     processes.device("lock-a", locks=2)
     sub.wait(LOCKED, lambda p: decode(p).get("state") == "locked", timeout=180)
     sub.wait(LOCKED, lambda p: decode(p).get("state") == "unlocked", timeout=180)
