@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import Receive, Scope, Send
 
 from services.devnet.api import LIMITS, IriApi, StreamedList
-from services.devnet.channel_agent import ChannelAgentHost
+from services.devnet.channel_agent_host import ChannelAgentHost
 from services.devnet.coordinator import MilestoneCoordinator
 from services.devnet.economy import EconomyView
 from services.devnet.economy import router as economy_router

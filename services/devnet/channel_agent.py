@@ -17,43 +17,44 @@ twice), never a new one.
 
 Anything malformed, unsigned or out of order is logged (``event=channel_ignored``) and
 changes nothing; the loop never stops on bad input.
+
+Beside this module: the agent's tables and cursor (``channel_agent_db``), what reached
+the escrows read from the tangle store (``channel_agent_items``), and its place in the
+devnet app, settings loop and routes (``channel_agent_host``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
-import re
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException
-from fastapi import Path as PathParam
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import func, insert, select, update
 
-from services.devnet import store as tangle_store
+from services.devnet.channel_agent_db import (
+    STORE,
+    agent_channels,
+    agent_deposits,
+    agent_escrows,
+    agent_events,
+    agent_payouts,
+    credited_deposits,
+    paid_escrows,
+    read_cursor,
+    write_cursor,
+)
+from services.devnet.channel_agent_items import (
+    EscrowItem,
+    confirmed_items,
+    decode_envelope,
+    milestone_stamps,
+)
 from services.devnet.node import DevnetNode
 from shared.channels.rules import (
     ChannelDefinition,
@@ -71,24 +72,21 @@ from shared.channels.rules import (
 from shared.db import make_engine, sqlite_url
 from shared.iota.bundle import Input, Output, build_bundle
 from shared.iota.signing import address_of
-from shared.iota.text import TrytesDecodeError, trytes_to_text
 from shared.iota.transaction import parse_many
-from shared.migrations import Store, upgrade
-from shared.settings import load_settings
-from shared.tasks import Supervisor
+from shared.migrations import upgrade
 
 __all__ = [
+    "STORE",
     "ChannelAgent",
-    "ChannelAgentHost",
     "ChannelAgentSettings",
     "UnknownChannel",
+    "agent_channels",
+    "agent_escrows",
 ]
 
 log = logging.getLogger("devnet.channels")
 
 PAYOUT_TAG = "CHANNEL9PAYOUT"
-# A command's JSON fits in a few transactions; more is not a command.
-_MAX_MESSAGE_TRYTES = 2187
 
 
 class ChannelAgentSettings(BaseSettings):
@@ -105,101 +103,6 @@ class ChannelAgentSettings(BaseSettings):
 
 class UnknownChannel(LookupError):
     pass
-
-
-_meta = MetaData()
-agent_channels = Table(
-    "agent_channels",
-    _meta,
-    Column("channel_id", String(64), primary_key=True),
-    Column("state", Text, nullable=False),  # ChannelState JSON
-    Column("pending", Boolean, nullable=False, default=False),  # a payout to issue
-    Column("created_at", BigInteger, nullable=False),
-)
-agent_escrows = Table(
-    "agent_escrows",
-    _meta,
-    Column("address", String(81), primary_key=True),
-    Column("channel_id", String(64), nullable=False, index=True),
-    Column("period", Integer, nullable=False),
-)
-agent_payouts = Table(
-    "agent_payouts",
-    _meta,
-    Column("escrow", String(81), primary_key=True),  # one payout per escrow, ever
-    Column("channel_id", String(64), nullable=False, index=True),
-    Column("period", Integer, nullable=False),
-    Column("settlement", Text, nullable=False),
-    Column("trytes", Text, nullable=False),  # JSON list, tail first, signed, unattached
-    Column("bundle", String(81), nullable=False),
-    Column("submitted", Boolean, nullable=False, default=False),
-)
-agent_events = Table(
-    "agent_events",
-    _meta,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("channel_id", String(64), nullable=False, index=True),
-    Column("milestone", Integer, nullable=False),
-    Column("period", Integer, nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("accepted", Boolean, nullable=False),
-    Column("reason", String(64), nullable=False),
-    Column("bundle", String(81), nullable=False),
-)
-# Every deposit counted, by what arrived: the (escrow, bundle) pair is counted once, however
-# often the bundle is reattached (a reattachment has new transaction hashes, the same bundle).
-agent_deposits = Table(
-    "agent_deposits",
-    _meta,
-    Column("escrow", String(81), primary_key=True),
-    Column("bundle", String(81), primary_key=True),
-    Column("channel_id", String(64), nullable=False, index=True),
-    Column("period", Integer, nullable=False),
-    Column("value", BigInteger, nullable=False),
-    Column("milestone", Integer, nullable=False),
-)
-agent_meta = Table(
-    "agent_meta",
-    _meta,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-
-
-# The channel agent's own database: migrations in services/devnet/migrations/channel_agent.
-STORE = Store("channel_agent", Path(__file__).parent / "migrations" / "channel_agent", _meta)
-
-
-@dataclass(frozen=True)
-class _Item:
-    """A deposit (a value bundle the ledger applied to an escrow: its value counted once) or
-    one command transaction (read on its own: its message is the whole command)."""
-
-    milestone: int
-    escrow: str
-    bundle: str
-    value: int  # > 0: a deposit, what the ledger moved to the escrow in this bundle
-    # A command: its own message. A deposit: every message of the bundle's transactions to
-    # the escrow (any attachment), each one read on its own, in a deterministic order.
-    messages: tuple[str, ...]
-    stamp: int  # the bundle's timestamp: orders the items of one milestone
-    attached: int  # attachment timestamp (ms), then
-    tx: str  # the transaction hash, last
-
-    @property
-    def order(self) -> tuple[int, int, int, str, str]:
-        return (self.milestone, self.stamp, self.attached, self.bundle, self.tx)
-
-
-def _decode_envelope(message: str) -> Any:
-    """The JSON in a command's message trytes, or None when it is not JSON."""
-    if len(message) > _MAX_MESSAGE_TRYTES:
-        return None
-    try:
-        text = trytes_to_text(message)
-        return json.loads(text) if text else None
-    except (TrytesDecodeError, ValueError, RecursionError):
-        return None
 
 
 class ChannelAgent:
@@ -286,7 +189,7 @@ class ChannelAgent:
                 .order_by(agent_events.c.id.desc())
                 .limit(20)
             ).all()
-            cursor = self._cursor(conn)
+            cursor = read_cursor(conn)
         state = ChannelState.from_json(json.loads(row[0]))
         close_ts = state.close_timestamp
         return {
@@ -330,16 +233,6 @@ class ChannelAgent:
 
     # -- the loop -------------------------------------------------------------
 
-    def _cursor(self, conn: Any) -> tuple[int, int]:
-        rows = dict(
-            conn.execute(
-                select(agent_meta.c.key, agent_meta.c.value).where(
-                    agent_meta.c.key.in_(["milestone", "milestone_timestamp"])
-                )
-            ).all()
-        )
-        return int(rows.get("milestone", 0)), int(rows.get("milestone_timestamp", 0))
-
     def step(self) -> int:
         """Process every milestone confirmed since the last step, then pay settlements.
 
@@ -357,7 +250,7 @@ class ChannelAgent:
             return 0
         latest_index, _hash, latest_ts = latest[0]
         with self.engine.connect() as conn:
-            cursor, _ = self._cursor(conn)
+            cursor, _ = read_cursor(conn)
             if latest_index <= cursor:
                 return 0
             escrows = {
@@ -368,7 +261,7 @@ class ChannelAgent:
                     )
                 ).all()
             }
-        items = self._confirmed_items(escrows, cursor, latest_index)
+        items = confirmed_items(tangle.store, escrows, cursor, latest_index)
         with tangle.lock:
             # Under the ledger's lock: memory has applied every milestone the store shows
             # (at least ``latest_index``), so a deposit read above is in these balances.
@@ -377,13 +270,13 @@ class ChannelAgent:
                 for item in items
                 if item.value > 0
             }
-        stamps = self._milestone_stamps({item.milestone for item in items})
+        stamps = milestone_stamps(tangle.store, {item.milestone for item in items})
         states: dict[str, ChannelState] = {}
         new_escrows: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         with self.engine.begin() as conn:
-            credited = self._credited(conn, list(balances))
-            paid = self._paid_escrows(conn, list(balances))
+            credited = credited_deposits(conn, list(balances))
+            paid = paid_escrows(conn, list(balances))
             for item in items:
                 cid, period = escrows[item.escrow]
                 if cid not in states:
@@ -433,7 +326,7 @@ class ChannelAgent:
                             milestone=item.milestone,
                         )
                     )
-                    envelopes = [_decode_envelope(m) for m in item.messages]
+                    envelopes = [decode_envelope(m) for m in item.messages]
                     event = Deposit(period, item.value, deposit_command(state, envelopes, period))
                     kind = "deposit"
                 elif period != state.period:
@@ -441,7 +334,7 @@ class ChannelAgent:
                     events.append(self._event(cid, item, period, "command", False, "wrong_period"))
                     continue
                 else:
-                    envelope = _decode_envelope(item.messages[0])
+                    envelope = decode_envelope(item.messages[0])
                     event = Command(envelope)
                     body = envelope.get("body") if isinstance(envelope, dict) else None
                     kind = str(body.get("type"))[:32] if isinstance(body, dict) else "malformed"
@@ -477,11 +370,13 @@ class ChannelAgent:
                 conn.execute(insert(agent_escrows), new_escrows)
             if events:
                 conn.execute(insert(agent_events), events)
-            self._set_cursor(conn, latest_index, latest_ts)
+            write_cursor(conn, latest_index, latest_ts)
         return len(items)
 
     @staticmethod
-    def _log(accepted: bool, cid: str, period: int, item: _Item, kind: str, reason: str) -> None:
+    def _log(
+        accepted: bool, cid: str, period: int, item: EscrowItem, kind: str, reason: str
+    ) -> None:
         log.log(
             logging.INFO if accepted else logging.WARNING,
             "event=%s channel=%s period=%d milestone=%d kind=%s reason=%s bundle=%s tx=%s",
@@ -496,35 +391,8 @@ class ChannelAgent:
         )
 
     @staticmethod
-    def _credited(conn: Any, escrows: list[str]) -> dict[tuple[str, str], int]:
-        """(escrow, bundle) -> value of every deposit already counted on ``escrows``."""
-        found: dict[tuple[str, str], int] = {}
-        for start in range(0, len(escrows), 500):
-            rows = conn.execute(
-                select(
-                    agent_deposits.c.escrow, agent_deposits.c.bundle, agent_deposits.c.value
-                ).where(agent_deposits.c.escrow.in_(escrows[start : start + 500]))
-            ).all()
-            found.update({(e, b): int(v) for e, b, v in rows})
-        return found
-
-    @staticmethod
-    def _paid_escrows(conn: Any, escrows: list[str]) -> set[str]:
-        """The escrows among ``escrows`` whose payout is signed (spent, or about to be)."""
-        found: set[str] = set()
-        for start in range(0, len(escrows), 500):
-            found.update(
-                conn.execute(
-                    select(agent_payouts.c.escrow).where(
-                        agent_payouts.c.escrow.in_(escrows[start : start + 500])
-                    )
-                ).scalars()
-            )
-        return found
-
-    @staticmethod
     def _event(
-        cid: str, item: _Item, period: int, kind: str, accepted: bool, reason: str
+        cid: str, item: EscrowItem, period: int, kind: str, accepted: bool, reason: str
     ) -> dict[str, Any]:
         return {
             "channel_id": cid,
@@ -535,165 +403,6 @@ class ChannelAgent:
             "reason": reason[:64],
             "bundle": item.bundle,
         }
-
-    @staticmethod
-    def _set_cursor(conn: Any, index: int, timestamp: int) -> None:
-        for key, value in (("milestone", index), ("milestone_timestamp", timestamp)):
-            changed = conn.execute(
-                update(agent_meta).where(agent_meta.c.key == key).values(value=str(value))
-            ).rowcount
-            if not changed:
-                conn.execute(insert(agent_meta).values(key=key, value=str(value)))
-
-    def _confirmed_items(
-        self, escrows: dict[str, tuple[str, int]], after: int, upto: int
-    ) -> list[_Item]:
-        """Deposits and commands to ``escrows`` confirmed by milestones (after, upto], in order.
-
-        A **deposit** is a value bundle the ledger applied, identified by its bundle hash and
-        what it moved to the escrow (never by transaction hash: a reattachment has new
-        hashes). Its value comes from the ledger's own record (``value_bundles``), so it
-        is counted as the ledger counted it: once. Each of the bundle's transactions to the
-        escrow is a candidate for the signed deposit message, read on its own.
-
-        A **command** is one zero-value transaction, outside any value bundle, read on its
-        own: anybody can attach a transaction with any bundle hash (the hash does not cover
-        the message), so transactions are never joined; the signature inside the message
-        authenticates it. Identical copies (a reattachment) are read once per batch.
-
-        Order: confirming milestone, the bundle's timestamp, the attachment timestamp,
-        the bundle hash, the transaction hash (deterministic for one milestone).
-        """
-        t = tangle_store.transactions
-        rows: list[Any] = []
-        addresses = list(escrows)
-        store = self.node.tangle.store
-        with store.engine.connect() as conn:
-            for start in range(0, len(addresses), 500):
-                chunk = addresses[start : start + 500]
-                rows += conn.execute(
-                    select(t.c.trytes, t.c.milestone).where(
-                        t.c.address.in_(chunk), t.c.milestone > after, t.c.milestone <= upto
-                    )
-                ).all()
-            if not rows:
-                return []
-            parsed = parse_many([r[0] for r in rows]).transactions
-            moves = self._value_bundles(conn, sorted({tx.bundle for tx in parsed}))
-            deposit_keys = sorted(
-                {(tx.bundle, tx.address) for tx in parsed if tx.value > 0 and tx.bundle in moves}
-            )
-            messages = self._bundle_messages(conn, deposit_keys)
-        items: list[_Item] = []
-        seen_commands: set[tuple[str, str]] = set()
-        seen_deposits: set[tuple[str, str]] = set()
-        for tx, row in sorted(
-            zip(parsed, rows, strict=True),
-            key=lambda p: (int(p[1][1]), p[0].timestamp, p[0].attachment_timestamp, p[0].hash),
-        ):
-            milestone = int(row[1])
-            if tx.bundle in moves:
-                applied, bundle_moves = moves[tx.bundle]
-                key = (tx.bundle, tx.address)
-                if tx.value <= 0 or key in seen_deposits:
-                    continue  # the escrow spending (a payout), or a message continuation
-                if applied is None:
-                    # Confirmed, but the ledger has not applied the bundle: nothing arrived.
-                    log.warning(
-                        "event=channel_deposit_not_applied bundle=%s escrow=%s",
-                        tx.bundle[:16],
-                        tx.address[:16],
-                    )
-                    continue
-                seen_deposits.add(key)
-                value = sum(v for a, v in bundle_moves if a == tx.address)
-                if value <= 0:
-                    continue
-                items.append(
-                    _Item(
-                        milestone=milestone,
-                        escrow=tx.address,
-                        bundle=tx.bundle,
-                        value=value,
-                        messages=tuple(messages.get(key, [tx.signature_message_fragment])),
-                        stamp=tx.timestamp,
-                        attached=tx.attachment_timestamp,
-                        tx=tx.hash,
-                    )
-                )
-            elif tx.value == 0:
-                fragment = tx.signature_message_fragment
-                identity = (tx.bundle, fragment)
-                if identity in seen_commands:
-                    continue
-                seen_commands.add(identity)
-                items.append(
-                    _Item(
-                        milestone=milestone,
-                        escrow=tx.address,
-                        bundle=tx.bundle,
-                        value=0,
-                        messages=(fragment,),
-                        stamp=tx.timestamp,
-                        attached=tx.attachment_timestamp,
-                        tx=tx.hash,
-                    )
-                )
-        items.sort(key=lambda i: i.order)
-        return items
-
-    @staticmethod
-    def _value_bundles(
-        conn: Any, bundles: list[str]
-    ) -> dict[str, tuple[int | None, list[tuple[str, int]]]]:
-        """bundle -> (milestone the ledger applied it in or None, its moves), value bundles only."""
-        vb = tangle_store.value_bundles
-        found: dict[str, tuple[int | None, list[tuple[str, int]]]] = {}
-        for start in range(0, len(bundles), 500):
-            for bundle, raw, milestone in conn.execute(
-                select(vb.c.bundle, vb.c.moves, vb.c.milestone).where(
-                    vb.c.bundle.in_(bundles[start : start + 500])
-                )
-            ).all():
-                found[bundle] = (
-                    None if milestone is None else int(milestone),
-                    [(str(a), int(v)) for a, v in json.loads(raw)],
-                )
-        return found
-
-    @staticmethod
-    def _bundle_messages(
-        conn: Any, keys: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], list[str]]:
-        """(bundle, escrow) -> the message of each of its transactions to the escrow, any
-        attachment, in the order they reached the devnet (then current index, hash): a
-        copy of a transaction can only be made after the original was stored."""
-        if not keys:
-            return {}
-        t = tangle_store.transactions
-        wanted = set(keys)
-        found: dict[tuple[str, str], list[tuple[int, int, str, str]]] = {}
-        bundles = sorted({b for b, _ in keys})
-        for start in range(0, len(bundles), 500):
-            rows = conn.execute(
-                select(t.c.trytes, t.c.arrival).where(t.c.bundle.in_(bundles[start : start + 500]))
-            ).all()
-            parsed = parse_many([r[0] for r in rows]).transactions
-            for tx, row in zip(parsed, rows, strict=True):
-                if (tx.bundle, tx.address) in wanted:
-                    found.setdefault((tx.bundle, tx.address), []).append(
-                        (int(row[1]), tx.current_index, tx.hash, tx.signature_message_fragment)
-                    )
-        return {key: [entry[3] for entry in sorted(txs)] for key, txs in found.items()}
-
-    def _milestone_stamps(self, indexes: Iterable[int]) -> dict[int, int]:
-        wanted = sorted(set(indexes))
-        if not wanted:
-            return {}
-        m = tangle_store.milestones
-        with self.node.tangle.store.engine.connect() as conn:
-            rows = conn.execute(select(m.c.idx, m.c.timestamp).where(m.c.idx.in_(wanted))).all()
-        return {int(i): int(ts) for i, ts in rows}
 
     # -- payouts --------------------------------------------------------------
 
@@ -786,91 +495,3 @@ class ChannelAgent:
                 update(agent_payouts).where(agent_payouts.c.escrow == escrow).values(submitted=True)
             )
         log.info("event=channel_payout_submitted escrow=%s bundle=%s", escrow[:16], bundle[:16])
-
-
-class ChannelAgentHost:
-    """The agent's place in the devnet app: settings, the supervised loop, the HTTP routes."""
-
-    def __init__(self, data_dir: Path, fallback_secret: str) -> None:
-        self.settings = load_settings(ChannelAgentSettings)
-        self.data_dir = data_dir
-        self._fallback = fallback_secret
-        self.agent: ChannelAgent | None = None
-        self.supervisor = Supervisor("devnet-channels")
-
-    async def start(self, node: DevnetNode) -> None:
-        if not self.settings.enabled:
-            log.info("event=channel_agent_disabled")
-            return
-        self.agent = await asyncio.to_thread(
-            ChannelAgent.from_settings, node, self.settings, self.data_dir, self._fallback
-        )
-        self.supervisor.start("channel-agent", self._run)
-        log.info("event=channel_agent_started interval=%s", self.settings.interval)
-
-    async def _run(self) -> None:
-        assert self.agent is not None
-        while True:
-            await asyncio.to_thread(self.agent.step)
-            await asyncio.sleep(self.settings.interval)
-
-    async def stop(self) -> None:
-        await self.supervisor.stop()
-        if self.agent is not None:
-            self.agent.close()
-
-    @property
-    def router(self) -> APIRouter:
-        router = APIRouter(
-            prefix="/channels",
-            tags=["channels"],
-            responses={503: {"description": "the channel agent is not running"}},
-        )
-
-        def agent() -> ChannelAgent:
-            if self.agent is None:
-                raise HTTPException(503, "the channel agent is not running")
-            return self.agent
-
-        @router.post("", responses={400: {"description": "not a valid channel definition"}})
-        async def register(payload: RegisterRequest) -> JSONResponse:
-            """Register a channel definition (idempotent): its id, period and escrow address."""
-            try:
-                definition = ChannelDefinition.from_json(payload.definition)
-                summary = await asyncio.to_thread(agent().register, definition)
-            except RuleError as error:
-                return JSONResponse({"error": str(error)}, status_code=400)
-            return JSONResponse(summary)
-
-        @router.get(
-            "/{channel_id}",
-            responses={
-                400: {"description": "not a channel id (64 lowercase hex)"},
-                404: {"description": "unknown channel"},
-            },
-        )
-        async def channel(
-            channel_id: Annotated[str, PathParam(json_schema_extra={"pattern": _ID_PATTERN})],
-        ) -> JSONResponse:
-            """A channel as the agent sees it: period, status, escrow, deposits, claims, payouts."""
-            if not _CHANNEL_ID.match(channel_id):
-                return JSONResponse(
-                    {"error": "channel id must be 64 lowercase hex characters"}, status_code=400
-                )
-            try:
-                summary = await asyncio.to_thread(agent().summary, channel_id)
-            except UnknownChannel:
-                return JSONResponse({"error": "unknown channel"}, status_code=404)
-            return JSONResponse(summary)
-
-        return router
-
-
-class RegisterRequest(BaseModel):
-    """POST /channels body."""
-
-    definition: Any = None
-
-
-_ID_PATTERN = "^[0-9a-f]{64}$"
-_CHANNEL_ID = re.compile(_ID_PATTERN)

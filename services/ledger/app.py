@@ -183,8 +183,8 @@ def create_app(settings: LedgerSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await service.consensus.recover_at_start()
-        service.supervisor.start("recovery", service.consensus.recovery_loop)
+        await service.consensus.recovery.at_start()
+        service.supervisor.start("recovery", service.consensus.recovery.loop)
         await service.health.start()
         log.info(
             "event=started participant=%s participants=%s",

@@ -17,14 +17,8 @@ The participant that receives a websocket request is the *actor* of its round:
 Any refusal, bad signature or timeout (the request's ``time_to_live``) before the decision
 aborts the round everywhere: nothing is written anywhere. After the decision the round is
 committed: a participant that misses the commit (killed, restarted) finishes it when it
-recovers, by asking its peers. Recovery (:meth:`Consensus.recover`) runs at start and then
-periodically:
-
-- an actor's own undecided round (it crashed before deciding) is aborted;
-- an actor's decided round is driven to every participant again;
-- a participant's prepared round whose actor went quiet is resolved by asking the actor
-  and the other participants: a valid certificate from anyone commits it, an abort from
-  anyone (who never signed, so no certificate can exist) aborts it; otherwise it waits.
+recovers, by asking its peers (``self.recovery``, services/ledger/recovery.py, at start and
+then periodically).
 
 Concurrent ``issue-transaction`` requests for one ledger are committed together: while a
 round is in flight the requests that arrive queue up and go into the next round.
@@ -36,7 +30,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 import secrets
 import time
 import uuid
@@ -49,104 +42,38 @@ from services.ledger.crypto import encode_public_key
 from services.ledger.merkle import leaf_hash
 from services.ledger.messages import CreateLedger, IssueTransaction, idempotency_digest
 from services.ledger.peers import PeerClient, PeerError
+from services.ledger.protocol import (
+    CREATE_STAGES,
+    ISSUE_STAGES,
+    ConsensusError,
+    KeyConflict,
+    Outcome,
+    ProtocolError,
+    Stages,
+    check_proposal,
+    round_of,
+)
+from services.ledger.recovery import Recovery
 from services.ledger.settings import LedgerSettings
-from services.ledger.store import (
+from services.ledger.statements import (
     Identity,
-    Refused,
-    RoundRow,
-    Store,
     commit_statement,
     entry_bytes,
     state_statement,
     txn_signed_part,
 )
+from services.ledger.store import Refused, Store
 from shared.db import run_db
 from shared.retry import Backoff
 
-__all__ = ["Consensus", "ConsensusError", "KeyConflict", "Outcome", "Progress"]
+# ConsensusError, KeyConflict, Outcome and ProtocolError live in services/ledger/protocol.py;
+# named here too, where callers of the consensus have always found them.
+__all__ = ["Consensus", "ConsensusError", "KeyConflict", "Outcome", "Progress", "ProtocolError"]
 
 log = logging.getLogger("ledger.consensus")
 
 Progress = Callable[[float | None, str], Awaitable[None]]
 SIGNATURE_TYPE = "ed25519-sha512-canonical-json"
-_ROUND_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-@dataclass(frozen=True)
-class Stages:
-    start: str
-    propose: str
-    proposed: str
-    validate_propose: tuple[int, str]
-    commit: str
-    committed: str
-    validate_commit: str
-    post_commit: str
-    accepted: str
-    unconfirmed: str
-    reset: str
-    failed: str
-
-
-CREATE_STAGES = Stages(
-    start="Create ledger [{name}]",
-    propose="Send propose",
-    proposed="Received responses from all participants",
-    validate_propose=(40, "Validate responses"),
-    commit="Send commit request",
-    committed="Received commit responses",
-    validate_commit="Validate commit responses from neighbours",
-    post_commit="All checks OK. Send Ack to neighbors",
-    accepted="All participants accepted ledger creation",
-    unconfirmed="Ledger creation was accepted; not confirmed in time by {missing}: they "
-    "finish the round when they recover",
-    reset="Reset ledger",
-    failed='Creation of new ledger was terminated with error: \n"{explain}"',
-)
-ISSUE_STAGES = Stages(
-    start="Start committing {count} transactions",
-    propose="Send Propose to participants",
-    proposed="Received Propose from participants",
-    validate_propose=(50, "Validate responses"),
-    commit="Send Commit to participants",
-    committed="Received Commit response from participants",
-    validate_commit="Validate responses",
-    post_commit="Send Post-Commit",
-    accepted="Commit operation was accepted by all participants",
-    unconfirmed="Commit operation was accepted; not confirmed in time by {missing}: they "
-    "finish the round when they recover",
-    reset="Reset uncommitted",
-    failed='Accepting of new transactions was terminated with error: \n"{explain}"',
-)
-
-
-class ConsensusError(Exception):
-    """The request failed; ``explain`` is the problem_report's text."""
-
-    def __init__(self, explain: str) -> None:
-        super().__init__(explain)
-        self.explain = explain
-
-
-class KeyConflict(ConsensusError):
-    """The idempotency key names a transaction with another body (a request_error)."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A committed request: the ledger's id, the transaction's ``seq_no`` (issue), the
-    participants that had not confirmed by the time to live (committed all the same: they
-    finish the round when they recover), and whether an earlier request with the same
-    idempotency key committed it (``replayed``: nothing new was written)."""
-
-    ledger_id: int
-    seq_no: int | None = None
-    unconfirmed: tuple[str, ...] = ()
-    replayed: bool = False
-
-
-class ProtocolError(ValueError):
-    """A peer's message that is not what the protocol says (answered with 400)."""
 
 
 @dataclass
@@ -179,12 +106,13 @@ class Consensus:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._queues: dict[str, list[_Pending]] = {}
         self._drains: dict[str, asyncio.Task[None]] = {}
-        self._active: set[str] = set()
+        self.active_rounds: set[str] = set()
         # (ledger, idempotency key) -> the request in a queue or round with that key
         self._inflight: dict[tuple[str, str], _Pending] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._closing: set[str] = set()
-        self._started = time.time()
+        self.closing_rounds: set[str] = set()
+        self.started = time.time()
+        self.recovery = Recovery(self)
 
     @contextlib.asynccontextmanager
     async def _ledger_lock(self, name: str) -> AsyncIterator[None]:
@@ -429,11 +357,11 @@ class Consensus:
         }
         if metadata is not None:
             proposal["metadata"] = metadata
-        self._active.add(rid)
+        self.active_rounds.add(rid)
         try:
             return await self._run_round(proposal, progress, stages)
         finally:
-            self._active.discard(rid)
+            self.active_rounds.discard(rid)
 
     async def _run_round(
         self, proposal: dict[str, Any], progress: Progress, stages: Stages
@@ -443,7 +371,7 @@ class Consensus:
         # Stage 1: propose; every participant checks and signs (we too, at the same time).
         await progress(20, stages.propose)
         own_task = asyncio.ensure_future(self._prepare_here(proposal))
-        answers = await self._broadcast("/participant/propose", proposal, deadline)
+        answers = await self.broadcast("/participant/propose", proposal, deadline)
         own = await own_task
         await progress(30, stages.proposed)
         await progress(stages.validate_propose[0], stages.validate_propose[1])
@@ -465,7 +393,7 @@ class Consensus:
         if not problems and time.time() > deadline:
             problems.append("time_to_live exceeded before every participant answered")
         if problems:
-            await self._abort(rid, name)
+            await self.abort_round(rid, name)
             log.info("event=round_aborted round=%s ledger=%s why=%r", rid, name, problems)
             raise ConsensusError("; ".join(problems))
         # The decision: our own commit, with every signature stored, before anyone is told.
@@ -473,7 +401,9 @@ class Consensus:
         await self._pause("after_decision")
         # Stage 2: commit with all signatures.
         await progress(60, stages.commit)
-        missing = await self._deliver(rid, signatures, proposal["new_root"], receipts, deadline)
+        missing = await self.deliver_commit(
+            rid, signatures, proposal["new_root"], receipts, deadline
+        )
         await progress(70, stages.committed)
         await progress(80, stages.validate_commit)
         if missing:
@@ -486,7 +416,7 @@ class Consensus:
         # Stage 3: post-commit; stage 4: flush. Everyone has committed (the receipts say
         # so); closing the round is bookkeeping, so the client need not wait for it.
         await progress(90, stages.post_commit)
-        self._closing.add(rid)  # recovery leaves it to the post-commit below
+        self.closing_rounds.add(rid)  # recovery leaves it to the post-commit below
         self._background(self._post_commit(rid, receipts, deadline))
         log.info(
             "event=round_committed round=%s ledger=%s size=%s ms=%.1f",
@@ -511,7 +441,7 @@ class Consensus:
 
     async def _post_commit(self, rid: str, receipts: dict[str, str], deadline: float) -> None:
         try:
-            await self._broadcast(
+            await self.broadcast(
                 "/participant/post-commit",
                 {"round": rid, "receipts": receipts},
                 max(deadline, time.time() + 1.0),
@@ -520,7 +450,7 @@ class Consensus:
         except Exception:  # pragma: no cover - recovery closes the round later
             log.exception("event=post_commit_failed round=%s", rid)
         finally:
-            self._closing.discard(rid)
+            self.closing_rounds.discard(rid)
 
     async def close(self) -> None:
         """Let the post-commits in flight finish (bounded), at shutdown."""
@@ -531,7 +461,7 @@ class Consensus:
         await progress(None, stages.reset)
         await progress(100, "Terminated with error")
 
-    async def _deliver(
+    async def deliver_commit(
         self,
         rid: str,
         signatures: dict[str, str],
@@ -571,16 +501,16 @@ class Consensus:
             await asyncio.gather(*(one(peer) for peer in todo))
         return [p for p in self.peer_names if p not in receipts]
 
-    async def _abort(self, rid: str, name: str) -> None:
+    async def abort_round(self, rid: str, name: str) -> None:
         await run_db(self.store.abort, rid, name, self.me.name)
         # Best effort: a peer that misses this asks us during its recovery.
-        await self._broadcast(
+        await self.broadcast(
             "/participant/abort",
             {"round": rid},
             time.time() + min(2.0, self.settings.ledger_ping_timeout),
         )
 
-    async def _broadcast(
+    async def broadcast(
         self, path: str, payload: dict[str, Any], deadline: float
     ) -> dict[str, dict[str, Any] | PeerError]:
         async def one(peer: str) -> dict[str, Any] | PeerError:
@@ -595,39 +525,12 @@ class Consensus:
     # -- what a participant answers ---------------------------------------------------------
     def check_proposal(self, caller: str, body: Any) -> dict[str, Any]:
         """The structure of a proposal (its content is checked by Store.prepare)."""
-        if not isinstance(body, dict):
-            raise ProtocolError("the proposal must be a JSON object")
-        types: dict[str, type | tuple[type, ...]] = {
-            "round": str,
-            "kind": str,
-            "ledger": str,
-            "actor": str,
-            "participants": list,
-            "base_size": int,
-            "base_root": str,
-            "new_size": int,
-            "new_root": str,
-            "entries": list,
-            "deadline": (int, float),
-        }
-        for key, kind in types.items():
-            if not isinstance(body.get(key), kind) or isinstance(body.get(key), bool):
-                raise ProtocolError(f"proposal field [{key}] is missing or of the wrong type")
-        if not _ROUND_ID.match(body["round"]):
-            raise ProtocolError("proposal field [round] must be 32 hex digits")
-        if body["kind"] not in ("create", "commit"):
-            raise ProtocolError("proposal field [kind] must be create or commit")
-        if body["actor"] != caller:
-            raise ProtocolError("only the actor may propose its round")
-        if body["participants"] != self.me.participants:
-            raise ProtocolError("the proposal's participants are not ours")
-        if body["kind"] == "create" and not isinstance(body.get("metadata"), dict):
-            raise ProtocolError("a create proposal needs [metadata]")
-        if not 0 < len(body["entries"]) <= self.settings.ledger_max_batch:
-            raise ProtocolError(f"a round has 1..{self.settings.ledger_max_batch} entries")
-        if len(body["ledger"]) > 128 or not body["ledger"]:
-            raise ProtocolError("proposal field [ledger] must be 1..128 characters")
-        return body
+        return check_proposal(
+            body,
+            caller=caller,
+            participants=self.me.participants,
+            max_batch=self.settings.ledger_max_batch,
+        )
 
     async def on_propose(self, caller: str, body: Any) -> dict[str, Any]:
         proposal = self.check_proposal(caller, body)
@@ -638,18 +541,18 @@ class Consensus:
         return {"participant": self.me.name, "signature": signature}
 
     async def on_commit(self, caller: str, body: Any) -> dict[str, Any]:
-        rid = _round_of(body)
+        rid = round_of(body)
         await self._pause("before_apply")
         receipt = await run_db(self.store.apply, rid, body.get("signatures"))
         return {"participant": self.me.name, "receipt": receipt}
 
     async def on_post_commit(self, caller: str, body: Any) -> dict[str, Any]:
-        rid = _round_of(body)
+        rid = round_of(body)
         await run_db(self.store.finish, rid, body.get("receipts"))
         return {"participant": self.me.name, "status": "finished"}
 
     async def on_abort(self, caller: str, body: Any) -> dict[str, Any]:
-        rid = _round_of(body)
+        rid = round_of(body)
         row = await run_db(self.store.round, rid)
         if row is not None and row.actor != caller:
             raise Refused("only the round's actor may abort it")
@@ -657,8 +560,8 @@ class Consensus:
         return {"participant": self.me.name, "status": status}
 
     async def on_status(self, caller: str, body: Any) -> dict[str, Any]:
-        rid = _round_of(body)
-        if rid in self._active:
+        rid = round_of(body)
+        if rid in self.active_rounds:
             answer = {"round": rid, "participant": self.me.name, "status": "prepared"}
             return {**answer, "certificate": None, "signature": self.me.sign(answer)}
         return await run_db(self.store.round_status, rid, presume_abort=True)
@@ -692,91 +595,3 @@ class Consensus:
         answered = [r for r in results if "ms" in r]
         missing = [r for r in results if "error" in r]
         return answered, missing
-
-    # -- recovery ---------------------------------------------------------------------------
-    async def recover_at_start(self) -> None:
-        """Before serving: our own rounds that were undecided when we stopped are aborted."""
-        for row in await run_db(self.store.open_rounds):
-            if row.actor == self.me.name and row.status == "prepared":
-                await run_db(self.store.abort, row.id)
-                log.warning(
-                    "event=round_aborted_at_start round=%s ledger=%s", row.id, row.ledger_name
-                )
-
-    async def recovery_loop(self) -> None:
-        while True:
-            await self.recover()
-            await asyncio.sleep(self.settings.ledger_recovery_interval)
-
-    async def recover(self) -> None:
-        for row in await run_db(self.store.open_rounds):
-            if row.id in self._active or row.id in self._closing:
-                continue
-            try:
-                await self._recover_round(row)
-            except Refused as error:
-                log.warning("event=recovery_refused round=%s why=%r", row.id, str(error))
-
-    async def _recover_round(self, row: RoundRow) -> None:
-        now = time.time()
-        if row.actor == self.me.name:
-            if row.status == "prepared":
-                await self._abort(row.id, row.ledger_name)
-            elif row.status == "committed":
-                await self._redrive(row)
-            return
-        if row.status == "committed":
-            # The actor's post-commit never came; the round is written, just close it.
-            if now > row.deadline + 5:
-                await run_db(self.store.finish, row.id, None)
-            return
-        if row.status != "prepared":
-            return
-        if now < row.deadline and row.created_at > self._started:
-            return  # the actor is still working on it
-        await self._ask_peers(row)
-
-    async def _redrive(self, row: RoundRow) -> None:
-        signatures = json.loads(row.certificate_json or "{}")
-        receipts = {self.me.name: await run_db(self.store.apply, row.id, signatures)}
-        deadline = time.time() + self.settings.ledger_ping_timeout
-        missing = await self._deliver(row.id, signatures, row.new_root, receipts, deadline)
-        if missing:
-            return
-        await self._broadcast(
-            "/participant/post-commit", {"round": row.id, "receipts": receipts}, deadline
-        )
-        await run_db(self.store.finish, row.id, receipts)
-        log.info("event=round_redriven round=%s ledger=%s", row.id, row.ledger_name)
-
-    async def _ask_peers(self, row: RoundRow) -> None:
-        answers = await self._broadcast(
-            "/participant/status",
-            {"round": row.id},
-            time.time() + self.settings.ledger_ping_timeout,
-        )
-        for peer, answer in answers.items():
-            if isinstance(answer, PeerError):
-                continue
-            signed = {"round": row.id, "participant": peer, "status": answer.get("status")}
-            if not self.me.verify(peer, signed, answer.get("signature")):
-                continue
-            certificate = answer.get("certificate")
-            if certificate:
-                try:
-                    await run_db(self.store.apply, row.id, certificate)
-                except Refused:
-                    continue
-                log.info("event=round_recovered round=%s from=%s outcome=committed", row.id, peer)
-                return
-            if answer.get("status") == "aborted":
-                await run_db(self.store.abort, row.id)
-                log.info("event=round_recovered round=%s from=%s outcome=aborted", row.id, peer)
-                return
-
-
-def _round_of(body: Any) -> str:
-    rid = body.get("round") if isinstance(body, dict) else None
-    if not isinstance(rid, str) or not _ROUND_ID.match(rid):
-        raise ProtocolError("[round] must be 32 hex digits")
-    return rid

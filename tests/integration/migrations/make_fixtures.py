@@ -85,7 +85,7 @@ def _metadatas(name: str) -> list[MetaData]:
 
         return [metadata]
     if name == "channel-agent":
-        from services.devnet.channel_agent import _meta
+        from services.devnet.channel_agent_db import metadata as _meta
 
         return [_meta]
     if name == "lock":
