@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from shared.db import run_db
 from shared.iota.payments import allocate
 from shared.machine.broadcaster import StatusBroadcaster
+from shared.machine.config import MachineConfig
+from shared.machine.ports import ProviderLink, WalletLike
 from shared.machine.requests import EnergyOrderRequest, OrderRejected, OrderRequest
 from shared.machine.status import ACTIVE_STATES, MachineStatus, OrderState
 from shared.machine.store import Order, OrderStore
@@ -28,67 +29,6 @@ from shared.retry import Backoff
 __all__ = ["MachineConfig", "OrderProcessor", "ProviderLink", "WalletLike"]
 
 log = logging.getLogger("machine.orders")
-
-
-class SendResultLike(Protocol):
-    tail_hash: str
-
-
-class WalletLike(Protocol):
-    """The part of shared.iota.wallet.Wallet a machine uses (all blocking calls)."""
-
-    def new_address(self, purpose: str, *, reserve: bool = False) -> str: ...
-    def release(self, address: str) -> bool: ...
-    def reserved_addresses(self) -> list[str]: ...
-    def address_balance(self, address: str) -> int: ...
-    def address_balances(self, addresses: Sequence[str]) -> dict[str, int]: ...
-    def balance(self) -> int: ...
-    def send(self, value: int, to: str, *, tag: str = "", message: str = "") -> Any: ...
-    def spendable_balance(self) -> int: ...
-    def due_sweeps(self, now: float | None = None) -> list[str]: ...
-    def hold(self, address: str, until: float) -> bool: ...
-    def sweep(self, address: str) -> int | None: ...
-    def swept_value(self, address: str) -> int | None: ...
-    def sweep_due(
-        self, now: float | None = None, *, skip: Iterable[str] = ()
-    ) -> dict[str, int]: ...
-    def late_payments(self, addresses: Sequence[str]) -> dict[str, int]: ...
-
-
-class ProviderLink(Protocol):
-    """How a robot reaches its energy provider and checks the tangle for its own payout."""
-
-    name: str
-
-    async def request_energy(self, order_id: str, robot: str, amount: int) -> tuple[str, int]:
-        """Tell the provider of the order; returns (address to pay, value to pay)."""
-        ...
-
-    async def transfer_exists(self, address: str) -> bool:
-        """True when the tangle already holds a transaction to ``address``."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class MachineConfig:
-    name: str
-    kind: str  # "product" for robots, "energy" for providers
-    price: int
-    work_seconds: float
-    order_timeout: float
-    max_queue: int = 10
-    poll_interval: float = 1.0
-    provider_share: float = 0.1
-    payout_timeout: float = 120.0
-    tag: str = "MACHINE9ECONOMY"
-    # Open orders one Socket.IO connection / one client address may have (0: no limit).
-    max_orders_per_connection: int = 2
-    max_orders_per_address: int = 5
-    # Seconds an order's address stays held after the order ended, then swept once.
-    address_hold: float = 120.0
-
-    def payout_for(self, price: int) -> int:
-        return max(1, round(price * self.provider_share))
 
 
 class OrderProcessor:
