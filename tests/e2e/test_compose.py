@@ -188,6 +188,7 @@ def test_every_service_is_healthy_and_only_documented_ports_are_published(
         "producer",
         "consumer-1",
         "consumer-2",
+        "battery",
         "ledger-grid",
         "ledger-producer",
         "ledger-consumer",
@@ -262,7 +263,21 @@ def test_energy_grid_pays_the_producer_and_its_books_balance(compose_stack: Comp
     books = json_of(httpx.get(compose_stack.url("GRID_HOST_PORT", "/accounts"), timeout=10))
     totals = books["totals"]
     assert totals["received"] == totals["cut"] + totals["paidOut"] + totals["waiting"]
-    assert len(books["consumers"]) == 2 and len(books["producers"]) == 1
+    # two households buy, the producer sells, the battery does both (docs/battery.md)
+    registrations = json_of(
+        httpx.get(compose_stack.url("GRID_HOST_PORT", "/registrations"), timeout=10)
+    )
+    roles = sorted((r["itemType"], r["role"]) for r in registrations)
+    assert roles == [
+        ("battery", "both"),
+        ("consumer", "buyer"),
+        ("consumer", "buyer"),
+        ("producer", "seller"),
+    ], roles
+    buyers = {r["registrationId"] for r in registrations if r["role"] in ("buyer", "both")}
+    sellers = {r["registrationId"] for r in registrations if r["role"] in ("seller", "both")}
+    assert len(books["consumers"]) >= 2 and set(books["consumers"]) <= buyers
+    assert len(books["producers"]) >= 1 and set(books["producers"]) <= sellers
 
 
 def test_lock_checkout_unlocks_the_device_seen_on_mqtt(compose_stack: ComposeStack) -> None:
