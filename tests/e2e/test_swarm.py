@@ -52,6 +52,7 @@ STATEFUL = {
     "producer",
     "consumer-1",
     "consumer-2",
+    "battery",
     "ledger-grid",
     "ledger-producer",
     "ledger-consumer",
