@@ -262,7 +262,10 @@ def test_energy_grid_pays_the_producer_and_its_books_balance(compose_stack: Comp
     assert sorted(s["itemType"] for s in sources) == ["solar", "wind"]
     books = json_of(httpx.get(compose_stack.url("GRID_HOST_PORT", "/accounts"), timeout=10))
     totals = books["totals"]
-    assert totals["received"] == totals["cut"] + totals["paidOut"] + totals["waiting"]
+    # docs/grid.md: what a household paid beyond its requests is its visible credit
+    assert totals["received"] == (
+        totals["cut"] + totals["paidOut"] + totals["waiting"] + totals["credit"]
+    ), totals
     # two households buy, the producer sells, the battery does both (docs/battery.md)
     registrations = json_of(
         httpx.get(compose_stack.url("GRID_HOST_PORT", "/registrations"), timeout=10)
