@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from shared.mqtt.topics import MAX_PREFIX_LENGTH, validate_prefix
 
@@ -124,7 +124,27 @@ def _check_price(pricing: str, price: int) -> None:
         raise ValueError("a paid tool needs price_per_minute of at least 1")
 
 
+# The same rule in the OpenAPI, so a client (or a fuzzer) reading the schema knows that a
+# paid tool must name its price: either not paid, or paid with price_per_minute >= 1.
+_PRICED_SCHEMA = ConfigDict(
+    json_schema_extra={
+        "anyOf": [
+            {"properties": {"pricing": {"enum": ["free", "member"]}}},
+            {
+                "properties": {
+                    "pricing": {"const": "paid"},
+                    "price_per_minute": {"type": "integer", "minimum": 1},
+                },
+                "required": ["pricing", "price_per_minute"],
+            },
+        ]
+    }
+)
+
+
 class ToolIn(BaseModel):
+    model_config = _PRICED_SCHEMA
+
     name: str = Field(pattern=NAME)
     description: Text = Field(default="", max_length=1000)
     device_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
@@ -147,6 +167,8 @@ class ToolIn(BaseModel):
 
 
 class PricingIn(BaseModel):
+    model_config = _PRICED_SCHEMA
+
     pricing: Pricing = Field(description=PRICING)
     price_per_minute: int = Field(default=0, ge=0, le=MAX_PRICE)
     min_minutes: int = Field(default=1, ge=1, le=1440)
