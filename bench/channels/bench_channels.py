@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.calibration import calibrate, print_calibration
 from shared.channels.node import ChannelConfig, ChannelNode
 from shared.iota.wallet import Wallet
 from tests.support.channels import ChannelProcess
@@ -96,6 +97,7 @@ async def _run(args: argparse.Namespace, devnet: DevnetProcess, bob: ChannelProc
     )
     print("| what | figure | target |")
     print("| --- | ---: | --- |")
+    print_calibration(calibrate(tmp))
     print(f"| off-ledger payments/s | {rate:.0f} | >= 500 |")
     print(
         f"| off-ledger p50 latency (payer -> callback answer -> payer) | {_pct(ms, 0.5):.2f} ms | |"

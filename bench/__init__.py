@@ -1,0 +1,1 @@
+"""Benchmarks (scripts, not tests); shared pieces such as the calibration live here."""
