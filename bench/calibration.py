@@ -126,6 +126,16 @@ def calibration_rows(calibration: Calibration) -> list[tuple[str, str]]:
     ]
 
 
+def calibration_line(calibration: Calibration | None = None) -> str:
+    """One line for benches whose tables are not markdown: measured now unless given."""
+    c = calibration or calibrate()
+    load = ", ".join(f"{value:.2f}" for value in c.load)
+    return (
+        f"calibration: pure-Python loop {c.loop_ms:.1f} ms, 4 KiB write + fsync "
+        f"{c.fsync_ms:.2f} ms, loopback HTTP GET {c.http_ms:.3f} ms; load {load}"
+    )
+
+
 def print_calibration(calibration: Calibration, columns: int = 3) -> None:
     """Print the rows in the markdown table shape most benches use (| what | figure | ... |)."""
     for what, figure in calibration_rows(calibration):

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import httpx
 import zmq
 
+from bench.calibration import calibration_line
 from shared.iota.bundle import Output, build_bundle
 from shared.iota.curl import curl_hash
 from shared.iota.pow import attach_bundle
@@ -163,6 +164,7 @@ def main() -> None:
     latencies.sort()
     p50 = statistics.median(latencies) if latencies else float("nan")
     p95 = latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan")
+    print(calibration_line())
     print()
     print(f"{'measure':48} {'value':>12} {'target':>12}")
     print(f"{'storeTransactions, validated (tx/s)':48} {tps:12.0f} {'>= ' + str(TARGET_TPS):>12}")

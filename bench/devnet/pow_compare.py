@@ -34,6 +34,7 @@ import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.calibration import calibration_line
 from shared._native import MODE
 from shared.iota.bundle import Output, build_bundle
 from shared.iota.curl import curl_hash
@@ -137,6 +138,7 @@ def main() -> None:
         rows.append(("pyota-pow libccurl (wall only)", mean, nan, max(walls)))
     except ImportError as error:  # pragma: no cover - optional
         print(f"pyota-pow not importable: {error}")
+    print(calibration_line())
     print(f"proof of work, MWM {mwm}, {count} transactions, kernels {MODE}")
     print(f"{'per transaction':34} {'wall ms':>8} {'CPU ms':>8} {'max ms':>8}")
     for name, mean_wall, mean_cpu, max_wall in rows:

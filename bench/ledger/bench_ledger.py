@@ -30,6 +30,7 @@ from websockets.asyncio.client import connect
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.calibration import calibration_line  # noqa: E402
 from services.ledger.merkle import MerkleTree, leaf_hash, verify_inclusion  # noqa: E402
 from tests.support.ledger import (  # noqa: E402
     PASSWORD,
@@ -145,6 +146,7 @@ async def run(args: argparse.Namespace) -> None:
         assert len(set(roots.values())) == 1, roots
 
         width = max(len(r[0]) for r in rows)
+        print(calibration_line())
         print(f"\n{'measure'.ljust(width)} | result | target | ")
         for name, result, target, verdict in rows:
             print(f"{name.ljust(width)} | {result} | {target} | {verdict}")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.calibration import calibration_line
 from shared.mam import create_channel, create_message, parse_message
 
 ALPHABET = "9ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -34,6 +35,7 @@ def main() -> None:
     created = create_message(create_channel(seed, 1), message)
     parse_message(created.payload, created.root)
 
+    print(calibration_line())
     print(f"MAM v0, {args.length}-tryte message, median of {args.messages} messages")
     print(f"{'security':>8} {'mode':<10} {'create ms':>10} {'parse ms':>9} {'payload trytes':>15}")
     for security in (1, 2, 3):

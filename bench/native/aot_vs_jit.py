@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.calibration import calibration_line
 from shared._native import load_jit
 from shared._native.build import build
 from shared.iota.curl import TRANSFORM_INDICES, TRUTH_TABLE
@@ -81,6 +82,7 @@ def main() -> None:
             ),
         }
 
+    print(calibration_line())
     print(f"{'kernel':32} {'JIT ms':>9} {'AOT ms':>9} {'AOT/JIT':>8}")
     for (name, j), (_, a) in zip(cases(jit).items(), cases(aot).items(), strict=True):
         tj, ta = best_of(args.repeat, j), best_of(args.repeat, a)

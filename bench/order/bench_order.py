@@ -28,6 +28,7 @@ import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.calibration import calibration_line
 from tests.integration.robot.machines import ServiceProcess, machine_env
 from tests.support.devnet import devnet_fixture
 
@@ -121,6 +122,7 @@ def report(rows: list[dict[str, float]], args: argparse.Namespace) -> None:
         f"\norder latency over {len(rows)} orders "
         f"(milestone interval {args.milestone_interval} s, WORK_SECONDS=0)"
     )
+    print(calibration_line())
     print(f"{'part':<12}{'p50 (s)':>10}{'p95 (s)':>10}{'mean (s)':>10}{'max (s)':>10}")
     for part in ("pay (PoW)", "confirm", "payout", "  ask provider", "  sign+attach", "total"):
         values = [row[part] for row in rows if part in row]

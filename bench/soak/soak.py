@@ -37,6 +37,7 @@ import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.calibration import calibration_line
 from shared.economy import EconomyAudit, render, wait_balanced
 from tests.integration.robot.machines import ServiceProcess, machine_env
 from tests.support.devnet import DevnetProcess
@@ -349,6 +350,7 @@ def main() -> None:
         print()
         print(render(audit, color=sys.stdout.isatty()) if audit else "economy audit: not run")
         met = memory_ok and db_ok and not counters.errors and audit is not None and audit.passed
+        print(calibration_line())
         print(f"\nresult: {'all targets met' if met else 'targets MISSED'}")
 
 

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from iota.adapter import BaseAdapter, HttpAdapter  # noqa: E402
 
+from bench.calibration import calibration_line  # noqa: E402
 from shared.iota.validation import with_checksum  # noqa: E402
 from tests.support.devnet import DevnetProcess  # noqa: E402
 
@@ -163,6 +164,7 @@ def main() -> None:
         db_url = f"sqlite:///{Path(tmp) / 'wallets.db'}"
         with DevnetProcess(Path(tmp) / "devnet", milestone_interval=0.5) as devnet:
             rows = {s: bench_level(module, devnet, db_url, s, args.rounds) for s in args.security}
+    print(calibration_line())
     print(f"wallet: {args.wallet_module or 'shared.iota.wallet'}; median of {args.rounds} (ms)")
     header = (
         f"{'sec':>3} {'1st addr':>8} {'new_addr':>8} {'send':>8} {'local':>8} {'lookups':>8}"
