@@ -272,7 +272,11 @@ def create_machine_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.state.runtime = runtime
     channel_holder: dict[str, MachineChannels] = {}
-    has_channels = role == "provider" or settings.provider_payment == "channel"
+    has_channels = (
+        role == "provider"
+        or settings.provider_payment == "channel"
+        or settings.rent_tool_url is not None
+    )
     if has_channels:
         mount_channels(app, channel_holder, settings)
 

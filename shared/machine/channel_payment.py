@@ -30,6 +30,7 @@ from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, sele
 from shared.channels.node import ChannelConfig, ChannelNode, WalletLike
 from shared.channels.router import channel_router
 from shared.machine.processor import OrderProcessor
+from shared.machine.rental import ToolRental
 from shared.machine.settings import MachineSettings
 from shared.migrations import Store, upgrade
 from shared.tasks import Supervisor
@@ -148,9 +149,28 @@ class MachineChannels:
         done = await asyncio.to_thread(self._already_paid, order_id)
         if done is not None:
             return done
-        cid = await self._channel(value)
+        assert self.provider_peer is not None
+        cid = await self._channel(self.provider_peer, value)
         await self.node.pay(cid, value, {"order_id": order_id, "energy": value})
         return f"channel:{cid[:16]}"
+
+    async def pay_peer(self, peer: str, value: int, message: dict[str, Any]) -> Any:
+        """Pay ``value`` to ``peer`` (a channel peer URL) with ``message``; the peer's answer.
+
+        A message already sent (a restart after paying) is not paid again: the answer is
+        then ``{"already_paid": True}`` (the node keeps packages, not their answers' use).
+        """
+        sent = await asyncio.to_thread(self._sent_with, message)
+        if sent:
+            return {"already_paid": True}
+        cid = await self._channel(peer, value)
+        return await self.node.pay(cid, value, message)
+
+    def _sent_with(self, message: dict[str, Any]) -> bool:
+        return any(
+            sent.message == message and sent.status != "refused"
+            for sent in self.node.sent_payments(limit=2000)
+        )
 
     def _already_paid(self, order_id: str) -> str | None:
         """A payment for ``order_id`` already sent (a restart after paying)."""
@@ -160,20 +180,21 @@ class MachineChannels:
                 return f"channel:{sent.channel_id[:16]}"
         return None
 
-    async def _channel(self, value: int) -> str:
-        """An open channel to the provider with at least ``value`` free (opened/topped up)."""
-        assert self.provider_peer is not None
+    async def _channel(self, peer: str, value: int) -> str:
+        """An open channel to ``peer`` with at least ``value`` free (opened/topped up)."""
         async with self._open_lock:
-            cid = await asyncio.to_thread(self._current_channel)
+            cid = await asyncio.to_thread(self._current_channel, peer)
             if cid is None:
                 amount = await self._deposit_amount(value)
-                cid = await self.node.create_channel(self.provider_peer, amount)
-                log.info("event=provider_channel_opened channel=%s deposit=%d", cid[:16], amount)
+                cid = await self.node.create_channel(peer, amount)
+                log.info(
+                    "event=channel_opened peer=%s channel=%s deposit=%d", peer, cid[:16], amount
+                )
             state = await asyncio.to_thread(self.node.balances_and_status, cid)
             if state["free_amount"] + state["amount_deposit_pending"] < value:
                 amount = await self._deposit_amount(value)
                 await self.node.deposit(cid, amount)
-                log.info("event=provider_channel_refilled channel=%s deposit=%d", cid[:16], amount)
+                log.info("event=channel_refilled channel=%s deposit=%d", cid[:16], amount)
             await self.node.wait_for(
                 cid, lambda s: s["status"] == "open" and s["free_amount"] >= value, timeout=90
             )
@@ -184,10 +205,10 @@ class MachineChannels:
         available = await asyncio.to_thread(self.wallet.spendable_balance)
         return max(value, min(self.deposit, available))
 
-    def _current_channel(self) -> str | None:
+    def _current_channel(self, peer: str) -> str | None:
         for cid in self.node.channels():
             state = self.node.balances_and_status(cid)
-            if state["peer_url"] == self.provider_peer and state["status"] in ("opening", "open"):
+            if state["peer_url"] == peer and state["status"] in ("opening", "open"):
                 return cid
         return None
 
@@ -225,9 +246,11 @@ async def start_channels(
     wallet: Any,
     database_url: str,
 ) -> MachineChannels | None:
-    """Providers always take channel payments; robots pay over one if PROVIDER_PAYMENT=channel."""
+    """Providers always take channel payments; robots pay over one if PROVIDER_PAYMENT=channel
+    and rent a tool of the lock over another if RENT_TOOL_URL is set."""
     paying = role == "robot" and settings.provider_payment == "channel"
-    if role != "provider" and not paying:
+    renting = role == "robot" and settings.rent_tool_url is not None
+    if role != "provider" and not (paying or renting):
         return None
     provider_url = getattr(settings, "provider_url", None) if paying else None
     channels = await asyncio.to_thread(
@@ -235,10 +258,15 @@ async def start_channels(
     )
     if paying:
         processor.channel_payer = channels.pay
-    else:
+    if renting:
+        assert settings.rent_tool_url is not None and settings.rent_tool_id is not None
+        processor.tool_rental = ToolRental(
+            channels, settings.rent_tool_url, settings.rent_tool_id, settings.rent_margin_seconds
+        )
+    if role == "provider":
         processor.paid_off_ledger = channels.paid_off_ledger
     await channels.start()
-    log.info("event=channels_started role=%s paying=%s", role, paying)
+    log.info("event=channels_started role=%s paying=%s renting=%s", role, paying, renting)
     return channels
 
 

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.db import run_db
 from shared.iota.payments import allocate
@@ -25,6 +25,9 @@ from shared.machine.status import ACTIVE_STATES, MachineStatus, OrderState
 from shared.machine.store import Order, OrderStore
 from shared.machine.watcher import AddressWatch, PaymentWatcher
 from shared.retry import Backoff
+
+if TYPE_CHECKING:
+    from shared.machine.rental import ToolRental
 
 __all__ = ["MachineConfig", "OrderProcessor", "ProviderLink", "WalletLike"]
 
@@ -61,6 +64,8 @@ class OrderProcessor:
         # a robot pays its provider off-ledger; a provider counts off-ledger payments.
         self.channel_payer: Callable[[str, int], Awaitable[str]] | None = None
         self.paid_off_ledger: Callable[[str], int] | None = None
+        # A robot that rents a tool of the lock for each product (RENT_TOOL_URL).
+        self.tool_rental: ToolRental | None = None
 
     # ---- taking orders -------------------------------------------------------------------
 
@@ -283,8 +288,16 @@ class OrderProcessor:
             if order.kind == "product":
                 what = f"making {order.product}"
             await self._announce(MachineStatus.WORKING, order, what)
-            await asyncio.sleep(self.config.work_seconds)
-            await self._finish(order, OrderState.DONE, f"order {order.id} finished")
+            finished = f"order {order.id} finished"
+            work = asyncio.sleep(self.config.work_seconds)
+            if self.tool_rental is not None and order.kind == "product":
+                # the tool's minutes are bought while the work runs (shared/machine/rental.py)
+                rental = await self.tool_rental.use(order.id, work, self.config.work_seconds)
+                finished += f"; tool {rental.tool_id}: paid {rental.paid}i in {rental.payments}"
+                finished += f" payment(s), refused: {rental.refused}" if rental.refused else ""
+            else:
+                await work
+            await self._finish(order, OrderState.DONE, finished)
 
     async def _announce(self, status: MachineStatus, order: Order, message: str) -> None:
         await self.broadcaster.announce(

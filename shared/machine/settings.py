@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.ratelimit import RateLimitSettings
@@ -78,6 +78,16 @@ class MachineSettings(RateLimitSettings):
     )
     channel_deposit: int = Field(1000, gt=0, description="robot: deposit when opening/refilling")
     channel_timeout: int = Field(600, ge=1, le=7 * 24 * 3600, description="channel timeout (s)")
+    # Renting a tool of the lock for each product (issue 23, shared/machine/rental.py).
+    rent_tool_url: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="robot: the lock controller's URL; each product rents a tool there",
+    )
+    rent_tool_id: int | None = Field(None, ge=1, description="robot: the lock's tool to rent")
+    rent_margin_seconds: float = Field(
+        1.0, ge=0, le=600, description="robot: pay the next minute this long before time runs out"
+    )
 
     @field_validator("channel_key")
     @classmethod
@@ -94,6 +104,12 @@ class MachineSettings(RateLimitSettings):
         if value is not None and value.get_secret_value() and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters (or unset)")
         return value if value is not None and value.get_secret_value() else None
+
+    @model_validator(mode="after")
+    def _rent_names_url_and_tool(self) -> MachineSettings:
+        if (self.rent_tool_url is None) != (self.rent_tool_id is None):
+            raise ValueError("RENT_TOOL_URL and RENT_TOOL_ID go together: set both or neither")
+        return self
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or a SQLite file named after the machine so two never share one."""
