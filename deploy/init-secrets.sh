@@ -36,6 +36,7 @@ machine_token
 lock_admin_password
 lock_mqtt_password
 lock_device_mqtt_password
+lock_channel_seed
 postgres_password
 ledger_admin_password
 ledger_grid_key

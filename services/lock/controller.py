@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.lock.db import Account, Circle, CircleMember, Tool, create_schema
 from services.lock.link import LockLink
 from services.lock.settings import LockSettings
+from services.lock.views import record
 from shared.auth import hash_password, verify_password
 from shared.db import make_engine, make_sessionmaker, run_db
 from shared.mqtt.client import MqttClient
+from shared.mqtt.topics import device_prefix
 
 if TYPE_CHECKING:
     from services.lock.paid import PaidAccess
@@ -55,6 +57,7 @@ class Controller:
                 "set_each_device_MQTT_PREFIX_to_this_and_reload_the_ACL(docs/lock.md#upgrading)",
             )
         await run_db(self.bootstrap_admin)
+        await run_db(self.bootstrap_tools)
         await self.mqtt.start()
         for prefix in await run_db(self.tool_prefixes):
             await self.link.watch(prefix)
@@ -90,6 +93,21 @@ class Controller:
                 log.info("event=admin_password_reset username=%s", admin.username)
             if session.get(CircleMember, (circle.id, admin.id)) is None:
                 session.add(CircleMember(circle_id=circle.id, account_id=admin.id))
+            session.commit()
+
+    def bootstrap_tools(self) -> None:
+        """Create the tools of ``LOCK_TOOLS`` that do not exist yet (by name)."""
+        prefix_root = self.settings.mqtt_prefix
+        with self.sessions() as session:
+            for wanted in self.settings.lock_tools:
+                if session.scalar(select(Tool).where(Tool.name == wanted.name)) is not None:
+                    continue
+                prefix = wanted.device_prefix or device_prefix(prefix_root, wanted.device_id)
+                tool = Tool(**wanted.model_dump(exclude={"device_prefix"}), device_prefix=prefix)
+                session.add(tool)
+                session.flush()
+                record(session, "tool_created", tool_id=tool.id, detail=f"{tool.name} (LOCK_TOOLS)")
+                log.info("event=tool_created name=%s pricing=%s", tool.name, tool.pricing)
             session.commit()
 
     async def close(self) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 
+from services.lock.schemas import ToolIn
 from shared.iota.trinary import is_trytes
 from shared.mqtt.settings import MqttSettings
 from shared.ratelimit import RateLimitSettings
@@ -42,6 +43,9 @@ class LockSettings(MqttSettings, RateLimitSettings):
     lock_channel_min_timeout: int = Field(default=5, ge=1, le=7 * 24 * 3600)
     lock_minute_seconds: float = Field(default=60.0, gt=0, le=3600)
     lock_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
+    # Tools made at start (a JSON list of POST /tools bodies), e.g. the demo's laser cutter:
+    # one whose name exists already is left as it is (its pricing may have been changed).
+    lock_tools: list[ToolIn] = Field(default_factory=list, max_length=100)
 
     @field_validator("lock_channel_seed")
     @classmethod

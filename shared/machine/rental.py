@@ -94,9 +94,9 @@ class ToolRental:
         # payout a moment ago) to be confirmed: the next milestone or two.
         answer = await retry_async(
             lambda: self.channels.pay_peer(self.peer, amount, message),
-            attempts=12,
+            attempts=5,
             retry_on=(InsufficientFunds,),
-            backoff=Backoff(initial=0.5, maximum=5.0),
+            backoff=Backoff(initial=0.5, maximum=2.0),
         )
         answer = answer if isinstance(answer, dict) else {"answer": answer}
         rental.paid += amount
