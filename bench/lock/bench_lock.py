@@ -1,7 +1,7 @@
 """Latency of the lock's paths on loopback: MQTT echo, REST checkout/checkin, paid unlock.
 
 Starts a real Mosquitto, one firmware device and the lock controller as processes and prints,
-after a calibration of the machine in the same run (tests/support/calibration.py):
+after a calibration of the machine in the same run (bench/calibration.py):
 
 - raw MQTT command -> ``locked`` echo (a paho client talking to the device directly);
 - REST checkout -> unlock echo -> reply, and checkin, one after the other (``--cycles``);
@@ -39,10 +39,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.calibration import calibrate, calibration_line  # noqa: E402
 from shared.mqtt.acl import render_acl  # noqa: E402
 from shared.mqtt.client import set_no_delay  # noqa: E402
 from shared.mqtt.codec import decode  # noqa: E402
-from tests.support.calibration import calibrate  # noqa: E402
 from tests.support.channels import ChannelProcess  # noqa: E402
 from tests.support.devnet import DevnetProcess, random_seed  # noqa: E402
 from tests.support.mosquitto import MosquittoProcess, free_port  # noqa: E402
@@ -330,8 +330,7 @@ def main() -> None:
             for proc in procs:
                 _stop(proc)
             shutil.rmtree(tmp, ignore_errors=True)
-    for line in calibration.lines():
-        print(line)
+    print(calibration_line(calibration))
     raw_p50 = _percentiles(raw)[0]
     ratio = _percentiles(out)[0] / raw_p50
     _table(
