@@ -3,21 +3,52 @@
 A provider is a machine (shared.machine) that robots pay in IOTA for energy orders and,
 given PRODUCER_URL, a seed-001 source of its kind (shared.energy.source). Wind and solar
 differ only in their settings' defaults and the kind of source they simulate, so both are
-this one factory (docs/providers.md).
+this one factory (docs/providers.md). Their settings are here too, so that a fleet
+(services/fleet) hosts providers without importing another service.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import socketio
+from pydantic import Field
 
 from shared.energy.source import EnergySourceSettings, SourceKind, attach_source
 from shared.machine.app import create_machine_app
 from shared.machine.processor import MachineConfig
+from shared.machine.settings import NAME_PATTERN
 
-__all__ = ["create_provider_app"]
+__all__ = ["SolarSettings", "WindSettings", "create_provider_app"]
 
 
-def create_provider_app(settings: EnergySourceSettings, kind: SourceKind) -> socketio.ASGIApp:
+class WindSettings(EnergySourceSettings):
+    """MachineSettings; PRICE is the least an energy order must pay. With PRODUCER_URL the
+    machine is also a seed-001 source (EnergySourceSettings)."""
+
+    name: str = Field("wind", min_length=1, max_length=64, pattern=NAME_PATTERN)
+    port: int = Field(3001, ge=1, le=65535)
+    price: int = Field(1, gt=0, description="minimum amount of an energy order in iota")
+    work_seconds: float = Field(2.0, ge=0, le=3600, description="time to deliver the energy")
+    capacity_kw: float = Field(5.0, gt=0, le=1e6, description="rated power in kW")
+
+
+class SolarSettings(EnergySourceSettings):
+    """MachineSettings; PRICE is the least an energy order must pay. With PRODUCER_URL the
+    machine is also a seed-001 source (EnergySourceSettings)."""
+
+    name: str = Field("solar", min_length=1, max_length=64, pattern=NAME_PATTERN)
+    port: int = Field(3003, ge=1, le=65535)
+    price: int = Field(1, gt=0, description="minimum amount of an energy order in iota")
+    work_seconds: float = Field(2.0, ge=0, le=3600, description="time to deliver the energy")
+    capacity_kw: float = Field(4.0, gt=0, le=1e6, description="peak power in kW")
+
+
+def create_provider_app(
+    settings: EnergySourceSettings, kind: SourceKind, **options: Any
+) -> socketio.ASGIApp:
+    """The provider's ASGI app; ``options`` go to :func:`create_machine_app` (a fleet
+    shares the node feed, the node probe and the node client through them)."""
     config = MachineConfig(
         name=settings.name,
         kind="energy",
@@ -32,5 +63,6 @@ def create_provider_app(settings: EnergySourceSettings, kind: SourceKind) -> soc
         role="provider",
         config=config,
         description=f"A {kind} energy provider paid in IOTA by robots for each order.",
+        **options,
     )
     return attach_source(machine, settings, kind)

@@ -1,21 +1,8 @@
-"""Environment settings of the wind energy provider."""
+"""Environment settings of the wind energy provider (defined in shared/provider.py, which a
+fleet shares)."""
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from shared.energy.source import EnergySourceSettings
-from shared.machine.settings import NAME_PATTERN
+from shared.provider import WindSettings as ProviderSettings
 
 __all__ = ["ProviderSettings"]
-
-
-class ProviderSettings(EnergySourceSettings):
-    """MachineSettings; PRICE is the least an energy order must pay. With PRODUCER_URL the
-    machine is also a seed-001 source (EnergySourceSettings)."""
-
-    name: str = Field("wind", min_length=1, max_length=64, pattern=NAME_PATTERN)
-    port: int = Field(3001, ge=1, le=65535)
-    price: int = Field(1, gt=0, description="minimum amount of an energy order in iota")
-    work_seconds: float = Field(2.0, ge=0, le=3600, description="time to deliver the energy")
-    capacity_kw: float = Field(5.0, gt=0, le=1e6, description="rated power in kW")

@@ -33,6 +33,9 @@ __all__ = ["MachineConfig", "OrderProcessor", "ProviderLink", "WalletLike"]
 
 log = logging.getLogger("machine.orders")
 
+# Seconds between two sweeper passes at the most, while nothing happens (run_sweeper).
+SWEEP_IDLE_MAX = 60.0
+
 
 class OrderProcessor:
     """Accepts orders and serves them one after the other."""
@@ -53,6 +56,8 @@ class OrderProcessor:
         self.broadcaster = broadcaster
         self.provider = provider
         self._wakeup = asyncio.Event()
+        # Set when an order is taken or ends: the sweeper's passes come quickly again.
+        self._stirred = asyncio.Event()
         self._submit_lock = asyncio.Lock()
         self._idle_message = "ready for orders"
         self.current_order_id: str | None = None
@@ -120,6 +125,7 @@ class OrderProcessor:
                 self._owners[order.id] = (connection, client_address)
         log.info("event=order_accepted order_id=%s position=%d", order.id, waiting)
         self._wakeup.set()
+        self._stirred.set()
         if waiting:
             message = (
                 f"{self.config.name} is busy; your order is number {waiting} in the queue. "
@@ -166,6 +172,7 @@ class OrderProcessor:
             )
         log.info("event=energy_order_accepted order_id=%s amount=%d", order.id, order.price)
         self._wakeup.set()
+        self._stirred.set()
         return order
 
     # ---- serving them --------------------------------------------------------------------
@@ -325,6 +332,7 @@ class OrderProcessor:
         )
         self._owners.pop(order.id, None)
         self._idle_message = message
+        self._stirred.set()
         log.info("event=order_%s order_id=%s", state.value, order.id)
 
     async def _release_settled_reservations(self) -> None:
@@ -375,11 +383,27 @@ class OrderProcessor:
     # ---- sweeping held addresses and reporting late payments -----------------------------
 
     async def run_sweeper(self) -> None:
-        """Sweep order addresses whose hold ended; report payments that came too late."""
-        interval = max(1.0, 2 * self.config.poll_interval)
+        """Sweep order addresses whose hold ended; report payments that came too late.
+
+        A pass costs a few database queries and, once orders have ended, a node call for
+        their late payments. At rest the passes space out, doubling from twice the poll
+        interval up to SWEEP_IDLE_MAX, so that an idle machine costs next to nothing (a
+        fleet hosts hundreds, issue 22); an order taken or ended, or a pass that swept
+        something, brings them back."""
+        base = max(1.0, 2 * self.config.poll_interval)
+        quiet = 0
         while True:
-            await self.sweep_once()
-            await asyncio.sleep(interval)
+            swept = await self.sweep_once()
+            quiet = 0 if swept or self._stirred.is_set() else quiet + 1
+            self._stirred.clear()
+            interval = min(base * 2 ** min(quiet, 16), max(base, SWEEP_IDLE_MAX))
+            try:
+                async with asyncio.timeout(interval):
+                    await self._stirred.wait()
+            except TimeoutError:
+                continue
+            # stirred: the next pass soon, but never more than one per base interval
+            await asyncio.sleep(base)
 
     async def sweep_once(self) -> dict[str, int]:
         open_orders = {o.address for o in await run_db(self.store.unfinished)}

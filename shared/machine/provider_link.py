@@ -25,15 +25,20 @@ class HttpProviderLink:
         *,
         token: str | None = None,
         timeout: float = 10.0,
+        client: httpx.AsyncClient | None = None,
     ) -> None:
         self.provider_url = provider_url.rstrip("/")
         self.node_url = node_url
         self.name = self.provider_url
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._client = httpx.AsyncClient(timeout=timeout)
+        # A fleet (services/fleet) passes one client for all its robots: each client of
+        # its own costs an SSL context and a connection pool per robot. Its owner closes it.
+        self._owns_client = client is None
+        self._client = client if client is not None else httpx.AsyncClient(timeout=timeout)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._owns_client:
+            await self._client.aclose()
 
     async def refresh_name(self) -> None:
         """Learn the provider's NAME from its ``GET /`` (only used in status messages)."""
