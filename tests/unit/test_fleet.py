@@ -49,7 +49,7 @@ def test_each_machine_gets_its_name_seed_folder_and_url(tmp_path: Path) -> None:
     assert isinstance(first, RobotSettings) and isinstance(third, RobotSettings)
     assert (first.price, third.price, first.work_seconds) == (120, 200, 0.5)
     assert first.provider_url.endswith("wind-1") and third.provider_url.endswith("wind-1")
-    assert machines[1].settings.provider_url.endswith("wind-2")  # type: ignore[attr-defined]
+    assert machines[1].settings.provider_url.endswith("wind-2")
     assert first.resolved_database_url().endswith("/robot-1/robot-1.sqlite")
     assert first.channel_public_url == "http://fleet:4100/m/robot-1"
     seeds = {m.settings.seed.get_secret_value() for m in machines}
