@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.calibration import calibration_line
 from tests.support.devnet import DevnetProcess, devnet_fixture
 from tests.support.fleet import FleetProcess
 
@@ -80,6 +81,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         with devnet_fixture(root / "devnet", milestone_interval=args.milestone_interval) as dn:
+            print(calibration_line())
             base = measure(dn, root, 1, min(args.idle_seconds, 20), args.settle_seconds)
             print(f"1 robot: start {base['start']:.1f} s, rss {base['rss'] / 2**20:.0f} MB")
             for count in args.counts:
