@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.lock.db import Account, Circle, CircleMember, Tool, create_schema
+from services.lock.db import Account, Circle, CircleMember, Tool, create_schema, utcnow
 from services.lock.link import LockLink
 from services.lock.settings import LockSettings
 from services.lock.views import record
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 __all__ = ["Controller"]
 
 log = logging.getLogger("services.lock")
+
+#: Bearer tokens remembered at once (docs/lock.md, "Authentication").
+MAX_KNOWN_TOKENS = 10_000
 
 
 class Controller:
@@ -40,8 +44,24 @@ class Controller:
         self.mqtt = MqttClient(settings.broker, client_id=f"lock-controller-{settings.name}")
         self.link = LockLink(self.mqtt, settings.mqtt_prefix)
         self._tool_locks: dict[int, asyncio.Lock] = {}
+        # Live bearer tokens seen (digest -> account, expiry): a token is checked in memory
+        # after its first use, not with two queries and a thread hop per request. Tokens are
+        # never revoked and accounts never deleted, so the database stays the truth.
+        self._tokens: dict[str, tuple[Account, datetime]] = {}
         # Pay-per-use (services/lock/paid.py), set at start when LOCK_CHANNEL_SEED is given.
         self.paid: PaidAccess | None = None
+
+    def known_token(self, digest: str) -> Account | None:
+        """The account of a live token this process has seen (no database access)."""
+        known = self._tokens.get(digest)
+        if known is None or known[1] <= utcnow():
+            return None
+        return known[0]
+
+    def remember_token(self, digest: str, account: Account, expires_at: datetime) -> None:
+        if len(self._tokens) >= MAX_KNOWN_TOKENS:
+            self._tokens.clear()  # bounded; the next use of each reads the database again
+        self._tokens[digest] = (account, expires_at)
 
     def tool_lock(self, tool_id: int) -> asyncio.Lock:
         return self._tool_locks.setdefault(tool_id, asyncio.Lock())

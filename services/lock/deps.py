@@ -103,12 +103,15 @@ def _session(controller: ControllerDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(_session)]
 
 
-def _by_token(controller: Controller, raw: str) -> Account | None:
+def _by_token(controller: Controller, digest: str) -> Account | None:
     with controller.sessions() as session:
-        token = session.get(Token, token_digest(raw))
+        token = session.get(Token, digest)
         if token is None or utc(token.expires_at) <= utcnow():
             return None
-        return session.get(Account, token.account_id)
+        account = session.get(Account, token.account_id)
+        if account is not None:
+            controller.remember_token(digest, account, utc(token.expires_at))
+        return account
 
 
 def _by_name(controller: Controller, username: str) -> Account | None:
@@ -122,7 +125,8 @@ async def _account(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Account:
     if bearer is not None:
-        account = await run_db(_by_token, controller, bearer.credentials.strip())
+        digest = token_digest(bearer.credentials.strip())
+        account = controller.known_token(digest) or await run_db(_by_token, controller, digest)
         if account is None:
             raise UNAUTHORIZED
         return account

@@ -28,6 +28,7 @@ __all__ = [
     "LockLink",
     "LockState",
     "PrefixState",
+    "new_request",
 ]
 
 log = logging.getLogger("services.lock.link")
@@ -87,6 +88,11 @@ class Echo:
 MAX_PREFIXES = 10_000
 MAX_DEVICES_PER_PREFIX = 16
 MAX_LOCKS_PER_PREFIX = 1000
+
+
+def new_request() -> str:
+    """A fresh request id for a command (seed 004 echoes it in ``locked``)."""
+    return secrets.token_hex(8)
 
 
 class LockLink:
@@ -214,12 +220,18 @@ class LockLink:
             reason = fields.get("message", "device refused the command")
             pending[1].set_exception(DeviceRefused(reason))
 
-    async def command(self, prefix: str, lock: int, command: str, timeout: float) -> Echo:
-        """Publish lock/unlock and wait for the matching echo; CommandFailed otherwise."""
+    async def command(
+        self, prefix: str, lock: int, command: str, timeout: float, request: str | None = None
+    ) -> Echo:
+        """Publish lock/unlock and wait for the matching echo; CommandFailed otherwise.
+
+        ``request`` is the request id to use (:func:`new_request`), for a caller that records
+        it before the echo arrives; a fresh one by default.
+        """
         if command not in ("lock", "unlock"):
             raise ValueError(command)
         wanted = "locked" if command == "lock" else "unlocked"
-        request = secrets.token_hex(8)
+        request = request or new_request()
         key = (prefix, lock, request)
         future: asyncio.Future[Echo] = asyncio.get_running_loop().create_future()
         self._pending[key] = (wanted, future)

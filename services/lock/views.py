@@ -33,6 +33,7 @@ __all__ = [
     "conflict",
     "get_tool",
     "is_admin",
+    "live_fields",
     "paid_session_out",
     "record",
     "tool_out",
@@ -54,14 +55,16 @@ def is_admin(session: Session, settings: LockSettings, account: Account) -> bool
     return settings.lock_admin_circle in circles_of(session, account.id)
 
 
-def record(session: Session, kind: str, **fields: Any) -> None:
+def record(session: Session, kind: str, **fields: Any) -> Event:
     """Add an event row (committed with the caller's transaction) and log it."""
-    session.add(Event(kind=kind, **fields))
+    event = Event(kind=kind, **fields)
+    session.add(event)
     log.info(
         "event=%s %s",
         kind,
         " ".join(f"{k}={v}" for k, v in fields.items() if k != "detail" and v is not None),
     )
+    return event
 
 
 def active(session: Session, account_id: int) -> bool:
@@ -92,14 +95,24 @@ def circle_out(session: Session, circle: Circle) -> CircleOut:
     )
 
 
+def live_fields(link: LockLink, prefix: str, device_id: str, lock_index: int) -> dict[str, Any]:
+    """A tool's live device and lock state, as the link has seen it (memory, no database)."""
+    device = link.device(prefix, device_id)
+    state = link.state(prefix)
+    lock = state.locks.get(lock_index) if state else None
+    return {
+        "device_online": device.online if device else None,
+        "device_name": device.name if device else None,
+        "lock_state": lock.state if lock else None,
+        "lock_request": lock.request if lock else None,
+    }
+
+
 def tool_out(session: Session, link: LockLink, tool: Tool) -> ToolOut:
     """The tool's row, its holder, and the live device and lock state the link has seen."""
     checkout = session.get(Checkout, tool.id)
     holder = session.get(Account, checkout.account_id) if checkout else None
     circle = session.get(Circle, tool.circle_id) if tool.circle_id is not None else None
-    device = link.device(tool.device_prefix, tool.device_id)
-    state = link.state(tool.device_prefix)
-    lock = state.locks.get(tool.lock_index) if state else None
     active_session = session.scalar(
         select(PaidSession).where(PaidSession.tool_id == tool.id, PaidSession.state == "active")
     )
@@ -113,10 +126,7 @@ def tool_out(session: Session, link: LockLink, tool: Tool) -> ToolOut:
         circle=circle.name if circle else None,
         holder=holder.username if holder else None,
         checked_out_at=utc(checkout.checked_out_at) if checkout else None,
-        device_online=device.online if device else None,
-        device_name=device.name if device else None,
-        lock_state=lock.state if lock else None,
-        lock_request=lock.request if lock else None,
+        **live_fields(link, tool.device_prefix, tool.device_id, tool.lock_index),
         pricing=tool.pricing,
         price_per_minute=tool.price_per_minute,
         min_minutes=tool.min_minutes,

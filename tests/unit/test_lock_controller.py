@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -158,8 +159,9 @@ async def test_watched_prefix_outside_the_root() -> None:
 async def test_no_database_connection_is_held_while_waiting_for_the_device(
     tmp_path: Path,
 ) -> None:
-    """Checkout and checkin do their database work before and after the command, in short
-    sessions: while the controller awaits the device's echo, no connection is checked out."""
+    """Checkout and checkin do their database work in short sessions: while the controller
+    awaits the device's echo, no connection is checked out. (The checkout's own write runs
+    beside the command, checkouts.py, and is done without waiting for the echo.)"""
     settings = LockSettings(
         mqtt_url=SecretStr("mqtt://lock-controller:pw@127.0.0.1:1"),
         data_dir=tmp_path,
@@ -177,13 +179,19 @@ async def test_no_database_connection_is_held_while_waiting_for_the_device(
             session.commit()
         held: list[int] = []
 
-        async def command(prefix: str, lock: int, command: str, timeout: float) -> Echo:
+        async def command(
+            prefix: str, lock: int, command: str, timeout: float, request: str | None = None
+        ) -> Echo:
             assert (prefix, lock) == ("p/d1", 0)
-            held.append(controller.engine.pool.checkedout())  # type: ignore[attr-defined]
+            pool = controller.engine.pool
+            deadline = time.monotonic() + 10
+            while pool.checkedout() and time.monotonic() < deadline:  # type: ignore[attr-defined]
+                await asyncio.sleep(0.01)  # the checkout's write, finishing by itself
+            held.append(pool.checkedout())  # type: ignore[attr-defined]
             await asyncio.sleep(0.05)
-            held.append(controller.engine.pool.checkedout())  # type: ignore[attr-defined]
+            held.append(pool.checkedout())  # type: ignore[attr-defined]
             state = "unlocked" if command == "unlock" else "locked"
-            return Echo(prefix, lock, state, f"req-{command}", 0.05)
+            return Echo(prefix, lock, state, request or f"req-{command}", 0.05)
 
         controller.link.command = command  # type: ignore[method-assign]
         controller.mqtt = SimpleNamespace(connected=True)  # type: ignore[assignment]

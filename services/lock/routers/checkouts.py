@@ -1,28 +1,40 @@
 """Checkouts: check a tool out (unlock, await the device's echo) and in again (lock).
 
-The database work is done in short sessions in worker threads before and after the command;
-no session is held while the controller waits (up to COMMAND_TIMEOUT) for the device.
+The database work is done in short sessions in worker threads before, during and after the
+command; no session is held while the controller waits (up to COMMAND_TIMEOUT) for the device.
+
+A checkout is written and committed *while* the device unlocks, not after its echo: with
+``synchronous=FULL`` the commit waits for an fsync (0.5 ms on a quiet disk, 15 ms and more on
+a shared busy one), and with the transaction's queries it came on top of the MQTT round trip
+(docs/performance.md, "Lock"). The reply still waits for both, so a checkout answered 2xx is
+on disk (it survives a SIGKILL); if the device does not confirm, the checkout is taken back
+before the error is answered.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
 from services.lock.controller import Controller
-from services.lock.db import Account, Checkout, Circle, Membership, utc, utcnow
+from services.lock.db import Account, Checkout, Circle, Event, Membership, utc, utcnow
 from services.lock.deps import R401, R403, R404, R409, RGATEWAY, AccountDep, ControllerDep, IdPath
-from services.lock.link import CommandFailed, CommandTimeout, Echo
+from services.lock.link import CommandFailed, CommandTimeout, Echo, new_request
 from services.lock.policy import checkout_refusal
-from services.lock.schemas import CheckoutOut
-from services.lock.views import circles_of, get_tool, is_admin, record, tool_out
+from services.lock.schemas import CheckoutOut, ToolOut
+from services.lock.views import circles_of, get_tool, is_admin, live_fields, record, tool_out
 from shared.db import run_db
 from shared.mqtt.client import MqttError
 
 router = APIRouter(tags=["checkouts"])
+
+log = logging.getLogger("services.lock")
 
 
 @dataclass(frozen=True)
@@ -48,10 +60,11 @@ def _record(controller: Controller, kind: str, account_id: int, tool_id: int, de
         session.commit()
 
 
-async def _command(controller: Controller, tool: _ToolRef, account: Account, command: str) -> Echo:
-    """Send lock/unlock to the tool's lock and wait for the echo; HTTP errors otherwise."""
-    link = controller.link
-    device = link.device(tool.device_prefix, tool.device_id)
+async def _reachable(
+    controller: Controller, tool: _ToolRef, account: Account, command: str
+) -> None:
+    """503 (recorded for an offline device) when the command cannot reach the device."""
+    device = controller.link.device(tool.device_prefix, tool.device_id)
     if not controller.mqtt.connected:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "not connected to the broker")
     if device is not None and device.online is False:
@@ -61,9 +74,21 @@ async def _command(controller: Controller, tool: _ToolRef, account: Account, com
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"device {tool.device_id} is offline"
         )
+
+
+async def _command(
+    controller: Controller,
+    tool: _ToolRef,
+    account: Account,
+    command: str,
+    request: str | None = None,
+) -> Echo:
+    """Send lock/unlock to the tool's lock and wait for the echo; HTTP errors otherwise."""
+    link = controller.link
+    await _reachable(controller, tool, account, command)
     timeout = controller.settings.command_timeout
     try:
-        return await link.command(tool.device_prefix, tool.lock_index, command, timeout)
+        return await link.command(tool.device_prefix, tool.lock_index, command, timeout, request)
     except (CommandFailed, MqttError) as error:
         await run_db(_record, controller, f"{command}_failed", account.id, tool.id, str(error))
         if command == "unlock" and isinstance(error, CommandTimeout):
@@ -103,45 +128,86 @@ def _check_may_checkout(controller: Controller, tool_id: int, account: Account) 
         return _ToolRef(tool.id, tool.name, tool.device_prefix, tool.device_id, tool.lock_index)
 
 
-def _finish_checkout(
-    controller: Controller, ref: _ToolRef, account: Account, echo: Echo
-) -> CheckoutOut:
-    """Record the confirmed unlock: the caller holds the tool (a previous holder is checked in)."""
+@dataclass(frozen=True)
+class _Written:
+    """A checkout as written before the echo, and what to put back if it is not confirmed."""
+
+    tool: ToolOut  # the reply's tool; its live lock state is read again after the echo
+    took_over_from: str | None
+    replaced: tuple[int, datetime, str] | None  # the previous holder: account, since, request
+    events: tuple[int, ...]
+
+
+def _write_checkout(
+    controller: Controller, ref: _ToolRef, account: Account, request: str
+) -> _Written:
+    """Commit the caller as the holder (a previous holder is checked in) of ``request``."""
     with controller.sessions() as session:
         tool = get_tool(session, ref.id)
         previous = session.get(Checkout, tool.id)
         took_over = None
+        replaced = None
+        events = []
         if previous is not None and previous.account_id != account.id:
             other = session.get(Account, previous.account_id)
             took_over = other.username if other else None
-            record(
-                session,
-                "checkin",
-                account_id=previous.account_id,
-                tool_id=tool.id,
-                detail=f"taken over by {account.username}",
+            replaced = (previous.account_id, previous.checked_out_at, previous.request_id)
+            events.append(
+                record(
+                    session,
+                    "checkin",
+                    account_id=previous.account_id,
+                    tool_id=tool.id,
+                    detail=f"taken over by {account.username}",
+                )
             )
             session.delete(previous)
             session.flush()
             previous = None
         if previous is None:
-            session.add(Checkout(tool_id=tool.id, account_id=account.id, request_id=echo.request))
-        record(
-            session,
-            "checkout",
-            account_id=account.id,
-            tool_id=tool.id,
-            request_id=echo.request,
-            detail=f"unlocked {tool.name}",
+            session.add(Checkout(tool_id=tool.id, account_id=account.id, request_id=request))
+        events.append(
+            record(
+                session,
+                "checkout",
+                account_id=account.id,
+                tool_id=tool.id,
+                request_id=request,
+                detail=f"unlocked {tool.name}",
+            )
         )
         session.commit()
-        return CheckoutOut(
+        return _Written(
             tool=tool_out(session, controller.link, tool),
-            state=echo.state,
-            request=echo.request,
-            confirmed_in_ms=round(echo.seconds * 1000, 3),
             took_over_from=took_over,
+            replaced=replaced,
+            events=tuple(event.id for event in events),
         )
+
+
+def _take_back(controller: Controller, ref: _ToolRef, request: str, written: _Written) -> None:
+    """Undo a checkout the device did not confirm: its holder row and events go, a holder it
+    took the tool over from is back (the ``unlock_failed`` event tells what happened)."""
+    with controller.sessions() as session:
+        current = session.get(Checkout, ref.id)
+        if current is not None and current.request_id == request:
+            session.delete(current)
+            session.flush()
+            if written.replaced is not None:
+                account_id, since, previous_request = written.replaced
+                session.add(
+                    Checkout(
+                        tool_id=ref.id,
+                        account_id=account_id,
+                        checked_out_at=since,
+                        request_id=previous_request,
+                    )
+                )
+        for event_id in written.events:
+            event = session.get(Event, event_id)
+            if event is not None:
+                session.delete(event)
+        session.commit()
 
 
 @router.post(
@@ -153,8 +219,29 @@ async def checkout(tool_id: IdPath, account: AccountDep, controller: ControllerD
     """Check a tool out: refuse without circle/membership, else unlock and await the echo."""
     tool = await run_db(_check_may_checkout, controller, tool_id, account)
     async with controller.tool_lock(tool.id):
-        echo = await _command(controller, tool, account, "unlock")
-        return await run_db(_finish_checkout, controller, tool, account, echo)
+        await _reachable(controller, tool, account, "unlock")
+        request = new_request()
+        # The commit (an fsync) runs while the unlock goes to the device and back; the reply
+        # waits for both (the module's docstring says why).
+        writing = asyncio.ensure_future(run_db(_write_checkout, controller, tool, account, request))
+        try:
+            echo = await _command(controller, tool, account, "unlock", request)
+        except HTTPException:
+            try:
+                await run_db(_take_back, controller, tool, request, await writing)
+            except Exception:  # the error the caller gets is the device's, not this one
+                log.exception("event=checkout_take_back_failed tool=%d", tool.id)
+            raise
+        written = await writing
+    return CheckoutOut(
+        tool=written.tool.model_copy(
+            update=live_fields(controller.link, tool.device_prefix, tool.device_id, tool.lock_index)
+        ),
+        state=echo.state,
+        request=echo.request,
+        confirmed_in_ms=round(echo.seconds * 1000, 3),
+        took_over_from=written.took_over_from,
+    )
 
 
 def _check_may_checkin(controller: Controller, tool_id: int, account: Account) -> None:

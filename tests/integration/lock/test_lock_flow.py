@@ -320,3 +320,35 @@ def test_auto_relock_and_rename(
     observer.wait_for(f"{AD}/name", lambda p: p == b"cnc-mill")
     client.disconnect()
     client.loop_stop()
+
+
+def test_unconfirmed_checkout_is_taken_back_and_the_holder_kept(
+    processes: Processes, observer: Observer, database_url: str
+) -> None:
+    # The checkout is written while the device unlocks (checkouts.py): one the device never
+    # confirms is taken back whole, and a holder it would have taken over from keeps the tool.
+    ctl, ids = _setup(processes, observer, DATABASE_URL=database_url, COMMAND_TIMEOUT="1")
+    alice = ctl.member("alice", [ids["circle"]])
+    bob = ctl.member("bob", [ids["circle"]])
+    first = ctl.as_user(alice, "POST", f"/tools/{ids['tool']}/checkout")
+    assert first.status_code == 200, first.text
+    device = processes.procs[0]
+    device.send_signal(signal.SIGSTOP)  # connected (no last will yet) but silent
+    try:
+        reply = ctl.as_user(bob, "POST", f"/tools/{ids['tool']}/checkout")
+    finally:
+        device.send_signal(signal.SIGCONT)
+    assert reply.status_code == 504, reply.text
+    tool = ctl.tool_state(ids["tool"])
+    assert tool["holder"] == "alice"
+    kinds = [
+        (e["kind"], e["account"], e["request_id"])
+        for e in ctl.admin("GET", "/events", params={"tool_id": ids["tool"]})
+    ]
+    assert kinds[:2] == [
+        ("unlock_failed", "bob", None),
+        ("checkout", "alice", first.json()["request"]),
+    ]
+    # Alice still holds it: she may check it in.
+    again = ctl.as_user(alice, "POST", f"/tools/{ids['tool']}/checkin")
+    assert again.status_code == 200, again.text
