@@ -23,10 +23,13 @@ class ConsumerSettings(BuyerSettings):
     load_scale: float = Field(1.0, gt=0, le=1e6, description="multiplies the profile's kW")
     time_scale: float = Field(1.0, gt=0, le=100_000, description="simulated seconds per second")
     sim_seed: int = Field(0, ge=0, description="seed of the load model (reproducible runs)")
-    sim_start_hour: float = Field(0.0, ge=0, lt=24, description="simulated hour at epoch 0")
+    sim_start_hour: float = Field(0.0, ge=0, lt=24, description="simulated hour at the epoch")
+    sim_epoch_ms: int = Field(
+        0, ge=0, description="wall-clock Unix ms at which simulated time starts (scenarios)"
+    )
 
     def model(self) -> HouseholdLoad:
         return HouseholdLoad(seed=self.sim_seed, profile=self.profile, scale=self.load_scale)
 
     def clock(self) -> SimClock:
-        return SimClock(self.time_scale, self.sim_start_hour)
+        return SimClock(self.time_scale, self.sim_start_hour, self.sim_epoch_ms)

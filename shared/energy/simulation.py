@@ -60,18 +60,23 @@ def value_noise(seed: int, stream: str, t: float, period: float) -> float:
 class SimClock:
     """Wall-clock milliseconds -> simulated seconds (every process agrees on the time of day).
 
-    ``start_hour`` shifts the simulated day so a demo can begin at dawn.
+    ``start_hour`` shifts the simulated day so a demo can begin at dawn. ``epoch_ms`` is the
+    wall-clock moment simulated time starts from (default the Unix epoch): a scenario sets it
+    to a slice boundary of its run, so slice k of every run covers the same simulated span
+    and gets the same kWh (the models' noise is keyed on the simulated time).
     """
 
     time_scale: float = 1.0
     start_hour: float = 0.0
+    epoch_ms: int = 0
 
     def __post_init__(self) -> None:
         if not self.time_scale > 0:
             raise ValueError("time_scale must be positive")
 
     def simulated(self, wall_ms: int | float) -> float:
-        return wall_ms / 1000.0 * self.time_scale + self.start_hour * 3600.0
+        # the difference first, in integers: the same offset gives the same float everywhere
+        return (wall_ms - self.epoch_ms) / 1000.0 * self.time_scale + self.start_hour * 3600.0
 
     def hour_of_day(self, wall_ms: int | float) -> float:
         return (self.simulated(wall_ms) % _DAY) / 3600.0

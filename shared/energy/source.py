@@ -57,7 +57,10 @@ class EnergySourceSettings(MachineSettings):
     slice_seconds: float = Field(30.0, ge=0.5, le=3600, description="length of a time slice")
     time_scale: float = Field(1.0, gt=0, le=100_000, description="simulated seconds per second")
     sim_seed: int = Field(0, ge=0, description="seed of the energy model (reproducible runs)")
-    sim_start_hour: float = Field(0.0, ge=0, lt=24, description="simulated hour at epoch 0")
+    sim_start_hour: float = Field(0.0, ge=0, lt=24, description="simulated hour at the epoch")
+    sim_epoch_ms: int = Field(
+        0, ge=0, description="wall-clock Unix ms at which simulated time starts (scenarios)"
+    )
     capacity_kw: float = Field(5.0, gt=0, le=1e6, description="rated / peak power of the source")
 
     def model(self, kind: SourceKind) -> EnergyModel:
@@ -66,7 +69,7 @@ class EnergySourceSettings(MachineSettings):
         return SolarPanel(seed=self.sim_seed, peak_kw=self.capacity_kw)
 
     def clock(self) -> SimClock:
-        return SimClock(self.time_scale, self.sim_start_hour)
+        return SimClock(self.time_scale, self.sim_start_hour, self.sim_epoch_ms)
 
 
 class SourceOutput(EnergyBase):
