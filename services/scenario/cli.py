@@ -2,12 +2,15 @@
 
 Exit status: 0 the run finished and its audit passed; 1 the audit failed (the report says
 so first, in red); 2 the scenario file is wrong (every bad field named) or the run could
-not start; 130 interrupted twice (stopped without a report).
+not start; 130 interrupted twice (stopped without a report). Several files, or a scenario
+with a ``sweep:``, run one after the other and end with a comparison report; the status is
+the worst of the runs'.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -20,7 +23,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.scenario.plan import make_plan
-from services.scenario.schema import Scenario, ScenarioError, load_scenario, parse_duration
+from services.scenario.schema import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parse_duration,
+    variants,
+)
 
 __all__ = ["main", "parser"]
 
@@ -36,13 +45,18 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("file", type=Path)
     plan = commands.add_parser("plan", help="the machines and order arrivals a run would have")
     plan.add_argument("file", type=Path)
-    run = commands.add_parser("run", help="run a scenario and write its run folder")
-    run.add_argument("file", type=Path)
+    run = commands.add_parser(
+        "run", help="run scenarios (several files or a sweep: and a comparison report)"
+    )
+    run.add_argument("files", type=Path, nargs="+")
     run.add_argument("--duration", help="override the simulated duration (e.g. 30m, 2h)")
     run.add_argument("--time-scale", type=float, help="override clock.time_scale")
     run.add_argument("--seed", type=int, help="override the random seed")
     run.add_argument(
-        "--out", type=Path, help="the run folder (default: runs/<scenario>-<date-time>)"
+        "--out",
+        type=Path,
+        help="the run folder (default: runs/<scenario>-<date-time>); with several runs the "
+        "folder holding one folder per run and the comparison",
     )
     run.add_argument(
         "--drain",
@@ -70,13 +84,46 @@ def _overridden(scenario: Scenario, args: argparse.Namespace) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def _run(scenario: Scenario, args: argparse.Namespace, console: Console) -> int:
+def _run_all(scenarios: list[Scenario], args: argparse.Namespace, console: Console) -> int:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    if len(scenarios) == 1:
+        return _run(
+            scenarios[0], args, console, args.out or Path("runs") / f"{scenarios[0].name}-{stamp}"
+        )
+    from services.scenario.compare import write_comparison
+
+    out = args.out or Path("runs") / f"compare-{stamp}"
+    folders: list[Path] = []
+    codes: list[int] = []
+    used: set[str] = set()
+    for index, scenario in enumerate(scenarios, 1):
+        # two files may name their scenarios alike: each run gets a folder of its own
+        name = scenario.name if scenario.name not in used else f"{scenario.name}-{index}"
+        used.add(name)
+        folder = out / name
+        console.rule(f"run {index} of {len(scenarios)}: {scenario.name}")
+        codes.append(_run(scenario, args, console, folder))
+        if codes[-1] == 130:
+            return 130
+        summary = folder / "summary.json"
+        if summary.exists():
+            folders.append(folder)
+            if json.loads(summary.read_text()).get("interrupted"):
+                console.print("[yellow]interrupted: the remaining runs are not started")
+                break
+    if len(folders) > 1:
+        result = write_comparison(folders, out)
+        for name, values in result["figures"].items():
+            console.print(f"{name:<40} " + "  ".join(str(v) for v in values), highlight=False)
+        console.print(f"comparison: {out / 'comparison.html'}")
+    return max(codes)
+
+
+def _run(scenario: Scenario, args: argparse.Namespace, console: Console, folder: Path) -> int:
     # the runner pulls in the HTTP and Socket.IO clients: only a run needs them
     from services.scenario.report import write_run_folder
     from services.scenario.runner import ScenarioRun
 
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder = args.out or Path("runs") / f"{scenario.name}-{stamp}"
     plan = make_plan(scenario)
     console.print(
         f"[bold]{scenario.name}[/]: {len(plan.machines)} machines, "
@@ -105,6 +152,8 @@ def _run(scenario: Scenario, args: argparse.Namespace, console: Console) -> int:
                 f"placed {counts['placed']} done {counts['done']} failed "
                 f"{counts['failed']} errors {counts['errors']} ({rate:.1f}/s)"
             )
+            if "slices" in counts:
+                status += f" slices settled {counts['slices']}"
             description = f"simulated {simulated / 3600:5.2f} h"
             progress.update(task, completed=simulated, description=description, status=status)
             if not console.is_terminal and now - printed[0] >= 5.0:
@@ -152,32 +201,53 @@ def _run(scenario: Scenario, args: argparse.Namespace, console: Console) -> int:
     return 0 if passed else 1
 
 
+def _print_plan(scenario: Scenario, console: Console) -> None:
+    plan = make_plan(scenario)
+    profiles = plan.energy_profiles()
+    for machine in plan.machines:
+        extra = f" pays {machine.provider} by {machine.payment}" if machine.provider else ""
+        if machine.producer:
+            extra += f", feeds {machine.producer}"
+        settings = " ".join(f"{k}={v}" for k, v in machine.settings.items())
+        line = f"{machine.name:<20} {machine.kind:<8}"
+        if machine.kind in ("robot", "wind", "solar", "producer"):
+            line += f" price {machine.price}"
+        line += extra + (f" {settings}" if settings else "")
+        if machine.kind == "robot":
+            line += f", {sum(1 for a in plan.arrivals if a.robot == machine.name)} orders"
+        if machine.name in profiles:
+            line += f", {sum(profiles[machine.name]):.3f} kWh over {plan.slices} slices"
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print(f"{len(plan.arrivals)} orders over {scenario.duration:.0f} simulated s")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console(stderr=False)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        scenario = load_scenario(args.file)
-        if args.command == "run":
-            scenario = _overridden(scenario, args)
-    except ScenarioError as error:
-        Console(stderr=True).print(f"[bold red]{error}", markup=True, highlight=False)
-        return 2
-    except ValueError as error:
-        print(f"{args.file}: {error}", file=sys.stderr)
-        return 2
+    files = args.files if args.command == "run" else [args.file]
+    scenarios: list[Scenario] = []
+    for file in files:
+        try:
+            scenario = load_scenario(file)
+            if args.command == "run":
+                scenario = _overridden(scenario, args)
+            scenarios += variants(scenario, str(file))
+        except ScenarioError as error:
+            Console(stderr=True).print(f"[bold red]{error}", markup=True, highlight=False)
+            return 2
+        except ValueError as error:
+            print(f"{file}: {error}", file=sys.stderr)
+            return 2
     if args.command == "validate":
-        console.print(f"{args.file}: a valid scenario ({scenario.machine_count()} machines)")
+        runs = f", a sweep of {len(scenarios)} runs" if len(scenarios) > 1 else ""
+        machines = scenarios[0].machine_count()
+        console.print(f"{args.file}: a valid scenario ({machines} machines{runs})", soft_wrap=True)
         return 0
     if args.command == "plan":
-        plan = make_plan(scenario)
-        for machine in plan.machines:
-            extra = f" pays {machine.provider} by {machine.payment}" if machine.provider else ""
-            orders = sum(1 for a in plan.arrivals if a.robot == machine.name)
-            console.print(
-                f"{machine.name:<20} {machine.kind:<6} price {machine.price}{extra}"
-                + (f", {orders} orders" if machine.kind == "robot" else "")
-            )
-        console.print(f"{len(plan.arrivals)} orders over {scenario.duration:.0f} simulated s")
+        for scenario in scenarios:
+            if len(scenarios) > 1:
+                console.rule(scenario.name)
+            _print_plan(scenario, console)
         return 0
-    return _run(scenario, args, console)
+    return _run_all(scenarios, args, console)

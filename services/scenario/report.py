@@ -17,6 +17,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.io import to_html
 
+from services.scenario.energy_report import energy_charts, energy_summary
 from services.scenario.runner import RunResult
 
 __all__ = ["summarize", "write_run_folder"]
@@ -58,6 +59,7 @@ def summarize(result: RunResult) -> dict[str, Any]:
             ),
             "peak_rss_mb": rss.get(machine.name),
         }
+    energy = energy_summary(result.energy, result.plan) if result.energy is not None else None
     return {
         "scenario": result.scenario.name,
         "seed": result.scenario.seed,
@@ -95,12 +97,16 @@ def summarize(result: RunResult) -> dict[str, Any]:
             ),
         },
         "machines": machines,
-        "audit": _audit(result, kinds),
+        "energy": energy,
+        "audit": _audit(result, kinds, energy),
     }
 
 
-def _audit(result: RunResult, kinds: dict[str, int]) -> dict[str, Any]:
-    """The economy audit plus the run's own: every paid order reached an end."""
+def _audit(
+    result: RunResult, kinds: dict[str, int], energy: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The economy audit plus the run's own: every paid order reached an end, and every
+    slice of the run was settled and paid."""
     audit = result.audit
     failures = list(audit.failures) if audit is not None else [result.audit_text]
     ended = sum(kinds.get(f"order_{state}", 0) for state in ("done", "failed", "expired"))
@@ -110,9 +116,14 @@ def _audit(result: RunResult, kinds: dict[str, int]) -> dict[str, Any]:
             f"{unfinished} paid order(s) did not finish within the drain "
             "(--drain seconds after the duration)"
         )
+    slice_failures = list(energy["failures"]) if energy is not None else []
+    failures += slice_failures
     return {
-        "passed": bool(audit is not None and audit.passed and not unfinished),
+        "passed": bool(
+            audit is not None and audit.passed and not unfinished and not slice_failures
+        ),
         "economy_passed": bool(audit is not None and audit.passed),
+        "slices_settled": not slice_failures if energy is not None else None,
         "paid_orders_unfinished": unfinished,
         "supply": audit.supply if audit is not None else None,
         "total": audit.total if audit is not None else None,
@@ -120,7 +131,7 @@ def _audit(result: RunResult, kinds: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def _charts(result: RunResult) -> list[go.Figure]:
+def _charts(result: RunResult, summary: dict[str, Any]) -> list[go.Figure]:
     samples = result.samples
     x = [s["simulated"] / 3600 for s in samples]
     figures = []
@@ -158,6 +169,8 @@ def _charts(result: RunResult) -> list[go.Figure]:
         memory.add_scatter(x=x, y=[s.get(f"rss_mb:{name}") for s in samples], name=name)
         cpu.add_scatter(x=x, y=[s.get(f"cpu_s:{name}") for s in samples], name=name)
     figures += [memory, cpu]
+    if summary.get("energy"):
+        figures += energy_charts(summary["energy"], samples)
     return figures
 
 
@@ -166,6 +179,20 @@ def _table(summary: dict[str, Any]) -> str:
     for section in ("orders", "devnet", "memory"):
         for key, value in summary[section].items():
             rows.append(f"<tr><td>{section}.{key}</td><td>{html.escape(str(value))}</td></tr>")
+    energy = summary.get("energy") or {}
+    for key in ("slices", "settled", "price_mean", "price_min", "price_max", "grid"):
+        if energy:
+            rows.append(f"<tr><td>energy.{key}</td><td>{html.escape(str(energy[key]))}</td></tr>")
+    for name, entry in energy.get("participants", {}).items():
+        extra = (
+            f", bought {entry['bought_kwh']} kWh, sold {entry['sold_kwh']} kWh"
+            if entry["kind"] == "battery"
+            else ""
+        )
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td><td>{entry['kind']}: "
+            f"{entry['total_kwh']} kWh in the run's slices{extra}</td></tr>"
+        )
     for name, machine in summary["machines"].items():
         rows.append(
             f"<tr><td>{html.escape(name)}</td><td>{machine['kind']}: books "
@@ -193,11 +220,25 @@ def _html(result: RunResult, summary: dict[str, Any]) -> str:
     parts.append(f"<pre>{html.escape(result.audit_text)}</pre>")
     parts.append(_table(summary))
     first = True
-    for figure in _charts(result):
+    for figure in _charts(result, summary):
         parts.append(to_html(figure, full_html=False, include_plotlyjs=first))
         first = False
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _slices_text(summary: dict[str, Any]) -> str:
+    energy = summary.get("energy")
+    if not energy:
+        return ""
+    lines = [
+        f"every slice settled: {energy['settled']} of the run's {energy['slices']} slices "
+        f"priced; " + ("all billed requests paid" if not energy["failures"] else "FAILED"),
+        *energy["failures"],
+        *energy["notes"],
+        f"grid totals: {energy['grid']}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def write_run_folder(result: RunResult, folder: Path) -> dict[str, Any]:
@@ -211,6 +252,6 @@ def write_run_folder(result: RunResult, folder: Path) -> dict[str, Any]:
         writer.writeheader()
         for event in result.events:
             writer.writerow(dataclasses.asdict(event))
-    (folder / "audit.txt").write_text(result.audit_text + "\n")
+    (folder / "audit.txt").write_text(result.audit_text + "\n" + _slices_text(summary))
     (folder / "report.html").write_text(_html(result, summary))
     return summary

@@ -1,13 +1,15 @@
 """Run a scenario on the real services: the devnet, every machine as its own process, and
 customers that order over Socket.IO and pay on the devnet.
 
-The run, in order: start the devnet (own coordinator, faucet behind a token), the providers,
-then the robots (each pointed at its provider); place every planned order at its simulated
-time (customers are paid for by the devnet's faucet, the economy's bank); after the
-duration, wait for the open orders to finish (``drain`` seconds at most); audit the economy
-(every machine's books against its wallet, all balances against the supply); stop every
-process; write the run folder (report.py). Ctrl-C stops placing orders and goes straight to
-the drain, the audit and the report, which then says the run was interrupted.
+The run, in order: start the devnet (own coordinator, faucet behind a token), the energy
+market (grid, producers, sources, households, batteries) and the providers, then the robots
+(each pointed at its provider); place every planned order at its simulated time (customers
+are paid for by the devnet's faucet, the economy's bank); after the duration, wait for the
+open orders to finish and the run's slices to be settled and paid (``drain`` seconds at
+most); audit the economy (every machine's books against its wallet, all balances against
+the supply); stop the energy parties and read the grid's final books once it is quiet;
+stop every process; write the run folder (report.py). Ctrl-C stops placing orders and goes
+straight to the drain, the audit and the report, which then says the run was interrupted.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ from typing import Any
 import httpx
 import socketio
 
+from services.scenario.energy import (
+    EnergyFigures,
+    collect_prices,
+    energy_env,
+    read_figures,
+    wait_quiet_grid,
+    wait_settled,
+)
 from services.scenario.plan import Arrival, MachinePlan, Plan, make_plan
 from services.scenario.schema import Scenario
 from shared.economy import EconomyAudit, wait_balanced
@@ -78,6 +88,7 @@ class RunResult:
     interrupted: bool
     books: dict[str, dict[str, Any]] = field(default_factory=dict)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    energy: EnergyFigures | None = None
 
 
 class ScenarioRun:
@@ -110,6 +121,9 @@ class ScenarioRun:
         # set when the duration is over: no customer follows its order past it
         self._drain_deadline = float("inf")
         self.services: dict[str, Service] = {}
+        self.urls: dict[str, str] = {}
+        self.energy: EnergyFigures | None = None
+        self.epoch_ms = 0
         self.faucet_token = secrets.token_hex(16)
         self.machine_token = secrets.token_hex(16)
         self.devnet: ManagedProcess | None = None
@@ -178,9 +192,27 @@ class ScenarioRun:
             "IOTA_NODE_URL": self.devnet_url,
             "IOTA_ZMQ_URL": self.zmq_url,
             "DATA_DIR": str(self.folder / "data" / machine.name),
+            "MIN_WEIGHT_MAGNITUDE": str(self.scenario.clock.mwm),
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_PER_SECOND": "1000",
+            "RATE_LIMIT_BURST": "2000",
+        }
+        if machine.energy:
+            env.update(
+                energy_env(
+                    machine,
+                    self.plan,
+                    self.urls,
+                    epoch_ms=self.epoch_ms,
+                    faucet_url=self.devnet_url,
+                    faucet_token=self.faucet_token,
+                )
+            )
+        if machine.kind not in ("robot", "wind", "solar"):
+            return env
+        env |= {
             "PRICE": str(machine.price),
             "WORK_SECONDS": str(round(machine.work_seconds / scale, 3)),
-            "MIN_WEIGHT_MAGNITUDE": str(self.scenario.clock.mwm),
             "MACHINE_TOKEN": self.machine_token,
             "POLL_INTERVAL": "1.0",
             # the customers all come from this one process: no per-client order limits,
@@ -188,9 +220,6 @@ class ScenarioRun:
             "MAX_ORDERS_PER_CONNECTION": "0",
             "MAX_ORDERS_PER_ADDRESS": "0",
             "MAX_QUEUE": "1000",
-            "RATE_LIMIT_PER_SECOND": "1000",
-            "RATE_LIMIT_BURST": "2000",
-            "LOG_LEVEL": "WARNING",
         }
         if machine.kind == "robot":
             provider = self.services[machine.provider or ""]  # started in the wave before
@@ -200,8 +229,8 @@ class ScenarioRun:
         return env
 
     def _start_machine(self, machine: MachinePlan) -> Service:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
+        url = self.urls[machine.name]
+        port = int(url.rsplit(":", 1)[1])
         process = ManagedProcess(
             machine.name,
             ["-m", f"services.{machine.kind}"],
@@ -226,6 +255,19 @@ class ScenarioRun:
         began = time.monotonic()
         self.folder.mkdir(parents=True, exist_ok=True)
         self._start_devnet()
+        # Every machine's address is known before any starts: the energy parties name each
+        # other (a source its producer, a buyer its grid) and retry until the other answers.
+        ports: set[int] = set()
+        while len(ports) < len(self.plan.machines):
+            ports.add(free_port())  # a port handed out twice would start one machine only
+        self.urls = {
+            m.name: f"http://127.0.0.1:{port}"
+            for m, port in zip(self.plan.machines, sorted(ports), strict=True)
+        }
+        if self.plan.slices or self.scenario.has_grid():
+            # the energy clock starts at the next slice boundary (slice k, same kWh, any run)
+            now = int(time.time() * 1000)
+            self.epoch_ms = -(-now // self.plan.slice_ms) * self.plan.slice_ms
         # Providers first (a robot's settings name its provider's URL), each wave in
         # parallel: a machine spends its start-up importing and waiting for the node.
         for wave in (self.plan.providers(), self.plan.robots()):
@@ -332,9 +374,27 @@ class ScenarioRun:
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 books = httpx.get(service.url + "/books", timeout=10).json()
                 row[f"wallet:{name}"] = int(books["wallet"])
+        if self.energy is not None:
+            self._sample_energy(row)
         with self._lock:
             row.update({f"count:{k}": v for k, v in self.counts.items()})
             self.samples.append(row)
+
+    def _sample_energy(self, row: dict[str, Any]) -> None:
+        energy = self.energy
+        assert energy is not None
+        grid = next(m.name for m in self.plan.machines if m.kind == "grid")
+        collect_prices(self.urls[grid], energy.prices)
+        settled = [s for s in energy.prices if s >= energy.first_ms]
+        if settled:
+            row["price"] = energy.prices[max(settled)]["price"]
+        with self._lock:
+            self.counts["slices"] = len(settled)
+        for machine in self.plan.machines:
+            if machine.kind == "battery":
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    state = httpx.get(self.urls[machine.name] + "/battery", timeout=5).json()
+                    row[f"charge:{machine.name}"] = float(state["stateOfCharge"])
 
     # -- the run ----------------------------------------------------------------------
 
@@ -343,6 +403,11 @@ class ScenarioRun:
         try:
             started_seconds = self.start()
             self._t0 = time.monotonic()
+            if self.scenario.has_grid():
+                slice_ms = self.plan.slice_ms
+                first = -(-int(time.time() * 1000) // slice_ms) * slice_ms
+                self.energy = EnergyFigures(self.epoch_ms, slice_ms, first, first)
+                self.counts["slices"] = 0
             self.record("started", detail=f"{len(self.services)} machines")
             self._drive()
             return self._finish(started_seconds)
@@ -369,6 +434,11 @@ class ScenarioRun:
                     break
                 time.sleep(0.05)
             self.record("duration_over" if not self._stop.is_set() else "interrupted")
+            if self.energy is not None:
+                # the run's slices: those that ended by now
+                now = int(time.time() * 1000)
+                slice_ms = self.energy.slice_ms
+                self.energy.cutoff_ms = max(self.energy.first_ms, now // slice_ms * slice_ms)
             self._drain_deadline = time.monotonic() + self.drain
             # the pool's exit waits for the customers' orders to end (each bounded)
             pool.shutdown(wait=True, cancel_futures=self._stop.is_set())
@@ -376,6 +446,12 @@ class ScenarioRun:
 
     def _finish(self, started_seconds: float) -> RunResult:
         urls = [s.url for s in self.services.values()]
+        grid = next((m.name for m in self.plan.machines if m.kind == "grid"), None)
+        if self.energy is not None and grid is not None:
+            try:
+                wait_settled(self.energy, self.urls[grid], time.monotonic() + self.drain)
+            except (httpx.HTTPError, ValueError, KeyError) as error:
+                self.energy.failures.append(f"the grid's slices could not be read: {error}")
         audit: EconomyAudit | None = None
         audit_text = ""
         try:
@@ -389,6 +465,8 @@ class ScenarioRun:
         for name, service in self.services.items():
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 books[name] = httpx.get(service.url + "/books", timeout=10).json()
+        if self.energy is not None and grid is not None:
+            self._finish_energy(self.energy, grid)
         real, _ = self._now()
         return RunResult(
             scenario=self.scenario,
@@ -402,7 +480,26 @@ class ScenarioRun:
             interrupted=self._stop.is_set(),
             books=books,
             orders=dict(self.orders),
+            energy=self.energy,
         )
+
+    def _finish_energy(self, energy: EnergyFigures, grid: str) -> None:
+        """Read each party's energy figures, then stop the grid's buyers and sellers so its
+        books come to rest, and read them (the report's grid totals are final)."""
+        read_figures(energy, self.plan, self.urls)
+        parties = [
+            self.services[m.name]
+            for m in self.plan.machines
+            if m.energy and m.kind != "grid" and m.name in self.services
+        ]
+        with ThreadPoolExecutor(max(1, min(16, len(parties)))) as stopper:
+            for service in parties:
+                stopper.submit(service.process.stop, 15)
+        try:
+            deadline = time.monotonic() + self.drain
+            energy.grid = wait_quiet_grid(self.urls[grid], self.plan, deadline)
+        except (httpx.HTTPError, ValueError, KeyError) as error:
+            energy.failures.append(f"the grid's books could not be read: {error}")
 
 
 def _proc_usage(pid: int) -> tuple[float, float]:

@@ -6,7 +6,8 @@ field). A mistake is reported with its place in the file, e.g.
 
 Times in a scenario are *simulated* seconds unless a field says otherwise; the clock's
 ``time_scale`` says how many simulated seconds pass in one real second, so a robot with
-``work_seconds: 60`` at ``time_scale: 60`` works one real second per order.
+``work_seconds: 60`` at ``time_scale: 60`` works one real second per order, and an energy
+slice of ``slice_seconds: 3600`` at ``time_scale: 360`` lasts ten real seconds.
 """
 
 from __future__ import annotations
@@ -20,11 +21,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
+    "BatterySpec",
     "Clock",
+    "ConsumerSpec",
+    "GridSpec",
+    "ProducerSpec",
     "ProviderSpec",
     "RobotSpec",
     "Scenario",
     "ScenarioError",
+    "Sweep",
     "load_scenario",
     "parse_duration",
 ]
@@ -67,6 +73,16 @@ class Clock(_Strict):
         1.0, gt=0.05, le=60, description="real seconds between devnet milestones"
     )
     mwm: int = Field(9, ge=1, le=14, description="minimum weight magnitude of the devnet")
+    slice_seconds: float = Field(
+        3600.0, gt=0, le=86400, description="simulated length of an energy market slice"
+    )
+    start_hour: float = Field(
+        6.0, ge=0, lt=24, description="simulated hour of day when the energy clock starts"
+    )
+
+    @property
+    def real_slice_seconds(self) -> float:
+        return self.slice_seconds / self.time_scale
 
 
 class RobotSpec(_Strict):
@@ -98,13 +114,117 @@ class ProviderSpec(_Strict):
     count: int = Field(1, ge=1, le=1000)
     price: int = Field(10, ge=1, le=10**9, description="iota per energy order")
     work_seconds: float = Field(30.0, ge=0, le=86400, description="simulated delivery time")
+    producer: str | None = Field(
+        None,
+        pattern=_NAME,
+        description="the producer group it feeds one output message per slice (energy market)",
+    )
+    capacity_kw: float | None = Field(
+        None, gt=0, le=1e6, description="rated (wind) or peak (solar) kW; default 5 / 4"
+    )
+
+    @property
+    def group(self) -> str:
+        return self.name or self.type
+
+    @property
+    def capacity(self) -> float:
+        # the services' own defaults (services/wind, services/solar settings)
+        return self.capacity_kw or (5.0 if self.type == "wind" else 4.0)
+
+
+class GridSpec(_Strict):
+    """The energy grid of seed 001: prices each slice from the producers' quotes, bills the
+    consumers on their return channels and pays the producers on the ledger."""
+
+    type: Literal["grid"]
+    name: str | None = Field(None, pattern=_NAME, description="default: grid")
+    count: int = Field(1, ge=1, le=1, description="one grid per scenario")
+    pricing: Literal["weighted", "merit"] = Field("weighted", description="how a slice is priced")
+    fee_percent: int = Field(20, ge=0, le=100, description="the grid's cut of each payment")
+    default_price: float = Field(
+        10.0, ge=0, le=1e12, description="tokens per kWh before any producer quoted"
+    )
+    payout: Literal["ledger"] = Field(
+        "ledger", description="producers are paid by ledger transfers (the grid has no channels)"
+    )
 
     @property
     def group(self) -> str:
         return self.name or self.type
 
 
-MachineSpec = Annotated[RobotSpec | ProviderSpec, Field(discriminator="type")]
+class ProducerSpec(_Strict):
+    """A producer of seed 001: sums its sources' output per slice and quotes it to the grid."""
+
+    type: Literal["producer"]
+    name: str | None = Field(None, pattern=_NAME, description="default: producer")
+    count: int = Field(1, ge=1, le=1000)
+    price: int = Field(
+        100, ge=0, le=10**12, description="asking price, tokens per kWh (a fixed price)"
+    )
+
+    @property
+    def group(self) -> str:
+        return self.name or self.type
+
+
+class ConsumerSpec(_Strict):
+    """Households of seed 001: publish their usage per slice and pay the grid's requests."""
+
+    type: Literal["consumer"]
+    name: str | None = Field(None, pattern=_NAME, description="default: consumer")
+    count: int = Field(1, ge=1, le=1000)
+    profile: Literal["family", "commuter"] = Field("family", description="household load profile")
+    load_scale: float = Field(1.0, gt=0, le=1e6, description="multiplies the profile's kW")
+    faucet_amount: int = Field(
+        1_000_000, ge=1, le=10**12, description="tokens a household tops itself up with"
+    )
+
+    @property
+    def group(self) -> str:
+        return self.name or self.type
+
+
+class BatterySpec(_Strict):
+    """Batteries on the grid: buy in slices priced below ``buy_below``, sell above
+    ``sell_above``, within capacity and charge rate (docs/battery.md)."""
+
+    type: Literal["battery"]
+    name: str | None = Field(None, pattern=_NAME, description="default: battery")
+    count: int = Field(1, ge=1, le=1000)
+    capacity: float = Field(10.0, gt=0, le=1e6, description="kWh it can store")
+    charge_rate: float = Field(2.0, gt=0, le=1e6, description="kWh in or out per slice")
+    initial_charge: float = Field(0.0, ge=0, le=1e6, description="kWh stored at the start")
+    buy_below: float = Field(50.0, ge=0, le=1e12, description="buys below this price")
+    sell_above: float = Field(150.0, ge=0, le=1e12, description="sells above this price")
+    faucet_amount: int = Field(
+        1_000_000, ge=1, le=10**12, description="tokens it tops itself up with"
+    )
+
+    @property
+    def group(self) -> str:
+        return self.name or self.type
+
+
+# The discriminated union's branch names, which are not places in the file.
+_TYPES = ("robot", "wind", "solar", "grid", "producer", "consumer", "battery")
+
+MachineSpec = Annotated[
+    RobotSpec | ProviderSpec | GridSpec | ProducerSpec | ConsumerSpec | BatterySpec,
+    Field(discriminator="type"),
+]
+EnergySpec = GridSpec | ProducerSpec | ConsumerSpec | BatterySpec
+
+
+class Sweep(_Strict):
+    """Run the scenario once per value of one field; the runs are compared in one report."""
+
+    field: str = Field(
+        pattern=r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*$",
+        description="the field to vary, named as in an error: machines[0].pricing",
+    )
+    values: list[Any] = Field(min_length=2, max_length=20)
 
 
 class Scenario(_Strict):
@@ -116,6 +236,7 @@ class Scenario(_Strict):
     duration: float = Field(description="simulated duration: seconds or '15m', '2h', '1d'")
     clock: Clock = Clock()
     machines: list[MachineSpec] = Field(min_length=1)
+    sweep: Sweep | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -131,7 +252,7 @@ class Scenario(_Strict):
     def _consistent(self) -> Scenario:
         groups: dict[str, str] = {}
         for index, spec in enumerate(self.machines):
-            group = spec.group if isinstance(spec, ProviderSpec) else spec.name
+            group = spec.name if isinstance(spec, RobotSpec) else spec.group
             if group in groups:
                 raise ValueError(
                     f"machines[{index}]: the group name {group!r} is used twice"
@@ -146,7 +267,41 @@ class Scenario(_Strict):
                         f"machines[{index}].provider: {spec.provider!r} is not a wind or "
                         f"solar group of this scenario (groups: {', '.join(sorted(groups))})"
                     )
+        self._check_energy(groups)
         return self
+
+    def _check_energy(self, groups: dict[str, str]) -> None:
+        grids = [i for i, spec in enumerate(self.machines) if isinstance(spec, GridSpec)]
+        if len(grids) > 1:
+            raise ValueError(f"machines[{grids[1]}]: a scenario has one grid")
+        for index, spec in enumerate(self.machines):
+            if isinstance(spec, ProducerSpec | ConsumerSpec | BatterySpec) and not grids:
+                raise ValueError(
+                    f"machines[{index}]: a {spec.type} trades on a grid: add '- type: grid'"
+                )
+            producer = spec.producer if isinstance(spec, ProviderSpec) else None
+            if producer is not None and groups.get(producer) != "producer":
+                raise ValueError(
+                    f"machines[{index}].producer: {producer!r} is not a producer "
+                    "group of this scenario"
+                )
+            if isinstance(spec, BatterySpec):
+                if spec.sell_above < spec.buy_below:
+                    raise ValueError(
+                        f"machines[{index}].sell_above: must be >= buy_below ({spec.buy_below:g})"
+                    )
+                if spec.initial_charge > spec.capacity:
+                    raise ValueError(
+                        f"machines[{index}].initial_charge: must be <= capacity ({spec.capacity:g})"
+                    )
+        if grids:
+            real = self.clock.real_slice_seconds
+            # the services' SLICE_SECONDS is real time, 0.5 s to an hour
+            if not 0.5 <= real <= 3600:
+                raise ValueError(
+                    f"clock.slice_seconds: is {real:g} real seconds at time_scale "
+                    f"{self.clock.time_scale:g}; the services need 0.5 to 3600"
+                )
 
     @property
     def real_duration(self) -> float:
@@ -157,6 +312,18 @@ class Scenario(_Strict):
 
     def providers(self) -> list[ProviderSpec]:
         return [s for s in self.machines if isinstance(s, ProviderSpec)]
+
+    def energy_specs(self) -> list[EnergySpec]:
+        """The energy market's machines other than the sources (grid first)."""
+        specs = [
+            s
+            for s in self.machines
+            if isinstance(s, GridSpec | ProducerSpec | ConsumerSpec | BatterySpec)
+        ]
+        return sorted(specs, key=lambda s: not isinstance(s, GridSpec))
+
+    def has_grid(self) -> bool:
+        return any(isinstance(s, GridSpec) for s in self.machines)
 
     def machine_count(self) -> int:
         return sum(spec.count for spec in self.machines)
@@ -181,7 +348,7 @@ def _place(location: tuple[int | str, ...]) -> str:
     for part in location:
         if isinstance(part, int):
             place += f"[{part}]"
-        elif part in ("robot", "wind", "solar") and place.endswith("]"):
+        elif part in _TYPES and place.endswith("]"):
             continue  # the discriminated union's branch name is not a place in the file
         else:
             place += f".{part}" if place else str(part)
@@ -210,7 +377,7 @@ def _message(error: Any) -> str:
     if kind == "union_tag_invalid":
         return f"type must be one of {context.get('expected_tags')}"
     if kind == "union_tag_not_found":
-        return "needs a type: (robot, wind or solar)"
+        return f"needs a type: ({', '.join(_TYPES)})"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
 
@@ -225,7 +392,7 @@ def validate(data: object, source: str = "scenario") -> Scenario:
         except ValueError as error:
             raise ScenarioError(source, [f"duration: {error}"]) from None
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as error:
         problems = []
         for item in error.errors():
@@ -234,6 +401,62 @@ def validate(data: object, source: str = "scenario") -> Scenario:
             # a model-level check already names its place ("machines[2].provider: ...")
             problems.append(message if place == "(top level)" else f"{place}: {message}")
         raise ScenarioError(source, problems) from None
+    variants(scenario, source)  # a sweep value that makes it invalid is named now
+    return scenario
+
+
+_PART = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
+
+
+def _slug(value: object) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-") or "x"
+
+
+def variants(scenario: Scenario, source: str = "scenario") -> list[Scenario]:
+    """The scenarios of a sweep, one per value, named ``<name>-<value>`` (without a sweep:
+    the scenario itself). A value that makes the scenario invalid is a ScenarioError named
+    ``sweep.values[i]`` with the field's own problem."""
+    sweep = scenario.sweep
+    if sweep is None:
+        return [scenario]
+    out: list[Scenario] = []
+    problems: list[str] = []
+    for index, value in enumerate(sweep.values):
+        data: Any = scenario.model_dump(exclude={"sweep"})
+        target, key = data, ""
+        parts = sweep.field.split(".")
+        for depth, part in enumerate(parts):
+            match = _PART.fullmatch(part)
+            assert match is not None  # the pattern of Sweep.field
+            name, item = match.group(1), match.group(2)
+            if not isinstance(target, dict) or name not in target:
+                raise ScenarioError(
+                    source, [f"sweep.field: {sweep.field!r} names no field of this scenario"]
+                )
+            if depth == len(parts) - 1 and item is None:
+                key = name
+                break
+            target = target[name]
+            if item is not None:
+                if not isinstance(target, list) or int(item) >= len(target):
+                    raise ScenarioError(
+                        source, [f"sweep.field: {sweep.field!r} names no field of this scenario"]
+                    )
+                target = target[int(item)]
+        if not key:
+            raise ScenarioError(source, [f"sweep.field: {sweep.field!r} names no single field"])
+        target[key] = value
+        slug = _slug(value)
+        data["name"] = f"{scenario.name[: 30 - min(len(slug), 20)]}-{slug[:20]}".strip("-")
+        if any(v.name == data["name"] for v in out):
+            data["name"] = f"{data['name'][:27]}-{index + 1}"
+        try:
+            out.append(validate(data, source))
+        except ScenarioError as error:
+            problems += [f"sweep.values[{index}] ({value!r}): {p}" for p in error.problems]
+    if problems:
+        raise ScenarioError(source, problems)
+    return out
 
 
 def load_scenario(path: Path | str) -> Scenario:

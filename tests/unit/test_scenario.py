@@ -80,7 +80,9 @@ def test_other_mistakes_are_named() -> None:
     assert problems(scenario(machnes=[])) == ["machnes: is not a field of this section (misspelt?)"]
     no_type = scenario()
     del no_type["machines"][0]["type"]
-    assert problems(no_type) == ["machines[0]: needs a type: (robot, wind or solar)"]
+    assert problems(no_type) == [
+        "machines[0]: needs a type: (robot, wind, solar, grid, producer, consumer, battery)"
+    ]
     bad_type = scenario()
     bad_type["machines"][0]["type"] = "toaster"
     assert problems(bad_type)[0].startswith("machines[0]: type must be one of")
