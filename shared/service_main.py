@@ -12,13 +12,15 @@ imports it), so a library's import-time warning is logged in the documented form
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
 from pydantic_settings import BaseSettings
 
+from shared import faults
 from shared.logs import configure_logging
-from shared.settings import load_settings
+from shared.settings import SettingsError, load_settings
 from shared.web import serve
 
 __all__ = ["machine_options", "run_service"]
@@ -55,6 +57,7 @@ def run_service(
     asked after the app's module is imported (so they may come from it).
     """
     settings = load_settings(settings_type)
+    _check_faults()
     served = cast(ServiceSettings, settings)
     if check is not None:
         check(settings)
@@ -69,6 +72,17 @@ def run_service(
     app = build(settings)
     extra = options(settings) if options is not None else {}
     serve(app, host=served.host, port=served.port, **extra)
+
+
+def _check_faults() -> None:
+    """FAULT_PAUSE (shared/faults.py) is read by every service, so every service checks it:
+    a misspelt point would otherwise never pause and the test waiting for it would hang."""
+    try:
+        faults.configured()
+    except ValueError as error:
+        message = f"invalid settings:\n  {faults.ENV}: {error}"
+        print(message, file=sys.stderr)
+        raise SettingsError(message) from None
 
 
 def machine_options(_settings: object) -> dict[str, Any]:

@@ -48,6 +48,7 @@ from services.grid.db import (
     WaitingMoney,
 )
 from services.grid.settings import GridSettings
+from shared import faults
 from shared.db import run_db
 from shared.energy.models import EnergyBase
 from shared.ledger_client import LedgerClient, Recorded
@@ -161,8 +162,6 @@ class AuditTrail:
         )
         self._ledger_id: int | None = None
         self.last_error: str | None = None
-        pause = settings.grid_audit_fault_pause
-        self._pause = float(pause.split(":", 1)[1]) if pause else 0.0
 
     # -- the outbox (inside the booking's transaction) -------------------------------------
 
@@ -475,9 +474,7 @@ class AuditTrail:
             await run_db(self.mark_attempt, record.id, None, -1)
             raise
         self._ledger_id = done.ledger_id
-        if self._pause:
-            log.warning("event=audit_fault_pause no=%s seconds=%.1f", record.no, self._pause)
-            await asyncio.sleep(self._pause)
+        await faults.pause_async("grid.after_record", no=record.no)
         found = await self._find(record.no, newest=True)
         if found is None:
             raise RuntimeError(f"record {record.no} was committed but is not listed")

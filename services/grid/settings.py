@@ -94,9 +94,6 @@ class GridSettings(RateLimitSettings):
     grid_ledger_ttl: float = Field(
         20.0, ge=1, le=300, description="time_to_live of each ledger round (seconds)"
     )
-    # Tests only: "after_record:<seconds>" pauses between the ledger's commit and marking
-    # the record sent, so a test can SIGKILL the grid exactly there.
-    grid_audit_fault_pause: str = Field("", pattern=r"^(after_record:\d+(\.\d+)?)?$")
     log_level: LogLevel = "INFO"
 
     @field_validator("grid_ledger_url", "grid_ledger_public_url")

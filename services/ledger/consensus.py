@@ -63,6 +63,7 @@ from services.ledger.statements import (
     txn_signed_part,
 )
 from services.ledger.store import Refused, Store
+from shared import faults
 from shared.db import run_db
 from shared.retry import Backoff
 
@@ -129,12 +130,6 @@ class Consensus:
                 del self._locks[name]
             else:
                 self._locks[name] = (lock, users - 1)
-
-    async def _pause(self, stage: str) -> None:
-        seconds = self.settings.fault(stage)
-        if seconds:
-            log.warning("event=fault_pause stage=%s seconds=%s", stage, seconds)
-            await asyncio.sleep(seconds)
 
     # -- requests from the websocket --------------------------------------------------------
     async def create_ledger(self, request: CreateLedger, progress: Progress) -> Outcome:
@@ -398,7 +393,7 @@ class Consensus:
             raise ConsensusError("; ".join(problems))
         # The decision: our own commit, with every signature stored, before anyone is told.
         receipts = {self.me.name: await run_db(self.store.apply, rid, signatures)}
-        await self._pause("after_decision")
+        await faults.pause_async("ledger.after_decision", round=rid)
         # Stage 2: commit with all signatures.
         await progress(60, stages.commit)
         missing = await self.deliver_commit(
@@ -472,9 +467,9 @@ class Consensus:
         """Send the certificate to every peer (retrying until ``deadline``); who lacks it."""
         statement = commit_statement(rid, root)
         body = {"round": rid, "signatures": signatures}
-        sequential = bool(self.settings.fault("after_first_commit"))
 
         async def one(peer: str) -> None:
+            await faults.pause_async("ledger.before_commit_to", peer, round=rid)
             backoff = Backoff(0.05, 1.0)
             while True:
                 try:
@@ -492,13 +487,7 @@ class Consensus:
                 return
 
         todo = [p for p in self.peer_names if p not in receipts]
-        if sequential:
-            for index, peer in enumerate(todo):
-                await one(peer)
-                if index == 0:
-                    await self._pause("after_first_commit")
-        else:
-            await asyncio.gather(*(one(peer) for peer in todo))
+        await asyncio.gather(*(one(peer) for peer in todo))
         return [p for p in self.peer_names if p not in receipts]
 
     async def abort_round(self, rid: str, name: str) -> None:
@@ -537,12 +526,12 @@ class Consensus:
         if proposal["deadline"] < time.time():
             raise Refused("the proposal's time_to_live has passed")
         signature = await run_db(self.store.prepare, proposal)
-        await self._pause("after_prepare")
+        await faults.pause_async("ledger.after_prepare")
         return {"participant": self.me.name, "signature": signature}
 
     async def on_commit(self, caller: str, body: Any) -> dict[str, Any]:
         rid = round_of(body)
-        await self._pause("before_apply")
+        await faults.pause_async("ledger.before_apply", round=rid)
         receipt = await run_db(self.store.apply, rid, body.get("signatures"))
         return {"participant": self.me.name, "receipt": receipt}
 

@@ -25,11 +25,9 @@ from shared.db import sqlite_url
 from shared.ratelimit import RateLimitSettings
 from shared.settings import LogLevel, check_admin_password, check_database_url
 
-__all__ = ["FAULT_STAGES", "LedgerSettings", "Participant"]
+__all__ = ["LedgerSettings", "Participant"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-#: Where LEDGER_FAULT_PAUSE may stop a round for a while (tests kill a process there).
-FAULT_STAGES = ("after_prepare", "after_decision", "after_first_commit", "before_apply")
 
 
 class Participant(BaseModel):
@@ -119,8 +117,6 @@ class LedgerSettings(RateLimitSettings):
     ledger_clock_skew: float = Field(default=60.0, gt=0, le=3600)
     #: How long /maintenance/check_health/ waits for the pongs (seconds).
     ledger_ping_timeout: float = Field(default=3.0, gt=0, le=60)
-    #: Tests only: "stage:seconds" pauses a round there (stages in FAULT_STAGES).
-    ledger_fault_pause: str | None = None
 
     @field_validator("ledger_users", mode="before")
     @classmethod
@@ -163,17 +159,6 @@ class LedgerSettings(RateLimitSettings):
     def _db(cls, value: SecretStr | None) -> SecretStr | None:
         return check_database_url(value)
 
-    @field_validator("ledger_fault_pause")
-    @classmethod
-    def _fault(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        stage, _, seconds = value.partition(":")
-        if stage not in FAULT_STAGES:
-            raise ValueError(f"stage must be one of {', '.join(FAULT_STAGES)}")
-        float(seconds)
-        return value
-
     @field_validator("ledger_participants")
     @classmethod
     def _consortium(cls, value: list[Participant], info: ValidationInfo) -> list[Participant]:
@@ -214,10 +199,3 @@ class LedgerSettings(RateLimitSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return sqlite_url(self.data_dir, f"ledger-{self.ledger_participant}")
-
-    def fault(self, stage: str) -> float:
-        """Seconds to pause at ``stage`` (0 unless LEDGER_FAULT_PAUSE names it)."""
-        if not self.ledger_fault_pause:
-            return 0.0
-        name, _, seconds = self.ledger_fault_pause.partition(":")
-        return float(seconds) if name == stage else 0.0

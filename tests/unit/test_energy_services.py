@@ -21,6 +21,7 @@ GOOD = SECRET_LOOKING + "9"
         ("producer", {}, "SEED"),
         ("producer", {"SEED": SECRET_LOOKING + "!"}, "SEED"),
         ("producer", {"SEED": GOOD, "PRODUCER_PRICE": "-1"}, "PRODUCER_PRICE"),
+        ("producer", {"SEED": GOOD, "FAULT_PAUSE": "producer.nowhere:1"}, "FAULT_PAUSE"),
         ("producer", {"SEED": GOOD, "GRID_URL": "grid:4000"}, "GRID_URL"),
         ("consumer", {"SEED": GOOD, "PROFILE": "factory"}, "PROFILE"),
         ("consumer", {"SEED": GOOD, "SLICE_SECONDS": "0"}, "SLICE_SECONDS"),

@@ -37,7 +37,6 @@ def test_a_good_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.me.name == "a" and [p.name for p in settings.peers] == ["b", "c"]
     assert settings.me.url == "http://ledger-a:8100"  # trailing slash dropped
     assert settings.database().endswith("ledger-a.db")
-    assert settings.fault("after_prepare") == 0
 
 
 @pytest.mark.parametrize(
@@ -61,7 +60,6 @@ def test_a_good_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"LEDGER_USERS": "not json"}, "LEDGER_USERS"),
         ({"LEDGER_ADMIN_PASSWORD": "short"}, "LEDGER_ADMIN_PASSWORD: Value error, use at least 8"),
         ({"LEDGER_MAX_TTL": "5"}, "LEDGER_MAX_TTL: Value error, smaller than LEDGER_DEFAULT_TTL"),
-        ({"LEDGER_FAULT_PAUSE": "nowhere:1"}, "LEDGER_FAULT_PAUSE"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
         ({"LEDGER_PRIVATE_KEY": "c2VjcmV0LXNlZWQ="}, "LEDGER_PRIVATE_KEY"),
     ],

@@ -57,8 +57,8 @@ def test_settled_slices_are_recorded_once_on_every_participant(
             grid_ledger_username=USER,
             grid_ledger_password=PASSWORD,
             grid_ledger_ttl=3,
-            grid_audit_fault_pause="after_record:120",
         )
+        env["FAULT_PAUSE"] = "grid.after_record:120"
         grid = start(env, data, grid_factory)
         for name in cluster.names:
             cluster.wait_ready(name)
@@ -76,7 +76,10 @@ def test_settled_slices_are_recorded_once_on_every_participant(
             # recorded): committed in the ledger, then the grid pauses; kill it there
             paused = wait_for(
                 "the pause after the first record",
-                lambda: re.search(r"event=audit_fault_pause no=(\S+)", grid.log_path.read_text()),
+                lambda: re.search(
+                    r"event=fault_pause point=grid.after_record no=(\S+)",
+                    grid.log_path.read_text(),
+                ),
                 60,
             ).group(1)
             assert audit_status(grid)["pending"] >= 1
@@ -84,7 +87,7 @@ def test_settled_slices_are_recorded_once_on_every_participant(
             first = cluster.ledger_by_name("grid", LEDGER)
             assert first is not None and first["size"] == 1
 
-            del env["GRID_AUDIT_FAULT_PAUSE"]
+            del env["FAULT_PAUSE"]
             grid = start(env, data, grid_factory)
 
             def recorded() -> dict[str, Any] | None:

@@ -1,8 +1,8 @@
 """Participants that stop or are SIGKILLed at the risky moments of a round.
 
 One cluster of three processes; each test takes one participant down (SIGTERM or SIGKILL,
-paused at a chosen stage by LEDGER_FAULT_PAUSE so the kill lands exactly there) and brings
-it back. After recovery every participant holds the same transactions and root, and no
+paused at a chosen point by FAULT_PAUSE, shared/faults.py, so the kill lands exactly there)
+and brings it back. After recovery every participant holds the same transactions and root, and no
 ledger holds a transaction the others lack.
 """
 
@@ -63,7 +63,7 @@ def in_background(cluster: LedgerCluster, name: str, message: dict[str, Any]) ->
 
 def restart_with(cluster: LedgerCluster, name: str, fault: str) -> None:
     cluster.stop(name)
-    cluster.start(name, LEDGER_FAULT_PAUSE=fault)
+    cluster.start(name, FAULT_PAUSE=fault)
 
 
 def test_a_stopped_participant_fails_the_request_and_nothing_is_committed(
@@ -97,9 +97,9 @@ def test_a_stopped_participant_fails_the_request_and_nothing_is_committed(
 
 def test_participant_killed_while_prepared_rolls_back_on_recovery(cluster: LedgerCluster) -> None:
     before = audit(cluster, "L")
-    restart_with(cluster, "c", "after_prepare:60")
+    restart_with(cluster, "c", "ledger.after_prepare:60")
     thread, box = in_background(cluster, "a", issue_message("L", "doomed", time_to_live=4))
-    cluster.wait_log("c", "event=fault_pause stage=after_prepare")
+    cluster.wait_log("c", "event=fault_pause point=ledger.after_prepare")
     cluster.kill("c")  # prepared (durably) and signed, but the actor never got the signature
     thread.join(60)
     assert box["replies"][-1]["problem-code"] == "request_processing_error"
@@ -118,10 +118,10 @@ def test_participant_killed_mid_commit_catches_up_from_its_peers(cluster: Ledger
     request_processing_error, so a client retrying on it made a duplicate), and a retry
     with the same idempotency key returns the original: no participant holds it twice."""
     before = audit(cluster, "L")
-    restart_with(cluster, "c", "before_apply:60")
+    restart_with(cluster, "c", "ledger.before_apply:60")
     message = issue_message("L", "decided", time_to_live=4, idempotency_key="decided-1")
     thread, box = in_background(cluster, "a", message)
-    cluster.wait_log("c", "event=fault_pause stage=before_apply")
+    cluster.wait_log("c", "event=fault_pause point=ledger.before_apply")
     cluster.kill("c")  # it signed, everyone else committed, it did not write yet
     thread.join(60)
     final = box["replies"][-1]
@@ -154,9 +154,9 @@ def test_participant_killed_mid_commit_catches_up_from_its_peers(cluster: Ledger
 
 def test_actor_killed_after_deciding_finishes_the_round_when_back(cluster: LedgerCluster) -> None:
     before = audit(cluster, "L")
-    restart_with(cluster, "a", "after_decision:60")
+    restart_with(cluster, "a", "ledger.after_decision:60")
     thread, box = in_background(cluster, "a", issue_message("L", "orphan", time_to_live=4))
-    cluster.wait_log("a", "event=fault_pause stage=after_decision")
+    cluster.wait_log("a", "event=fault_pause point=ledger.after_decision")
     cluster.kill("a")  # every signature collected and stored, nobody told to commit
     thread.join(60)
     assert not box["replies"] or "done" not in box["replies"][-1]
@@ -176,9 +176,15 @@ def test_actor_killed_after_deciding_finishes_the_round_when_back(cluster: Ledge
 
 def test_actor_killed_mid_commit_peers_finish_without_it(cluster: LedgerCluster) -> None:
     before = audit(cluster, "L")
-    restart_with(cluster, "a", "after_first_commit:60")
+    # a delivers the certificate to b and c in parallel; only the delivery to c waits
+    restart_with(cluster, "a", "ledger.before_commit_to/c:60")
     thread, _ = in_background(cluster, "a", issue_message("L", "half", time_to_live=3))
-    cluster.wait_log("a", "event=fault_pause stage=after_first_commit")
+    cluster.wait_log("a", "event=fault_pause point=ledger.before_commit_to target=c")
+    # the pause holds only c's delivery: b's runs meanwhile, so see it land before the kill
+    wait_until(
+        lambda: sizes(cluster, ["b"])["b"][0] == before["size"] + 1,
+        what="b to write the round",
+    )
     cluster.kill("a")  # a and b have written the round, c is only prepared
     thread.join(60)
     # c asks its peers once the round's time is up: b has the certificate.
