@@ -20,6 +20,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from shared.mqtt.acl import render_acl
 from shared.mqtt.client import set_no_delay
 from shared.mqtt.codec import decode
+from tests.support.channels import ChannelProcess
+from tests.support.devnet import DevnetProcess
 from tests.support.mosquitto import MosquittoProcess, free_port, mosquitto_available
 
 PREFIX = "test-economy"
@@ -253,6 +255,31 @@ class Controller:
                 return state
             time.sleep(0.05)
         raise AssertionError(f"tool {tool_id} never matched; last {state}")
+
+
+# Pay-per-use (issue 23): a devnet per module (slow to start) and a funded payer per test.
+@pytest.fixture(scope="module")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetProcess]:
+    node = DevnetProcess(tmp_path_factory.mktemp("devnet"), milestone_interval=0.5)
+    node.start(timeout=600)  # generous: the shared machine is often loaded
+    try:
+        yield node
+    finally:
+        try:
+            node.stop()
+        finally:
+            node.kill()
+
+
+@pytest.fixture
+def payer(devnet: DevnetProcess, tmp_path: Path) -> Iterator[ChannelProcess]:
+    node = ChannelProcess("payer", devnet, tmp_path / "payer")
+    node.start(timeout=600)
+    try:
+        node.fund(1000)
+        yield node
+    finally:
+        node.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,30 +30,6 @@ GRACE = 5.0
 PRICE = 10  # per minute
 DEVICE = f"{PREFIX}/lock-a"
 LOCKED = f"{DEVICE}/machine-access/0/locked"
-
-
-@pytest.fixture(scope="module")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetProcess]:
-    node = DevnetProcess(tmp_path_factory.mktemp("devnet"), milestone_interval=0.5)
-    node.start(timeout=600)  # generous: the shared machine is often loaded
-    try:
-        yield node
-    finally:
-        try:
-            node.stop()
-        finally:
-            node.kill()
-
-
-@pytest.fixture
-def payer(devnet: DevnetProcess, tmp_path: Path) -> Iterator[ChannelProcess]:
-    node = ChannelProcess("payer", devnet, tmp_path / "payer")
-    node.start(timeout=600)
-    try:
-        node.fund(1000)
-        yield node
-    finally:
-        node.__exit__(None, None, None)
 
 
 def _controller(
