@@ -54,8 +54,10 @@ def energy_env(
                 "PAYOUT_INTERVAL_SECONDS": "0.5",
                 "PAYMENT_SCAN_SECONDS": "2",
                 # a request's address is held this long for the buyer's payment, then swept
-                # and the producers paid from it: a few slices, so payouts follow soon
-                "PAYMENT_ADDRESS_HOLD_SECONDS": f"{max(15.0, 3 * real_slice):g}",
+                # and the producers paid from it: shorter than the grid's 120 s so payouts
+                # follow within the run, long enough for a buyer on a loaded machine (a
+                # payment after the sweep is late: never counted, docs/grid.md)
+                "PAYMENT_ADDRESS_HOLD_SECONDS": f"{max(60.0, 6 * real_slice):g}",
                 "ADDRESS_POOL_SIZE": str(max(20, 2 * sum(m.kind in BUYERS for m in plan.machines))),
                 # the grid's default, said here: the runner waits it out at the end
                 "QUOTE_GRACE_SECONDS": f"{quote_grace(plan):g}",
