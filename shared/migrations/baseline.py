@@ -1,4 +1,5 @@
-"""A store's baseline tables kept as data, created by one function.
+"""Schema changes kept as data: a store's baseline tables, a later revision's new tables
+and columns, created by one function.
 
 Every store's first revision, its *baseline*, creates the tables of the schema main had
 before Alembic that a database lacks, and leaves existing ones with their rows alone
@@ -23,6 +24,18 @@ revisions did (the same columns, then foreign keys, primary key and unique const
 that order, then the indexes), so the DDL each dialect gets is the same to the byte. A
 type is an ``sqlalchemy`` type written as in Python (``String(64)``); a keyword's value is a
 Python literal or ``false``/``true`` (``server_default=false`` is ``sa.false()``).
+
+A later revision that only adds columns and creates tables lists them the same way
+(:class:`Changes`), for the same reason: autogenerate's output for a new table or column is
+a fact to review, not logic, and written out it was one ``op`` call per column in revision
+after revision. What a revision does besides (filling a column, changing a constraint)
+stays ``op`` code in its ``upgrade()``::
+
+    [add_columns]                       # to tables that exist, in this order
+    grid_payments = ["late BigInteger server_default='0'"]
+    [create_table.grid_slice_missing_quotes]   # then new tables, as in a baseline
+    columns = ["slice_start BigInteger", "producer_id String(256)"]
+    primary_key = ["slice_start", "producer_id"]
 """
 
 from __future__ import annotations
@@ -34,9 +47,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["Baseline"]
+__all__ = ["Baseline", "Changes"]
 
-# Server defaults a baseline may name (the only ones the schema of before Alembic used).
+# Server defaults written as words (``server_default=false``); any other is a literal ('0').
 _SERVER_DEFAULTS = {"false": sa.false, "true": sa.true}
 
 
@@ -60,23 +73,7 @@ class Baseline:
 
     def create(self, table: str, *, name: str | None = None) -> None:
         """Create ``table`` with its indexes, as ``name`` if given (a copy to swap in)."""
-        from alembic import op
-
-        spec = self.tables[table]
-        name = name or table
-        elements: list[Any] = [_column(line) for line in spec["columns"]]
-        elements += [
-            sa.ForeignKeyConstraint([local], [remote])
-            for local, remote in spec.get("foreign_keys", {}).items()
-        ]
-        elements.append(sa.PrimaryKeyConstraint(*spec["primary_key"]))
-        elements += [sa.UniqueConstraint(*columns) for columns in spec.get("unique", [])]
-        op.create_table(name, *elements)
-        for index, columns in spec.get("indexes", {}).items():
-            if isinstance(columns, dict):  # { columns = [...], unique = true }
-                op.create_index(op.f(index), name, columns["columns"], unique=columns["unique"])
-            else:
-                op.create_index(op.f(index), name, columns, unique=False)
+        _create_table(name or table, self.tables[table])
 
     def column(self, table: str, column: str) -> sa.Column[Any]:
         """``table``'s column named ``column``, as an ``sa.Column`` (for an ``add_column``)."""
@@ -93,13 +90,65 @@ class Baseline:
             op.drop_table(table)
 
 
+class Changes:
+    """A later revision's new columns and tables, listed in ``<revision>.toml``."""
+
+    def __init__(self, revision_file: str) -> None:
+        self.path = Path(revision_file).with_suffix(".toml")
+        with self.path.open("rb") as file:
+            changes = tomllib.load(file)
+        self.columns: dict[str, list[str]] = changes.get("add_columns", {})
+        self.tables: dict[str, dict[str, Any]] = changes.get("create_table", {})
+
+    def apply(self) -> None:
+        """Add the columns, then create the tables (the upgrade)."""
+        from alembic import op
+
+        for table, lines in self.columns.items():
+            for line in lines:
+                op.add_column(table, _column(line))
+        for table, spec in self.tables.items():
+            _create_table(table, spec)
+
+    def revert(self) -> None:
+        """Drop the tables, then the columns, each the last made first (the downgrade)."""
+        from alembic import op
+
+        for table in reversed(list(self.tables)):
+            op.drop_table(table)
+        for table, lines in reversed(list(self.columns.items())):
+            # One batch a table: SQLite copies the table once for all its columns.
+            with op.batch_alter_table(table) as batch:
+                for line in reversed(lines):
+                    batch.drop_column(line.split()[0])
+
+
+def _create_table(name: str, spec: dict[str, Any]) -> None:
+    """``op.create_table`` and ``op.create_index`` for one table listed as data."""
+    from alembic import op
+
+    elements: list[Any] = [_column(line) for line in spec["columns"]]
+    elements += [
+        sa.ForeignKeyConstraint([local], [remote])
+        for local, remote in spec.get("foreign_keys", {}).items()
+    ]
+    elements.append(sa.PrimaryKeyConstraint(*spec["primary_key"]))
+    elements += [sa.UniqueConstraint(*columns) for columns in spec.get("unique", [])]
+    op.create_table(name, *elements)
+    for index, columns in spec.get("indexes", {}).items():
+        if isinstance(columns, dict):  # { columns = [...], unique = true }
+            op.create_index(op.f(index), name, columns["columns"], unique=columns["unique"])
+        else:
+            op.create_index(op.f(index), name, columns, unique=False)
+
+
 def _column(line: str) -> sa.Column[Any]:
     """``"name Type(args) key=value …"`` -> ``sa.Column(name, sa.Type(args), key=value …)``."""
     name, type_, *options = line.split()
     keywords: dict[str, Any] = {"nullable": False}
     for option in options:
         key, _, value = option.partition("=")
-        if key == "server_default":
+        if key == "server_default" and value in _SERVER_DEFAULTS:
             keywords[key] = _SERVER_DEFAULTS[value]()
         else:
             keywords[key] = ast.literal_eval(value)

@@ -11,9 +11,14 @@ import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
+down_revision: str | None = ${repr(down_revision)}
+## Alembic reads a missing branch_labels or depends_on as none: written only when given.
+% if branch_labels:
 branch_labels = ${repr(branch_labels)}
+% endif
+% if depends_on:
 depends_on = ${repr(depends_on)}
+% endif
 
 
 def upgrade() -> None:

@@ -3,30 +3,25 @@
 Written by hand with the model change (issue 20): two integer columns, 0 for payments
 booked before it (they were counted whole, as then).
 
+The new columns and tables are listed in the ``.toml`` beside this file (``Changes``).
+
 Revision ID: grid_0003
 Revises: grid_0002
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from shared.migrations.baseline import Changes
 
 revision = "grid_0003"
 down_revision: str | None = "grid_0002"
-branch_labels: str | None = None
-depends_on: str | None = None
+
+CHANGES = Changes(__file__)
 
 
 def upgrade() -> None:
-    for column in ("late", "credit"):
-        op.add_column(
-            "grid_payments",
-            sa.Column(column, sa.BigInteger(), nullable=False, server_default="0"),
-        )
+    CHANGES.apply()
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("grid_payments") as batch:
-        batch.drop_column("credit")
-        batch.drop_column("late")
+    CHANGES.revert()

@@ -5,23 +5,26 @@ or ``both`` as the registrant declared it; the grid's registrations made before 
 given the role their seed ``itemType`` names (``producer`` sells, ``consumer`` buys), the
 producer's sources none.
 
+The new columns and tables are listed in the ``.toml`` beside this file (``Changes``).
+
 Revision ID: energy_0002
 Revises: energy_0001
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
+
+from shared.migrations.baseline import Changes
 
 revision = "energy_0002"
 down_revision: str | None = "energy_0001"
-branch_labels: str | None = None
-depends_on: str | None = None
+
+CHANGES = Changes(__file__)
 
 
 def upgrade() -> None:
-    op.add_column("energy_registrations", sa.Column("role", sa.String(length=16), nullable=True))
+    CHANGES.apply()
     op.execute(
         "UPDATE energy_registrations SET role = CASE item_type "
         "WHEN 'producer' THEN 'seller' WHEN 'consumer' THEN 'buyer' END"
@@ -29,5 +32,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("energy_registrations") as batch:
-        batch.drop_column("role")
+    CHANGES.revert()

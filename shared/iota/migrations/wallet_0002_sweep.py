@@ -3,27 +3,25 @@
 Written by hand with the model change (issue 20): two nullable columns; addresses made
 before it are neither held with an expiry nor swept.
 
+The new columns and tables are listed in the ``.toml`` beside this file (``Changes``).
+
 Revision ID: wallet_0002
 Revises: wallet_0001
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from shared.migrations.baseline import Changes
 
 revision = "wallet_0002"
 down_revision: str | None = "wallet_0001"
-branch_labels: str | None = None
-depends_on: str | None = None
+
+CHANGES = Changes(__file__)
 
 
 def upgrade() -> None:
-    op.add_column("wallet_addresses", sa.Column("hold_until", sa.Float(), nullable=True))
-    op.add_column("wallet_addresses", sa.Column("swept_value", sa.BigInteger(), nullable=True))
+    CHANGES.apply()
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("wallet_addresses") as batch:
-        batch.drop_column("swept_value")
-        batch.drop_column("hold_until")
+    CHANGES.revert()

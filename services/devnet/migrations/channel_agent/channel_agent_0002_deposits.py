@@ -9,6 +9,8 @@ the bundle and channel only; the values are in the tangle's database). The agent
 read again the milestones it processed, so only a reattachment of an old deposit bundle
 confirmed after the upgrade could be counted a second time.
 
+The new columns and tables are listed in the ``.toml`` beside this file (``Changes``).
+
 Revision ID: channel_agent_0002
 Revises: channel_agent_0001
 Create Date: 2026-12-07 16:53:48.727780
@@ -16,29 +18,17 @@ Create Date: 2026-12-07 16:53:48.727780
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from shared.migrations.baseline import Changes
 
 revision = "channel_agent_0002"
 down_revision: str | None = "channel_agent_0001"
-branch_labels: str | None = None
-depends_on: str | None = None
+
+CHANGES = Changes(__file__)
 
 
 def upgrade() -> None:
-    op.create_table(
-        "agent_deposits",
-        sa.Column("escrow", sa.String(length=81), nullable=False),
-        sa.Column("bundle", sa.String(length=81), nullable=False),
-        sa.Column("channel_id", sa.String(length=64), nullable=False),
-        sa.Column("period", sa.Integer(), nullable=False),
-        sa.Column("value", sa.BigInteger(), nullable=False),
-        sa.Column("milestone", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("escrow", "bundle"),
-    )
-    op.create_index("ix_agent_deposits_channel_id", "agent_deposits", ["channel_id"])
+    CHANGES.apply()
 
 
 def downgrade() -> None:
-    op.drop_index("ix_agent_deposits_channel_id", table_name="agent_deposits")
-    op.drop_table("agent_deposits")
+    CHANGES.revert()

@@ -3,34 +3,25 @@
 Written by hand with the model change (issue 20): four columns, 0/false for orders made
 before it.
 
+The new columns and tables are listed in the ``.toml`` beside this file (``Changes``).
+
 Revision ID: orders_0002
 Revises: orders_0001
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from shared.migrations.baseline import Changes
 
 revision = "orders_0002"
 down_revision: str | None = "orders_0001"
-branch_labels: str | None = None
-depends_on: str | None = None
+
+CHANGES = Changes(__file__)
 
 
 def upgrade() -> None:
-    for column in ("received", "credit", "late"):
-        op.add_column(
-            "machine_orders",
-            sa.Column(column, sa.BigInteger(), nullable=False, server_default="0"),
-        )
-    op.add_column(
-        "machine_orders",
-        sa.Column("swept", sa.Boolean(), nullable=False, server_default=sa.false()),
-    )
+    CHANGES.apply()
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("machine_orders") as batch:
-        for column in ("swept", "late", "credit", "received"):
-            batch.drop_column(column)
+    CHANGES.revert()
