@@ -14,9 +14,10 @@ environment wins over ``SEED_FILE``. What a file holds is never echoed in an err
 from __future__ import annotations
 
 import os
+import string
 import sys
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 from pydantic import AfterValidator, BeforeValidator, SecretStr, ValidationError
 from pydantic_settings import BaseSettings
@@ -26,6 +27,9 @@ from shared.logs import parse_log_level
 
 __all__ = [
     "FILE_SUFFIX",
+    "AdminPassword",
+    "DatabaseUrl",
+    "Ed25519Key",
     "LogLevel",
     "Seed",
     "SettingsError",
@@ -45,6 +49,17 @@ def _check_seed(value: SecretStr) -> SecretStr:
 
 #: A wallet seed: 81 trytes (A-Z and 9), kept secret (never echoed in an error or a repr).
 Seed = Annotated[SecretStr, AfterValidator(_check_seed)]
+
+
+def _check_ed25519_key(value: SecretStr) -> SecretStr:
+    raw = value.get_secret_value()
+    if len(raw) != 64 or any(c not in string.hexdigits for c in raw):
+        raise ValueError("must be 64 hex characters (an Ed25519 private key)")
+    return value
+
+
+#: An Ed25519 private key as 64 hex characters, kept secret like a seed.
+Ed25519Key = Annotated[SecretStr, AfterValidator(_check_ed25519_key)]
 
 #: LOG_LEVEL: DEBUG, INFO, WARNING (or WARN) or ERROR in any case, stored upper case.
 LogLevel = Annotated[str, BeforeValidator(parse_log_level)]
@@ -119,6 +134,11 @@ def values_from_files(cls: type[BaseSettings]) -> dict[str, str]:
     return values
 
 
+def _holds_secret(annotation: Any) -> bool:
+    """SecretStr, or a type made of it (``SecretStr | None``, ``Seed | None``)."""
+    return annotation is SecretStr or any(_holds_secret(arg) for arg in get_args(annotation))
+
+
 def describe_errors(
     cls: type[BaseSettings], error: ValidationError, from_files: frozenset[str] = frozenset()
 ) -> str:
@@ -133,7 +153,7 @@ def describe_errors(
         field = str(loc[0])
         name = _env_name(cls, field)
         info = cls.model_fields.get(field)
-        secret = info is not None and info.annotation in (SecretStr, SecretStr | None)
+        secret = info is not None and _holds_secret(info.annotation)
         if field in from_files:
             name, secret = f"{name} (from {name}{FILE_SUFFIX})", True
         reason = item.get("msg", "invalid value")
@@ -185,3 +205,11 @@ def check_database_url(value: SecretStr | None) -> SecretStr | None:
     if not value.get_secret_value().startswith(("sqlite", "postgresql")):
         raise ValueError("use a sqlite:// or postgresql+psycopg:// URL")
     return value
+
+
+#: An admin account's password (None: not set): see :func:`check_admin_password`.
+AdminPassword = Annotated[SecretStr | None, AfterValidator(check_admin_password)]
+
+#: DATABASE_URL and the like (None or empty: the service's default file), kept secret
+#: because a PostgreSQL URL carries its password.
+DatabaseUrl = Annotated[SecretStr | None, AfterValidator(check_database_url)]

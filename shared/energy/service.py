@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from fastapi import APIRouter
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy import Engine
 
@@ -23,7 +23,7 @@ from shared.books import BooksSource, books_router
 from shared.health import Health, node_probe, service_router
 from shared.machine.settings import slug
 from shared.ratelimit import RateLimitSettings
-from shared.settings import LogLevel, Seed, check_database_url
+from shared.settings import DatabaseUrl, LogLevel, Seed
 from shared.tasks import Supervisor
 
 __all__ = [
@@ -51,7 +51,7 @@ class EnergyServiceSettings(RateLimitSettings):
     iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
     iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")
     data_dir: Path = Field(Path("data"))
-    database_url: SecretStr | None = Field(None, description="default: sqlite under DATA_DIR")
+    database_url: DatabaseUrl = Field(None, description="default: sqlite under DATA_DIR")
     grid_url: str | None = Field(None, pattern=r"^https?://", description="grid to register with")
     registration_id: str | None = Field(
         None, min_length=8, max_length=64, description="default: random, kept in the database"
@@ -66,11 +66,6 @@ class EnergyServiceSettings(RateLimitSettings):
         15.0, gt=0, le=600, description="seconds one IOTA node call may wait for an answer"
     )
     log_level: LogLevel = Field("INFO")
-
-    @field_validator("database_url")
-    @classmethod
-    def _database(cls, value: SecretStr | None) -> SecretStr | None:
-        return check_database_url(value)
 
     def resolved_database_url(self) -> str:
         """DATABASE_URL, or a SQLite file named after the service under DATA_DIR."""

@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.ratelimit import RateLimitSettings
-from shared.settings import LogLevel, Seed
+from shared.settings import Ed25519Key, LogLevel, Seed
 
 __all__ = ["NAME_PATTERN", "MachineSettings", "slug"]
 
@@ -70,7 +70,7 @@ class MachineSettings(RateLimitSettings):
     provider_payment: Literal["ledger", "channel"] = Field(
         "ledger", description="robot: one ledger transfer per order, or a payment channel"
     )
-    channel_key: SecretStr | None = Field(
+    channel_key: Ed25519Key | None = Field(
         None, description="Ed25519 key (64 hex); default: derived from SEED"
     )
     channel_public_url: str | None = Field(
@@ -88,15 +88,6 @@ class MachineSettings(RateLimitSettings):
     rent_margin_seconds: float = Field(
         1.0, ge=0, le=600, description="robot: pay the next minute this long before time runs out"
     )
-
-    @field_validator("channel_key")
-    @classmethod
-    def _channel_key_hex(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            raw = value.get_secret_value()
-            if len(raw) != 64 or any(c not in "0123456789abcdefABCDEF" for c in raw):
-                raise ValueError("must be 64 hex characters (an Ed25519 private key)")
-        return value
 
     @field_validator("machine_token")
     @classmethod
