@@ -76,12 +76,7 @@ class Output:
     output: float
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "command": "output",
-            "startTime": self.start_time,
-            "endTime": self.end_time,
-            "output": self.output,
-        }
+        return _slice_json("output", self) | {"output": self.output}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +90,7 @@ class ProducerOutput:
     payment_id_or_address: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "command": "output",
-            "startTime": self.start_time,
-            "endTime": self.end_time,
+        return _slice_json("output", self) | {
             "output": self.output,
             "producerPrice": self.producer_price,
             "paymentIdOrAddress": self.payment_id_or_address,
@@ -114,12 +106,7 @@ class Usage:
     usage: float
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "command": "usage",
-            "startTime": self.start_time,
-            "endTime": self.end_time,
-            "usage": self.usage,
-        }
+        return _slice_json("usage", self) | {"usage": self.usage}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +127,11 @@ class PaymentRequest:
         }
 
 
+def _slice_json(command: str, message: Output | ProducerOutput | Usage) -> dict[str, Any]:
+    """The first keys of every message about a slice, in the seed's order (the rest follow)."""
+    return {"command": command, "startTime": message.start_time, "endTime": message.end_time}
+
+
 EnergyMessage = Hello | Goodbye | Output | ProducerOutput | Usage | PaymentRequest
 
 
@@ -153,19 +145,23 @@ def encode_trytes(message: EnergyMessage) -> str:
     return json_to_trytes(message.to_json())
 
 
-def _time(body: dict[str, Any], key: str) -> int:
+def _number(body: dict[str, Any], key: str, unit: str) -> int | float:
+    """``body[key]`` if it is a JSON number (not a boolean, which Python counts as an int)."""
     value = body.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MessageError(f"'{key}' must be a number (Unix epoch ms), got {type(value).__name__}")
+        raise MessageError(f"'{key}' must be a number ({unit}), got {type(value).__name__}")
+    return value
+
+
+def _time(body: dict[str, Any], key: str) -> int:
+    value = _number(body, key, "Unix epoch ms")
     if not math.isfinite(value) or value != int(value) or not 0 <= value < 2**53:
         raise MessageError(f"'{key}' must be a whole number of ms since 1970")
     return int(value)
 
 
 def _kwh(body: dict[str, Any], key: str) -> float:
-    value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MessageError(f"'{key}' must be a number (kWh), got {type(value).__name__}")
+    value = _number(body, key, "kWh")
     if not math.isfinite(value) or not 0 <= value <= MAX_KWH:
         raise MessageError(f"'{key}' must be a finite number of kWh in 0..{MAX_KWH:g}")
     return float(value)
@@ -202,9 +198,7 @@ def decode(body: Any) -> EnergyMessage:
         start, end = _span(body)
         output = _kwh(body, "output")
         if "producerPrice" in body or "paymentIdOrAddress" in body:
-            price = body.get("producerPrice")
-            if isinstance(price, bool) or not isinstance(price, int | float):
-                raise MessageError("'producerPrice' must be a number (tokens per kWh)")
+            price = _number(body, "producerPrice", "tokens per kWh")
             if not math.isfinite(price) or not 0 <= price <= 2**53:
                 raise MessageError("'producerPrice' must be a finite number >= 0")
             return ProducerOutput(start, end, output, price, _payment_id(body))
