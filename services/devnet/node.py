@@ -18,6 +18,7 @@ from shared.iota.zmq_lines import (
     TransactionSeen,
     TransactionTrytes,
     ZmqEvent,
+    event_of,
 )
 
 __all__ = ["AttachBusy", "AttachTimedOut", "DevnetNode", "TangleError"]
@@ -148,22 +149,7 @@ class DevnetNode:
         events: list[ZmqEvent] = []
         arrival = result.arrival_ms // 1000
         for tx in result.stored:
-            events.append(
-                TransactionSeen(
-                    hash=tx.hash,
-                    address=tx.address,
-                    value=tx.value,
-                    obsolete_tag=tx.obsolete_tag,
-                    timestamp=tx.timestamp,
-                    current_index=tx.current_index,
-                    last_index=tx.last_index,
-                    bundle=tx.bundle,
-                    trunk=tx.trunk,
-                    branch=tx.branch,
-                    arrival_time=arrival,
-                    tag=tx.tag,
-                )
-            )
+            events.append(event_of(TransactionSeen, tx, arrival_time=arrival))
             events.append(TransactionTrytes(trytes=tx.trytes, hash=tx.hash, topic="tx_trytes"))
             events.append(TransactionTrytes(trytes=tx.trytes, hash=tx.hash, topic="trytes"))
         return events
@@ -173,21 +159,8 @@ class DevnetNode:
             return
         events: list[ZmqEvent] = []
         for tx in milestone.confirmed:
-            events.append(
-                TransactionConfirmed(
-                    milestone_index=milestone.index,
-                    hash=tx.hash,
-                    address=tx.address,
-                    trunk=tx.trunk,
-                    branch=tx.branch,
-                    bundle=tx.bundle,
-                )
-            )
-            events.append(
-                AddressConfirmation(
-                    address=tx.address, hash=tx.hash, milestone_index=milestone.index
-                )
-            )
+            events.append(event_of(TransactionConfirmed, tx, milestone_index=milestone.index))
+            events.append(event_of(AddressConfirmation, tx, milestone_index=milestone.index))
         events.append(LatestSolidMilestoneIndex(previous=previous_index, latest=milestone.index))
         events.append(LatestMilestoneIndex(previous=previous_index, latest=milestone.index))
         events.append(LatestMilestoneHash(hash=milestone.hash))

@@ -14,7 +14,10 @@ dataclasses, so the field order lives in exactly one place. Formats follow IRI
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 __all__ = [
     "AddressConfirmation",
@@ -26,6 +29,7 @@ __all__ = [
     "TransactionTrytes",
     "ZmqEvent",
     "ZmqLineError",
+    "event_of",
     "format_event",
     "parse_line",
 ]
@@ -55,20 +59,7 @@ class TransactionSeen:
     topic = "tx"
 
     def fields(self) -> list[str]:
-        return [
-            self.hash,
-            self.address,
-            str(self.value),
-            self.obsolete_tag,
-            str(self.timestamp),
-            str(self.current_index),
-            str(self.last_index),
-            self.bundle,
-            self.trunk,
-            self.branch,
-            str(self.arrival_time),
-            self.tag,
-        ]
+        return _texts(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +88,7 @@ class TransactionConfirmed:
     topic = "sn"
 
     def fields(self) -> list[str]:
-        return [
-            str(self.milestone_index),
-            self.hash,
-            self.address,
-            self.trunk,
-            self.branch,
-            self.bundle,
-        ]
+        return _texts(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,27 +108,26 @@ class AddressConfirmation:
 
 
 @dataclass(frozen=True, slots=True)
-class LatestMilestoneIndex:
-    """``lmi <old> <new>``."""
-
+class _IndexChange:
     previous: int
     latest: int
-    topic = "lmi"
 
     def fields(self) -> list[str]:
-        return [str(self.previous), str(self.latest)]
+        return _texts(self)
 
 
 @dataclass(frozen=True, slots=True)
-class LatestSolidMilestoneIndex:
+class LatestMilestoneIndex(_IndexChange):
+    """``lmi <old> <new>``."""
+
+    topic = "lmi"
+
+
+@dataclass(frozen=True, slots=True)
+class LatestSolidMilestoneIndex(_IndexChange):
     """``lmsi <old> <new>``."""
 
-    previous: int
-    latest: int
     topic = "lmsi"
-
-    def fields(self) -> list[str]:
-        return [str(self.previous), str(self.latest)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +152,51 @@ ZmqEvent = (
 )
 
 
+E = TypeVar("E", TransactionSeen, TransactionConfirmed, AddressConfirmation)
+P = TypeVar(
+    "P", TransactionSeen, TransactionConfirmed, LatestMilestoneIndex, LatestSolidMilestoneIndex
+)
+
+
+def event_of(kind: type[E], transaction: Any, **values: Any) -> E:
+    """The ``kind`` event about ``transaction``: its fields of the same names, and
+    ``values`` for the others (``arrival_time``, ``milestone_index``)."""
+    for name, _ in _layout(kind):
+        if name not in values:
+            values[name] = getattr(transaction, name)
+    return kind(**values)
+
+
 def format_event(event: ZmqEvent) -> str:
     """The one-frame line IRI would publish for ``event``."""
     return " ".join([event.topic, *event.fields()])
+
+
+def _texts(event: TransactionSeen | TransactionConfirmed | _IndexChange) -> list[str]:
+    """The event's fields as text, in the order they are declared (IRI's order)."""
+    return [str(getattr(event, name)) for name, _ in _layout(type(event))]
+
+
+def _parse(kind: type[P], parts: list[str], line: str) -> P:
+    """``kind`` from a line's fields in declaration order; integer fields must parse."""
+    layout = _layout(kind)
+    _expect(parts, len(layout) + 1, line)
+    values: dict[str, Any] = {}
+    for (name, integer), text in zip(layout, parts[1:], strict=True):
+        values[name] = _int(text, integer, line) if integer else text
+    return kind(**values)
+
+
+@functools.cache
+def _layout(kind: type[Any]) -> tuple[tuple[str, str | None], ...]:
+    """``kind``'s fields in order, each with IRI's name (``currentIndex``) if an integer."""
+    layout = []
+    for field in dataclasses.fields(kind):
+        first, *rest = field.name.split("_")
+        # The annotations are strings here (``from __future__ import annotations``).
+        integer = first + "".join(word.title() for word in rest) if field.type == "int" else None
+        layout.append((field.name, integer))
+    return tuple(layout)
 
 
 def _int(text: str, what: str, line: str) -> int:
@@ -196,40 +221,16 @@ def parse_line(line: str | bytes) -> ZmqEvent:
         raise ZmqLineError("empty ZMQ message")
     topic = parts[0]
     if topic == "tx":
-        _expect(parts, 13, text)
-        return TransactionSeen(
-            hash=parts[1],
-            address=parts[2],
-            value=_int(parts[3], "value", text),
-            obsolete_tag=parts[4],
-            timestamp=_int(parts[5], "timestamp", text),
-            current_index=_int(parts[6], "currentIndex", text),
-            last_index=_int(parts[7], "lastIndex", text),
-            bundle=parts[8],
-            trunk=parts[9],
-            branch=parts[10],
-            arrival_time=_int(parts[11], "arrivalTime", text),
-            tag=parts[12],
-        )
+        return _parse(TransactionSeen, parts, text)
     if topic in ("tx_trytes", "trytes"):
         _expect(parts, 3, text)
         return TransactionTrytes(trytes=parts[1], hash=parts[2], topic=topic)
     if topic == "sn":
-        _expect(parts, 7, text)
-        return TransactionConfirmed(
-            milestone_index=_int(parts[1], "milestoneIndex", text),
-            hash=parts[2],
-            address=parts[3],
-            trunk=parts[4],
-            branch=parts[5],
-            bundle=parts[6],
-        )
-    if topic in ("lmi", "lmsi"):
-        _expect(parts, 3, text)
-        cls = LatestMilestoneIndex if topic == "lmi" else LatestSolidMilestoneIndex
-        return cls(
-            previous=_int(parts[1], "old index", text), latest=_int(parts[2], "new index", text)
-        )
+        return _parse(TransactionConfirmed, parts, text)
+    if topic == "lmi":
+        return _parse(LatestMilestoneIndex, parts, text)
+    if topic == "lmsi":
+        return _parse(LatestSolidMilestoneIndex, parts, text)
     if topic == "lmhs":
         _expect(parts, 2, text)
         return LatestMilestoneHash(hash=parts[1])
