@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,24 +74,18 @@ class SettledSlice:
     missing_quotes: tuple[str, ...] = ()
 
 
+@dataclass(eq=False)
 class GridBooks:
     """The grid's books over its database (see the module docstring)."""
 
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        *,
-        slice_seconds: float,
-        fee_percent: int,
-        pricing: Pricing,
-        default_price: float,
-    ) -> None:
-        self.sessions = sessions
-        self.slice_seconds = slice_seconds
-        self.fee_percent = fee_percent
-        self.pricing = pricing
-        self.default_price = default_price
-        self.audit: AuditHook | None = None
+    sessions: sessionmaker[Session]
+    _: KW_ONLY
+    slice_seconds: float
+    fee_percent: int
+    pricing: Pricing
+    default_price: float
+    # Set by the app when the audit trail is on (services/grid/audit.py).
+    audit: AuditHook | None = field(default=None, init=False)
 
     def _audit(self, session: Session, kind: str, key: int) -> None:
         if self.audit is not None:

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import dataclass, field
 
 from services.grid.bookkeeping import GridBooks
 from services.grid.db import Payout
@@ -51,34 +52,26 @@ BILL_CHUNK = 20
 _SCAN_CHUNK = 500
 
 
+@dataclass(eq=False)
 class GridSettlement:
     """Owns the loops; every database step goes through :class:`GridBooks` in a thread."""
 
-    def __init__(
-        self,
-        settings: GridSettings,
-        books: GridBooks,
-        follower: ChannelFollower,
-        book: ChannelBook,
-        wallet: Wallet,
-        node: NodeApi,
-    ) -> None:
-        self.settings = settings
-        self.books = books
-        self.follower = follower
-        self.book = book
-        self.wallet = wallet
-        self.node = node
-        self.balance: int | None = None
-        self._addresses: dict[str, str] = {}
-        self._milestone = asyncio.Event()
-        self._payments_seen = asyncio.Event()
-        self._pool_used = asyncio.Event()
-        self._queued = asyncio.Event()
-        self._confirmed = asyncio.Event()
-        self.last_settle_timing: dict[str, float] = {}
-        # when this process started: opens the grace window of slices that ended before
-        self.started_ms = now_ms()
+    settings: GridSettings
+    books: GridBooks
+    follower: ChannelFollower
+    book: ChannelBook
+    wallet: Wallet
+    node: NodeApi
+    balance: int | None = field(default=None, init=False)
+    _addresses: dict[str, str] = field(default_factory=dict, init=False)
+    _milestone: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _payments_seen: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _pool_used: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _queued: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _confirmed: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    last_settle_timing: dict[str, float] = field(default_factory=dict, init=False)
+    # when this process started: opens the grace window of slices that ended before
+    started_ms: int = field(default_factory=now_ms, init=False)
 
     # -- reading channels ----------------------------------------------------
 

@@ -21,7 +21,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, Integer, String
@@ -81,44 +81,36 @@ class ParticipantState:
     pending: int
 
 
+@dataclass(eq=False)
 class Participant:
     """One service's own channel, registration and slice progress (see module docstring)."""
 
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        node: NodeApi,
-        *,
-        item_name: str,
-        item_type: str,
-        role: str | None = None,
-        slice_seconds: float,
-        upstream_url: str | None = None,
-        registration_id: str | None = None,
-        depth: int = 3,
-        mwm: int = 9,
-        catch_up: int = DEFAULT_CATCH_UP,
-        clock: Callable[[], int] = now_ms,
-    ) -> None:
-        self.sessions = sessions
-        self.node = node
-        self.item_name = item_name
-        self.item_type = item_type
-        self.role = role
-        self.slice_seconds = slice_seconds
-        self.upstream_url = upstream_url
-        self.catch_up = catch_up
-        self.clock = clock
+    sessions: sessionmaker[Session]
+    node: NodeApi
+    _: KW_ONLY
+    item_name: str
+    item_type: str
+    role: str | None = None
+    slice_seconds: float
+    upstream_url: str | None = None
+    registration_id: InitVar[str | None] = None
+    depth: InitVar[int] = 3
+    mwm: InitVar[int] = 9
+    catch_up: int = DEFAULT_CATCH_UP
+    clock: Callable[[], int] = now_ms
+    book: ChannelBook = field(init=False)
+    registered: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    # One writer of the channel at a time: SQLite ignores FOR UPDATE, and two
+    # transactions that read the same Merkle position would sign two messages with
+    # one leaf (readers would see only one of them).
+    _write: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self, registration_id: str | None, depth: int, mwm: int) -> None:
         self._wanted_id = registration_id
-        self.book = ChannelBook(node, sessions, depth=depth, mwm=mwm)
-        bind = sessions.kw.get("bind")
+        self.book = ChannelBook(self.node, self.sessions, depth=depth, mwm=mwm)
+        bind = self.sessions.kw.get("bind")
         if bind is not None:
             upgrade(bind, STORE)
-        self.registered = asyncio.Event()
-        # One writer of the channel at a time: SQLite ignores FOR UPDATE, and two
-        # transactions that read the same Merkle position would sign two messages with
-        # one leaf (readers would see only one of them).
-        self._write = threading.Lock()
 
     # -- blocking ----------------------------------------------------------
 
