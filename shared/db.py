@@ -10,16 +10,24 @@ loop never waits on an fsync.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, MetaData, String, Table, Text, create_engine, event, insert, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["is_sqlite", "make_engine", "make_sessionmaker", "run_db", "sqlite_url"]
+__all__ = [
+    "is_sqlite",
+    "key_value_table",
+    "make_engine",
+    "make_sessionmaker",
+    "put_values",
+    "run_db",
+    "sqlite_url",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -92,3 +100,21 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 async def run_db(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run blocking database work in a worker thread (never hold a Session across awaits)."""
     return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def key_value_table(name: str, metadata: MetaData) -> Table:
+    """A table of text values by key (a store's cursor, its snapshot's facts)."""
+    return Table(
+        name,
+        metadata,
+        Column("key", String(64), primary_key=True),
+        Column("value", Text, nullable=False),
+    )
+
+
+def put_values(conn: Connection, table: Table, values: Mapping[str, str]) -> None:
+    """Set ``values`` in a :func:`key_value_table`: each key updated, else inserted."""
+    for key, value in values.items():
+        done = conn.execute(update(table).where(table.c.key == key).values(value=value))
+        if done.rowcount == 0:
+            conn.execute(insert(table).values(key=key, value=value))

@@ -16,11 +16,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    insert,
     select,
-    update,
 )
 
+from shared.db import key_value_table, put_values
 from shared.migrations import Store
 
 __all__ = [
@@ -89,12 +88,7 @@ agent_deposits = Table(
     Column("value", BigInteger, nullable=False),
     Column("milestone", Integer, nullable=False),
 )
-agent_meta = Table(
-    "agent_meta",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-)
+agent_meta = key_value_table("agent_meta", metadata)
 
 
 # The channel agent's own database: migrations in services/devnet/migrations/channel_agent.
@@ -142,9 +136,4 @@ def paid_escrows(conn: Any, escrows: list[str]) -> set[str]:
 
 def write_cursor(conn: Any, index: int, timestamp: int) -> None:
     """Record ``index`` (and its timestamp) as the last milestone processed."""
-    for key, value in (("milestone", index), ("milestone_timestamp", timestamp)):
-        changed = conn.execute(
-            update(agent_meta).where(agent_meta.c.key == key).values(value=str(value))
-        ).rowcount
-        if not changed:
-            conn.execute(insert(agent_meta).values(key=key, value=str(value)))
+    put_values(conn, agent_meta, {"milestone": str(index), "milestone_timestamp": str(timestamp)})

@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 
-from shared.db import make_engine
+from shared.db import key_value_table, make_engine, put_values
 from shared.migrations import Store, upgrade
 
 __all__ = ["STORE", "StoredTransaction", "TangleStore", "metadata"]
@@ -86,12 +86,7 @@ milestones = Table(
     Column("timestamp", BigInteger, nullable=False),
 )
 
-meta = Table(
-    "meta",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-)
+meta = key_value_table("meta", metadata)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,10 +233,7 @@ class TangleStore:
             spent_rows = [{"address": a} for a in new_spent]
             if spent_rows:
                 conn.execute(insert(spent_addresses), spent_rows)
-            for key, value in (meta_updates or {}).items():
-                done = conn.execute(update(meta).where(meta.c.key == key).values(value=value))
-                if done.rowcount == 0:
-                    conn.execute(insert(meta).values(key=key, value=value))
+            put_values(conn, meta, meta_updates or {})
 
     def confirm(
         self,
@@ -295,10 +287,7 @@ class TangleStore:
             conn.execute(delete(value_bundles).where(bundle_old))
             conn.execute(delete(milestones).where(milestones.c.idx <= cutoff))
             conn.execute(delete(balances).where(balances.c.balance == 0))
-            for key, value in extra_meta.items():
-                done = conn.execute(update(meta).where(meta.c.key == key).values(value=value))
-                if done.rowcount == 0:
-                    conn.execute(insert(meta).values(key=key, value=value))
+            put_values(conn, meta, extra_meta)
         return hashes, bundles
 
     def counts(self) -> dict[str, int]:
