@@ -172,15 +172,19 @@ class ScenarioRun:
         )
 
         def ready() -> str | None:
-            info = httpx.post(
-                self.devnet_url,
-                json={"command": "getNodeInfo"},
-                headers={"X-IOTA-API-Version": "1"},
-                timeout=2,
-            ).json()
-            return None if int(info.get("latestMilestoneIndex", 0)) >= 1 else "no milestone"
+            return None if self._milestone(timeout=2) >= 1 else "no milestone"
 
         self.devnet.start(ready, timeout=self.start_timeout)
+
+    def _milestone(self, timeout: float) -> int:
+        """The devnet's latest milestone index (getNodeInfo)."""
+        info = httpx.post(
+            self.devnet_url,
+            json={"command": "getNodeInfo"},
+            headers={"X-IOTA-API-Version": "1"},
+            timeout=timeout,
+        ).json()
+        return int(info.get("latestMilestoneIndex", 0))
 
     def _machine_env(self, machine: MachinePlan, port: int) -> dict[str, str]:
         scale = self.scenario.clock.time_scale
@@ -359,13 +363,7 @@ class ScenarioRun:
         real, simulated = self._now()
         row: dict[str, Any] = {"real": round(real, 2), "simulated": round(simulated, 1)}
         with contextlib.suppress(httpx.HTTPError, ValueError):
-            info = httpx.post(
-                self.devnet_url,
-                json={"command": "getNodeInfo"},
-                headers={"X-IOTA-API-Version": "1"},
-                timeout=5,
-            ).json()
-            row["milestone"] = int(info.get("latestMilestoneIndex", 0))
+            row["milestone"] = self._milestone(timeout=5)
         processes = {"devnet": self.devnet} | {n: s.process for n, s in self.services.items()}
         for name, process in processes.items():
             if process is not None and process.pid is not None:

@@ -15,6 +15,8 @@ the two agree on whole 243-trit blocks, which is all the protocol hashes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -131,12 +133,7 @@ def hash_many(batch: npt.ArrayLike, rounds: int = 81) -> npt.NDArray[np.int8]:
     Rows are hashed 256 at a time in bit-sliced form; a batch of one costs about
     what :func:`curl_hash` does, a batch of 256 a little more in total.
     """
-    data = np.ascontiguousarray(batch, dtype=np.int8)
-    if data.ndim != 2:
-        raise ValueError("hash_many expects a 2-D array of trits")
-    if data.shape[0] == 0:
-        return np.empty((0, HASH_LENGTH), dtype=np.int8)
-    return _sliced_hash_many(data, rounds, _INDICES)
+    return _per_row(_sliced_hash_many, batch, rounds, HASH_LENGTH, "hash_many")
 
 
 def absorb_many(batch: npt.ArrayLike, rounds: int = 81) -> npt.NDArray[np.int8]:
@@ -146,9 +143,21 @@ def absorb_many(batch: npt.ArrayLike, rounds: int = 81) -> npt.NDArray[np.int8]:
     a bundle's transactions at once (they do not depend on the trunk/branch chaining).
     Rows should be whole 243-trit blocks.
     """
+    return _per_row(_sliced_absorb_many, batch, rounds, STATE_LENGTH, "absorb_many")
+
+
+def _per_row(
+    kernel: Callable[..., npt.NDArray[np.int8]],
+    batch: npt.ArrayLike,
+    rounds: int,
+    width: int,
+    name: str,
+) -> npt.NDArray[np.int8]:
+    """``kernel`` over the rows of a 2-D trit array, ``width`` trits out per row; the
+    kernels trust their arguments, so the shape is checked here."""
     data = np.ascontiguousarray(batch, dtype=np.int8)
     if data.ndim != 2:
-        raise ValueError("absorb_many expects a 2-D array of trits")
+        raise ValueError(f"{name} expects a 2-D array of trits")
     if data.shape[0] == 0:
-        return np.empty((0, STATE_LENGTH), dtype=np.int8)
-    return _sliced_absorb_many(data, rounds, _INDICES)
+        return np.empty((0, width), dtype=np.int8)
+    return kernel(data, rounds, _INDICES)
