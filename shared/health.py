@@ -29,7 +29,7 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from enum import Enum
 from typing import Annotated, Any
 
@@ -66,24 +66,18 @@ DownSource = Callable[[], Mapping[str, str]]
 Extra = Callable[[], Awaitable[dict[str, Any]] | dict[str, Any]]
 
 
+@dataclass(eq=False)
 class Probe:
     """One dependency, checked in the background; its last result and when it came."""
 
-    def __init__(
-        self,
-        name: str,
-        check: Check,
-        *,
-        interval: float = PROBE_INTERVAL,
-        timeout: float = PROBE_TIMEOUT,
-    ) -> None:
-        self.name = name
-        self.check = check
-        self.interval = interval
-        self.timeout = timeout
-        self.problem: str | None = "not checked yet"
-        self.checked_at: float | None = None  # time.monotonic() of the last finished check
-        self._changed = asyncio.Event()
+    name: str
+    check: Check
+    _: KW_ONLY
+    interval: float = PROBE_INTERVAL
+    timeout: float = PROBE_TIMEOUT
+    problem: str | None = field(default="not checked yet", init=False)
+    # time.monotonic() of the last finished check
+    checked_at: float | None = field(default=None, init=False)
 
     async def check_once(self) -> str | None:
         try:
