@@ -11,7 +11,7 @@ import platform
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from services.devnet.node import AttachBusy, AttachTimedOut, DevnetNode
@@ -134,26 +134,22 @@ def _int(body: dict[str, Any], key: str, message: str) -> int:
     return value
 
 
+@dataclass(eq=False)
 class IriApi:
     """The IRI command set over one DevnetNode."""
 
-    def __init__(
-        self,
-        node: DevnetNode,
-        coordinator_address: str,
-        *,
-        max_attach_mwm: int = 14,
-        max_attach_transactions: int = 100,
-        streaming: bool = False,
-    ) -> None:
-        self.node = node
-        self.coordinator_address = coordinator_address
-        self.max_attach_mwm = max_attach_mwm
-        self.max_attach_transactions = max_attach_transactions
-        # True (the HTTP app): getTrytes and findTransactions answer a StreamedList the
-        # route sends piece by piece; False: whole lists (unit tests, in-process callers).
-        self.streaming = streaming
-        self.commands: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    node: DevnetNode
+    coordinator_address: str
+    _: KW_ONLY
+    max_attach_mwm: int = 14
+    max_attach_transactions: int = 100
+    # True (the HTTP app): getTrytes and findTransactions answer a StreamedList the
+    # route sends piece by piece; False: whole lists (unit tests, in-process callers).
+    streaming: bool = False
+    commands: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.commands = {
             "getNodeInfo": self.get_node_info,
             "getNodeAPIConfiguration": self.get_node_api_configuration,
             "findTransactions": self.find_transactions,
