@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import HTTPException, status
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.lock.db import (
@@ -28,6 +29,7 @@ from services.lock.settings import LockSettings
 
 __all__ = [
     "account_out",
+    "add_new",
     "circle_out",
     "circles_of",
     "conflict",
@@ -172,3 +174,13 @@ def get_tool(session: Session, tool_id: int) -> Tool:
 def conflict(session: Session, what: str) -> HTTPException:
     session.rollback()
     return HTTPException(status.HTTP_409_CONFLICT, f"{what} already exists")
+
+
+def add_new(session: Session, row: Any, what: str) -> None:
+    """Add ``row`` and flush it (its id is then known); 409 naming ``what`` if a unique
+    constraint says it exists already."""
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise conflict(session, what) from None

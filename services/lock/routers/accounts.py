@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from services.lock.db import Account, Membership, Token, utc, utcnow
 from services.lock.deps import (
@@ -22,7 +21,7 @@ from services.lock.deps import (
     SessionDep,
 )
 from services.lock.schemas import AccountIn, AccountOut, MembershipIn, MembershipOut, TokenOut
-from services.lock.views import account_out, conflict, record
+from services.lock.views import account_out, add_new, record
 from shared.auth import hash_password, new_token, token_digest
 
 router = APIRouter(tags=["accounts"])
@@ -53,11 +52,7 @@ def me(account: AccountDep, session: SessionDep) -> AccountOut:
 def create_account(body: AccountIn, admin: AdminDep, session: SessionDep) -> AccountOut:
     """Create an account (admin)."""
     account = Account(username=body.username, password_hash=hash_password(body.password))
-    session.add(account)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise conflict(session, f"account {body.username!r}") from None
+    add_new(session, account, f"account {body.username!r}")
     record(session, "account_created", account_id=admin.id, detail=body.username)
     session.commit()
     return account_out(session, account)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from services.lock.db import Account, Circle, CircleMember
 from services.lock.deps import (
@@ -19,7 +18,7 @@ from services.lock.deps import (
     SessionDep,
 )
 from services.lock.schemas import CircleIn, CircleOut, MemberIn
-from services.lock.views import circle_out, conflict, record
+from services.lock.views import add_new, circle_out, record
 
 router = APIRouter(tags=["circles"])
 
@@ -33,11 +32,7 @@ router = APIRouter(tags=["circles"])
 def create_circle(body: CircleIn, admin: AdminDep, session: SessionDep) -> CircleOut:
     """Create a circle (admin)."""
     circle = Circle(name=body.name, description=body.description)
-    session.add(circle)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise conflict(session, f"circle {body.name!r}") from None
+    add_new(session, circle, f"circle {body.name!r}")
     record(session, "circle_created", account_id=admin.id, detail=body.name)
     session.commit()
     return circle_out(session, circle)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from services.lock.controller import Controller
 from services.lock.db import Circle, Tool
@@ -22,7 +21,7 @@ from services.lock.deps import (
     SessionDep,
 )
 from services.lock.schemas import PricingIn, ToolIn, ToolOut
-from services.lock.views import conflict, get_tool, record, tool_out
+from services.lock.views import add_new, get_tool, record, tool_out
 from shared.db import run_db
 from shared.mqtt.client import MqttError
 from shared.mqtt.topics import TopicError, device_prefix
@@ -35,13 +34,7 @@ def _create(controller: Controller, body: ToolIn, prefix: str, admin_id: int) ->
         if body.circle_id is not None and session.get(Circle, body.circle_id) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no circle {body.circle_id}")
         tool = Tool(**body.model_dump(exclude={"device_prefix"}), device_prefix=prefix)
-        session.add(tool)
-        try:
-            session.flush()
-        except IntegrityError:
-            raise conflict(
-                session, f"tool {body.name!r} or lock {body.lock_index} of {prefix}"
-            ) from None
+        add_new(session, tool, f"tool {body.name!r} or lock {body.lock_index} of {prefix}")
         record(session, "tool_created", account_id=admin_id, tool_id=tool.id, detail=tool.name)
         session.commit()
         return tool_out(session, controller.link, tool)
