@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Float, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 __all__ = ["Base", "ChannelRow", "ReceivedPayment", "SentPayment"]
 
@@ -58,9 +58,14 @@ class ChannelRow(Base):
     updated_at: Mapped[float] = mapped_column(Float, default=time.time)
 
 
-class SentPayment(Base):
-    __tablename__ = "channel_payments_sent"
-    __table_args__ = (UniqueConstraint("channel_id", "period", "seq"),)
+class _Payment:
+    """What a payment sent and a payment received both are: one signed package, the
+    ``seq``-th of its channel's period (and only one such)."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[UniqueConstraint]:
+        # A method, not a tuple: each table needs a constraint object of its own.
+        return (UniqueConstraint("channel_id", "period", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -68,6 +73,11 @@ class SentPayment(Base):
     seq: Mapped[int] = mapped_column(Integer)
     amount: Mapped[int] = mapped_column(BigInteger)
     package: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SentPayment(_Payment, Base):
+    __tablename__ = "channel_payments_sent"
+
     message: Mapped[Any] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # answered | error
     response: Mapped[Any] = mapped_column(JSON, nullable=True)
@@ -75,16 +85,9 @@ class SentPayment(Base):
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
 
 
-class ReceivedPayment(Base):
+class ReceivedPayment(_Payment, Base):
     __tablename__ = "channel_payments_received"
-    __table_args__ = (UniqueConstraint("channel_id", "period", "seq"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    channel_id: Mapped[str] = mapped_column(String(64), index=True)
-    period: Mapped[int] = mapped_column(Integer)
-    seq: Mapped[int] = mapped_column(Integer)
-    amount: Mapped[int] = mapped_column(BigInteger)
-    package: Mapped[dict[str, Any]] = mapped_column(JSON)
     answered: Mapped[bool] = mapped_column(default=False)
     response: Mapped[Any] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
