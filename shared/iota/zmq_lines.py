@@ -15,7 +15,6 @@ dataclasses, so the field order lives in exactly one place. Formats follow IRI
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -187,16 +186,21 @@ def _parse(kind: type[P], parts: list[str], line: str) -> P:
     return kind(**values)
 
 
-@functools.cache
+# kind -> its fields in order, each with IRI's name (``currentIndex``) if an integer.
+_LAYOUTS: dict[type[Any], tuple[tuple[str, str | None], ...]] = {}
+
+
 def _layout(kind: type[Any]) -> tuple[tuple[str, str | None], ...]:
-    """``kind``'s fields in order, each with IRI's name (``currentIndex``) if an integer."""
-    layout = []
-    for field in dataclasses.fields(kind):
-        first, *rest = field.name.split("_")
-        # The annotations are strings here (``from __future__ import annotations``).
-        integer = first + "".join(word.title() for word in rest) if field.type == "int" else None
-        layout.append((field.name, integer))
-    return tuple(layout)
+    layout = _LAYOUTS.get(kind)
+    if layout is None:
+        names = []
+        for field in dataclasses.fields(kind):
+            first, *rest = field.name.split("_")
+            # The annotations are strings here (``from __future__ import annotations``).
+            iri = first + "".join(word.title() for word in rest) if field.type == "int" else None
+            names.append((field.name, iri))
+        layout = _LAYOUTS[kind] = tuple(names)
+    return layout
 
 
 def _int(text: str, what: str, line: str) -> int:
