@@ -38,8 +38,17 @@ class ZmqLineError(ValueError):
     """A ZMQ message that is not one of IRI's documented lines."""
 
 
+class _Fields:
+    """An event whose line is its fields, in the order they are declared (IRI's order)."""
+
+    __slots__ = ()
+
+    def fields(self) -> list[str]:
+        return [str(getattr(self, name)) for name, _ in _layout(type(self))]
+
+
 @dataclass(frozen=True, slots=True)
-class TransactionSeen:
+class TransactionSeen(_Fields):
     """``tx``: a transaction arrived at the node."""
 
     hash: str
@@ -57,9 +66,6 @@ class TransactionSeen:
 
     topic = "tx"
 
-    def fields(self) -> list[str]:
-        return _texts(self)
-
 
 @dataclass(frozen=True, slots=True)
 class TransactionTrytes:
@@ -74,7 +80,7 @@ class TransactionTrytes:
 
 
 @dataclass(frozen=True, slots=True)
-class TransactionConfirmed:
+class TransactionConfirmed(_Fields):
     """``sn``: a transaction was confirmed by milestone ``milestone_index``."""
 
     milestone_index: int
@@ -85,9 +91,6 @@ class TransactionConfirmed:
     bundle: str
 
     topic = "sn"
-
-    def fields(self) -> list[str]:
-        return _texts(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +110,9 @@ class AddressConfirmation:
 
 
 @dataclass(frozen=True, slots=True)
-class _IndexChange:
+class _IndexChange(_Fields):
     previous: int
     latest: int
-
-    def fields(self) -> list[str]:
-        return _texts(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,11 +169,6 @@ def event_of(kind: type[E], transaction: Any, **values: Any) -> E:
 def format_event(event: ZmqEvent) -> str:
     """The one-frame line IRI would publish for ``event``."""
     return " ".join([event.topic, *event.fields()])
-
-
-def _texts(event: TransactionSeen | TransactionConfirmed | _IndexChange) -> list[str]:
-    """The event's fields as text, in the order they are declared (IRI's order)."""
-    return [str(getattr(event, name)) for name, _ in _layout(type(event))]
 
 
 def _parse(kind: type[P], parts: list[str], line: str) -> P:

@@ -91,7 +91,12 @@ class Baseline:
 
 
 class Changes:
-    """A later revision's new columns and tables, listed in ``<revision>.toml``."""
+    """A later revision's new columns and tables, listed in ``<revision>.toml``.
+
+    A revision that does nothing else needs no function of its own: Alembic calls the
+    module's ``upgrade()`` and ``downgrade()``, so ``upgrade = CHANGES.apply`` and
+    ``downgrade = CHANGES.revert`` are its migration (``energy_0002`` adds an UPDATE).
+    """
 
     def __init__(self, revision_file: str) -> None:
         self.path = Path(revision_file).with_suffix(".toml")

@@ -3,11 +3,6 @@
 Written by hand with the model change: ``tools`` gets ``pricing`` (``member`` for every
 tool made before, which keeps seed 004's checkout flow), ``price_per_minute`` (0) and
 ``min_minutes`` (1); ``paid_sessions`` and ``tool_payments`` are new.
-
-The new columns and tables are listed in the ``.toml`` beside this file (``Changes``).
-
-Revision ID: lock_0002
-Revises: lock_0001
 """
 
 from __future__ import annotations
@@ -17,12 +12,7 @@ from shared.migrations.baseline import Changes
 revision = "lock_0002"
 down_revision: str | None = "lock_0001"
 
+# The columns and tables it adds are listed in the .toml beside this file.
 CHANGES = Changes(__file__)
-
-
-def upgrade() -> None:
-    CHANGES.apply()
-
-
-def downgrade() -> None:
-    CHANGES.revert()
+upgrade = CHANGES.apply
+downgrade = CHANGES.revert

@@ -4,11 +4,6 @@ Written by hand with the model change (issue 21, the machine kit): ``seller``, `
 or ``both`` as the registrant declared it; the grid's registrations made before it are
 given the role their seed ``itemType`` names (``producer`` sells, ``consumer`` buys), the
 producer's sources none.
-
-The new columns and tables are listed in the ``.toml`` beside this file (``Changes``).
-
-Revision ID: energy_0002
-Revises: energy_0001
 """
 
 from __future__ import annotations
@@ -20,6 +15,7 @@ from shared.migrations.baseline import Changes
 revision = "energy_0002"
 down_revision: str | None = "energy_0001"
 
+# The columns and tables it adds are listed in the .toml beside this file.
 CHANGES = Changes(__file__)
 
 
@@ -31,5 +27,4 @@ def upgrade() -> None:
     )
 
 
-def downgrade() -> None:
-    CHANGES.revert()
+downgrade = CHANGES.revert

@@ -8,12 +8,6 @@ in it, because its own tables never kept a deposit's escrow and value (``agent_e
 the bundle and channel only; the values are in the tangle's database). The agent does not
 read again the milestones it processed, so only a reattachment of an old deposit bundle
 confirmed after the upgrade could be counted a second time.
-
-The new columns and tables are listed in the ``.toml`` beside this file (``Changes``).
-
-Revision ID: channel_agent_0002
-Revises: channel_agent_0001
-Create Date: 2026-12-07 16:53:48.727780
 """
 
 from __future__ import annotations
@@ -23,12 +17,7 @@ from shared.migrations.baseline import Changes
 revision = "channel_agent_0002"
 down_revision: str | None = "channel_agent_0001"
 
+# The columns and tables it adds are listed in the .toml beside this file.
 CHANGES = Changes(__file__)
-
-
-def upgrade() -> None:
-    CHANGES.apply()
-
-
-def downgrade() -> None:
-    CHANGES.revert()
+upgrade = CHANGES.apply
+downgrade = CHANGES.revert
