@@ -22,25 +22,27 @@ from shared.machine.settings import NAME_PATTERN
 __all__ = ["SolarSettings", "WindSettings", "create_provider_app"]
 
 
-class WindSettings(EnergySourceSettings):
+class _ProviderSettings(EnergySourceSettings):
     """MachineSettings; PRICE is the least an energy order must pay. With PRODUCER_URL the
     machine is also a seed-001 source (EnergySourceSettings)."""
+
+    price: int = Field(1, gt=0, description="minimum amount of an energy order in iota")
+    work_seconds: float = Field(2.0, ge=0, le=3600, description="time to deliver the energy")
+
+
+class WindSettings(_ProviderSettings):
+    """A wind turbine's: its name, port and rated power."""
 
     name: str = Field("wind", min_length=1, max_length=64, pattern=NAME_PATTERN)
     port: int = Field(3001, ge=1, le=65535)
-    price: int = Field(1, gt=0, description="minimum amount of an energy order in iota")
-    work_seconds: float = Field(2.0, ge=0, le=3600, description="time to deliver the energy")
     capacity_kw: float = Field(5.0, gt=0, le=1e6, description="rated power in kW")
 
 
-class SolarSettings(EnergySourceSettings):
-    """MachineSettings; PRICE is the least an energy order must pay. With PRODUCER_URL the
-    machine is also a seed-001 source (EnergySourceSettings)."""
+class SolarSettings(_ProviderSettings):
+    """Solar panels': their name, port and peak power."""
 
     name: str = Field("solar", min_length=1, max_length=64, pattern=NAME_PATTERN)
     port: int = Field(3003, ge=1, le=65535)
-    price: int = Field(1, gt=0, description="minimum amount of an energy order in iota")
-    work_seconds: float = Field(2.0, ge=0, le=3600, description="time to deliver the energy")
     capacity_kw: float = Field(4.0, gt=0, le=1e6, description="peak power in kW")
 
 
@@ -49,15 +51,7 @@ def create_provider_app(
 ) -> socketio.ASGIApp:
     """The provider's ASGI app; ``options`` go to :func:`create_machine_app` (a fleet
     shares the node feed, the node probe and the node client through them)."""
-    config = MachineConfig(
-        name=settings.name,
-        kind="energy",
-        price=settings.price,
-        work_seconds=settings.work_seconds,
-        order_timeout=settings.order_timeout,
-        max_queue=settings.max_queue,
-        poll_interval=settings.poll_interval,
-    )
+    config = MachineConfig.from_settings(settings, "energy")
     machine = create_machine_app(
         settings,
         role="provider",

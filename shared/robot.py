@@ -37,14 +37,9 @@ def create_robot_app(
     """The robot's ASGI app. ``provider``: its link to the energy provider (default: one of
     its own on PROVIDER_URL); ``options`` go to :func:`create_machine_app` (a fleet shares
     the node feed, the node probe and the HTTP clients among its machines through them)."""
-    config = MachineConfig(
-        name=settings.name,
-        kind="product",
-        price=settings.price,
-        work_seconds=settings.work_seconds,
-        order_timeout=settings.order_timeout,
-        max_queue=settings.max_queue,
-        poll_interval=settings.poll_interval,
+    config = MachineConfig.from_settings(
+        settings,
+        "product",
         provider_share=settings.provider_share,
         payout_timeout=settings.payout_timeout,
     )
