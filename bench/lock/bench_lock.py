@@ -25,6 +25,7 @@ import argparse
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -120,9 +121,11 @@ def _controller(
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
+    # SIGINT, not SIGTERM: uvicorn re-raises the signal it shut down for, and only the
+    # KeyboardInterrupt of SIGINT lets cProfile (--profile) write its file on the way out.
+    proc.send_signal(signal.SIGINT)
     try:
-        proc.wait(30)  # cProfile writes its file on the way out
+        proc.wait(30)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(10)

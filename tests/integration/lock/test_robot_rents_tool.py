@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +34,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 WORK_SECONDS = 12.0  # about two and a half minutes of the lock's accelerated clock
 MARGIN = 1.5
-
-
-@pytest.fixture(scope="module")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetProcess]:
-    node = DevnetProcess(tmp_path_factory.mktemp("devnet"), milestone_interval=0.5)
-    node.start(timeout=600)
-    try:
-        yield node
-    finally:
-        try:
-            node.stop()
-        finally:
-            node.kill()
 
 
 def test_a_robot_rents_the_tool_for_its_work_and_pays_by_the_minute(
