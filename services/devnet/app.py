@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +21,9 @@ from starlette.types import Receive, Scope, Send
 
 from services.devnet.api import LIMITS, IriApi, StreamedList
 from services.devnet.channel_agent_host import ChannelAgentHost
+from services.devnet.channel_agent_host import router as channel_agent_router
 from services.devnet.coordinator import MilestoneCoordinator
+from services.devnet.deps import DevnetRuntime, RuntimeDep, SettingsDep, faucet_guard
 from services.devnet.economy import EconomyView
 from services.devnet.economy import router as economy_router
 from services.devnet.explorer import router as explorer_router
@@ -31,7 +33,7 @@ from services.devnet.publisher import ZmqPublisher
 from services.devnet.settings import DevnetSettings
 from services.devnet.store import TangleStore
 from services.devnet.tangle import Tangle, TangleError, load_snapshot
-from shared.auth import BearerRefused, BearerToken, require_bearer
+from shared.auth import BearerRefused
 from shared.health import Health, service_router
 from shared.iota.bundle import TOTAL_SUPPLY
 from shared.iota.signing import address_of
@@ -170,9 +172,183 @@ class StreamedAnswer(Response):
         await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
 
 
+#: ``POST /``, the IRI API.
+iri_router = APIRouter()
+
+
+@iri_router.post(
+    "/",
+    include_in_schema=True,
+    summary="IRI 1.8 API command",
+    responses={
+        400: {"description": 'IRI\'s {"error"}: bad request, unknown command, a limit'},
+        500: {"description": 'IRI\'s {"exception"}: invalid parameters or transactions'},
+        503: {"description": "attachToTangle or a large read found no free turn in time"},
+    },
+)
+async def iri(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> Response:
+    """IRI API: JSON body {"command": ..., ...}; header X-IOTA-API-Version required."""
+    started = time.perf_counter()
+    raw = await request.body()
+
+    def reply(status: int, body: dict[str, Any]) -> JSONResponse:
+        body["duration"] = int((time.perf_counter() - started) * 1000)
+        # ASCII-escaped: an error may echo input ("Command [x] is unknown") and JSON
+        # input can hold lone surrogates, which UTF-8 rendering cannot encode.
+        return AsciiJSONResponse(body, status_code=status)
+
+    if len(raw) > LIMITS["maxBodyLength"]:
+        return reply(400, {"error": "Request too long"})
+    if "x-iota-api-version" not in request.headers:
+        return reply(400, {"error": "Invalid API Version"})
+    try:
+        body = json.loads(raw)
+    except ValueError as error:
+        return reply(400, {"error": f"Invalid JSON syntax: {error}"})
+    except RecursionError:
+        return reply(400, {"error": "Invalid JSON syntax: nested too deeply"})
+    api = runtime.api
+    # The client's identity: its IP address as the server saw it (a forwarded-for
+    # header is not trusted). interruptAttachingToTangle stops only its attaches.
+    client = request.client.host if request.client is not None else ""
+    turns = runtime.read_turns
+    holding = False
+    try:
+        if _large_read(body):
+            holding = await _take_turn(turns, settings)
+            if not holding:
+                return _busy(reply, body, settings)
+        status, answer = await anyio.to_thread.run_sync(api.dispatch, body, client)
+        streamed = [v for v in answer.values() if isinstance(v, StreamedList)]
+        if status == 200 and streamed:
+            if not holding and len(streamed[0].items) > LARGE_READ:
+                holding = await _take_turn(turns, settings)
+                if not holding:
+                    return _busy(reply, body, settings)
+            release = turns.release if holding else None
+            holding = False  # the answer gives the turn back when it is sent
+            return StreamedAnswer(answer, started, settings.read_timeout, release)
+    finally:
+        if holding:
+            turns.release()
+    if status >= 400:
+        log.info(
+            "event=api_refused command=%s status=%d reason=%r",
+            # Escaped: the command may be any JSON value, even a lone surrogate.
+            str(body.get("command")).encode("ascii", "backslashreplace").decode()
+            if isinstance(body, dict)
+            else None,
+            status,
+            next(iter(answer.values())),
+        )
+    return reply(status, answer)
+
+
+def _large_read(body: Any) -> bool:
+    if not isinstance(body, dict) or body.get("command") != "getTrytes":
+        return False
+    hashes = body.get("hashes")
+    return isinstance(hashes, list) and len(hashes) > LARGE_READ
+
+
+async def _take_turn(turns: asyncio.Semaphore, settings: DevnetSettings) -> bool:
+    try:
+        await asyncio.wait_for(turns.acquire(), settings.read_wait)
+    except TimeoutError:
+        return False
+    return True
+
+
+def _busy(reply: Any, body: dict[str, Any], settings: DevnetSettings) -> JSONResponse:
+    command = str(body.get("command"))
+    log.info("event=api_refused command=%s status=503 reason=read_busy", command)
+    return reply(
+        503,
+        {
+            "error": f"{command} is busy: {settings.read_concurrency} large reads are "
+            f"being answered (DEVNET_READ_CONCURRENCY) and no turn freed up within "
+            f"{settings.read_wait:g}s; try again"
+        },
+    )
+
+
+#: ``POST /faucet`` (bearer: DEVNET_FAUCET_TOKEN) and ``GET /faucet``.
+faucet_router = APIRouter()
+
+
+@faucet_router.post(
+    "/faucet",
+    dependencies=[Depends(faucet_guard)],
+    responses={
+        400: {"description": "the faucet refuses the address or value"},
+        401: {"description": "no or a wrong DEVNET_FAUCET_TOKEN (or none is set)"},
+        503: {"description": "the faucet is busy or its last payment is unconfirmed"},
+    },
+)
+async def faucet_route(
+    payload: FaucetRequest, runtime: RuntimeDep, settings: SettingsDep
+) -> JSONResponse:
+    """Send `value` devnet tokens to `address` (capped by DEVNET_FAUCET_MAX)."""
+    faucet = runtime.faucet
+    try:
+        target = faucet.check(payload.address, payload.value)
+    except FaucetError as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    assert isinstance(payload.value, int)
+    if runtime.faucet_waiting >= settings.faucet_max_waiting:
+        return JSONResponse(
+            {
+                "error": f"the faucet is busy ({settings.faucet_max_waiting} requests "
+                "waiting, DEVNET_FAUCET_MAX_WAITING); try again shortly"
+            },
+            status_code=503,
+        )
+    runtime.faucet_waiting += 1
+    try:
+        # Waits for the previous payment's confirmation here, on the event loop:
+        # no worker thread (nor the faucet's lock) is held while waiting.
+        deadline = time.monotonic() + faucet.wait
+        while True:
+            payment = await anyio.to_thread.run_sync(faucet.try_pay, target, payload.value)
+            if payment is not None:
+                break
+            if time.monotonic() > deadline:
+                raise FaucetUnavailable("the faucet's last payment is not confirmed yet")
+            await asyncio.sleep(0.05)
+    except FaucetError as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    except (FaucetUnavailable, TangleError) as error:
+        return JSONResponse({"error": str(error)}, status_code=503)
+    finally:
+        runtime.faucet_waiting -= 1
+    log.info("event=faucet_paid address=%s value=%d", payment.address, payment.value)
+    return JSONResponse(
+        {
+            "address": payment.address,
+            "value": payment.value,
+            "bundle": payment.bundle,
+            "tail": payment.tail,
+            "transactions": payment.transactions,
+        }
+    )
+
+
+@faucet_router.get("/faucet")
+async def faucet_info(runtime: RuntimeDep, settings: SettingsDep) -> dict[str, Any]:
+    """The faucet's current address, confirmed balance and cap."""
+    faucet = runtime.faucet
+    index = await anyio.to_thread.run_sync(faucet.key_index)
+    return {
+        "address": faucet.address(index),
+        "balance": faucet.node.tangle.confirmed_balance(faucet.address(index)),
+        "max": faucet.max_value,
+        # False only when explicitly open (DEVNET_FAUCET_OPEN, no token): shared/auth.py.
+        "tokenRequired": bool(settings.faucet_token) or not settings.faucet_open,
+    }
+
+
 def create_app(settings: DevnetSettings) -> FastAPI:
     """Build the devnet app; nothing starts until the lifespan runs."""
-    state: dict[str, Any] = {}
     health = Health()  # the devnet depends on nothing else: its own parts only
     # The channel agent (docs/channels.md); its secret defaults to one derived from this seed.
     channels = ChannelAgentHost(settings.data_dir, settings.coordinator_seed.get_secret_value())
@@ -210,14 +386,8 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         )
         supervisor = Supervisor("devnet")
         health.watch(supervisor.down)
-        state.update(
-            node=node,
-            api=api,
-            faucet=faucet,
-            started=time.time(),
-            supervisor=supervisor,
-            faucet_waiting=0,
-            read_turns=asyncio.Semaphore(settings.read_concurrency),
+        _app.state.runtime = DevnetRuntime(
+            node, api, faucet, asyncio.Semaphore(settings.read_concurrency)
         )
         supervisor.start("coordinator", lambda: coordinator.run(settings.milestone_interval))
         if settings.prune_depth:
@@ -266,7 +436,11 @@ def create_app(settings: DevnetSettings) -> FastAPI:
     # The faucet and the channel agent's commands, per client address. The IRI API (POST /)
     # is exempt: every service's wallet and MAM reader call it all the time (docs/devnet.md).
     limit_writes(app, settings, exempt=("/",))
-    app.include_router(channels.router)
+    # What the module-level routers read (services/devnet/deps.py); the lifespan adds
+    # app.state.runtime.
+    app.state.settings = settings
+    app.state.channel_agent_host = channels
+    app.include_router(channel_agent_router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -281,20 +455,26 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
         return response
 
+    def running() -> DevnetRuntime | None:
+        runtime: DevnetRuntime | None = getattr(app.state, "runtime", None)
+        return runtime
+
     def index() -> dict[str, Any]:
-        node: DevnetNode | None = state.get("node")
-        return {"latestMilestoneIndex": node.tangle.latest_milestone_index if node else 0}
+        runtime = running()
+        return {
+            "latestMilestoneIndex": runtime.node.tangle.latest_milestone_index if runtime else 0
+        }
 
     def details() -> dict[str, Any]:
-        node: DevnetNode | None = state.get("node")
+        runtime = running()
         return {
-            "latestMilestoneIndex": node.tangle.latest_milestone_index if node else 0,
-            "lastSnapshottedMilestoneIndex": node.tangle.snapshot_index if node else 0,
+            "latestMilestoneIndex": runtime.node.tangle.latest_milestone_index if runtime else 0,
+            "lastSnapshottedMilestoneIndex": runtime.node.tangle.snapshot_index if runtime else 0,
         }
 
     def synced() -> bool:
-        node: DevnetNode | None = state.get("node")
-        return node is not None and node.tangle.latest_milestone_index >= 1
+        runtime = running()
+        return runtime is not None and runtime.node.tangle.latest_milestone_index >= 1
 
     # GET / and GET /health (shared/health.py): 200 once the node has a milestone and
     # every background task runs; 503 naming what is down (coordinator, pruner).
@@ -309,177 +489,14 @@ def create_app(settings: DevnetSettings) -> FastAPI:
         )
     )
 
-    @app.post(
-        "/",
-        include_in_schema=True,
-        summary="IRI 1.8 API command",
-        responses={
-            400: {"description": 'IRI\'s {"error"}: bad request, unknown command, a limit'},
-            500: {"description": 'IRI\'s {"exception"}: invalid parameters or transactions'},
-            503: {"description": "attachToTangle or a large read found no free turn in time"},
-        },
-    )
-    async def iri(request: Request) -> Response:
-        """IRI API: JSON body {"command": ..., ...}; header X-IOTA-API-Version required."""
-        started = time.perf_counter()
-        raw = await request.body()
-
-        def reply(status: int, body: dict[str, Any]) -> JSONResponse:
-            body["duration"] = int((time.perf_counter() - started) * 1000)
-            # ASCII-escaped: an error may echo input ("Command [x] is unknown") and JSON
-            # input can hold lone surrogates, which UTF-8 rendering cannot encode.
-            return AsciiJSONResponse(body, status_code=status)
-
-        if len(raw) > LIMITS["maxBodyLength"]:
-            return reply(400, {"error": "Request too long"})
-        if "x-iota-api-version" not in request.headers:
-            return reply(400, {"error": "Invalid API Version"})
-        try:
-            body = json.loads(raw)
-        except ValueError as error:
-            return reply(400, {"error": f"Invalid JSON syntax: {error}"})
-        except RecursionError:
-            return reply(400, {"error": "Invalid JSON syntax: nested too deeply"})
-        api: IriApi = state["api"]
-        # The client's identity: its IP address as the server saw it (a forwarded-for
-        # header is not trusted). interruptAttachingToTangle stops only its attaches.
-        client = request.client.host if request.client is not None else ""
-        turns: asyncio.Semaphore = state["read_turns"]
-        holding = False
-        try:
-            if _large_read(body):
-                holding = await _take_turn(turns)
-                if not holding:
-                    return _busy(reply, body)
-            status, answer = await anyio.to_thread.run_sync(api.dispatch, body, client)
-            streamed = [v for v in answer.values() if isinstance(v, StreamedList)]
-            if status == 200 and streamed:
-                if not holding and len(streamed[0].items) > LARGE_READ:
-                    holding = await _take_turn(turns)
-                    if not holding:
-                        return _busy(reply, body)
-                release = turns.release if holding else None
-                holding = False  # the answer gives the turn back when it is sent
-                return StreamedAnswer(answer, started, settings.read_timeout, release)
-        finally:
-            if holding:
-                turns.release()
-        if status >= 400:
-            log.info(
-                "event=api_refused command=%s status=%d reason=%r",
-                # Escaped: the command may be any JSON value, even a lone surrogate.
-                str(body.get("command")).encode("ascii", "backslashreplace").decode()
-                if isinstance(body, dict)
-                else None,
-                status,
-                next(iter(answer.values())),
-            )
-        return reply(status, answer)
-
-    def _large_read(body: Any) -> bool:
-        if not isinstance(body, dict) or body.get("command") != "getTrytes":
-            return False
-        hashes = body.get("hashes")
-        return isinstance(hashes, list) and len(hashes) > LARGE_READ
-
-    async def _take_turn(turns: asyncio.Semaphore) -> bool:
-        try:
-            await asyncio.wait_for(turns.acquire(), settings.read_wait)
-        except TimeoutError:
-            return False
-        return True
-
-    def _busy(reply: Any, body: dict[str, Any]) -> JSONResponse:
-        command = str(body.get("command"))
-        log.info("event=api_refused command=%s status=503 reason=read_busy", command)
-        return reply(
-            503,
-            {
-                "error": f"{command} is busy: {settings.read_concurrency} large reads are "
-                f"being answered (DEVNET_READ_CONCURRENCY) and no turn freed up within "
-                f"{settings.read_wait:g}s; try again"
-            },
-        )
-
-    # The one bearer rule (shared/auth.py): DEVNET_FAUCET_TOKEN, or open only when
-    # DEVNET_FAUCET_OPEN=true says so.
-    faucet_guard = require_bearer(
-        lambda: BearerToken(settings.faucet_token, open_when_unset=settings.faucet_open),
-        setting="DEVNET_FAUCET_TOKEN",
-        open_setting="DEVNET_FAUCET_OPEN",
-    )
-
-    @app.post(
-        "/faucet",
-        dependencies=[Depends(faucet_guard)],
-        responses={
-            400: {"description": "the faucet refuses the address or value"},
-            401: {"description": "no or a wrong DEVNET_FAUCET_TOKEN (or none is set)"},
-            503: {"description": "the faucet is busy or its last payment is unconfirmed"},
-        },
-    )
-    async def faucet_route(payload: FaucetRequest) -> JSONResponse:
-        """Send `value` devnet tokens to `address` (capped by DEVNET_FAUCET_MAX)."""
-        faucet: Faucet = state["faucet"]
-        try:
-            target = faucet.check(payload.address, payload.value)
-        except FaucetError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
-        assert isinstance(payload.value, int)
-        if state["faucet_waiting"] >= settings.faucet_max_waiting:
-            return JSONResponse(
-                {
-                    "error": f"the faucet is busy ({settings.faucet_max_waiting} requests "
-                    "waiting, DEVNET_FAUCET_MAX_WAITING); try again shortly"
-                },
-                status_code=503,
-            )
-        state["faucet_waiting"] += 1
-        try:
-            # Waits for the previous payment's confirmation here, on the event loop:
-            # no worker thread (nor the faucet's lock) is held while waiting.
-            deadline = time.monotonic() + faucet.wait
-            while True:
-                payment = await anyio.to_thread.run_sync(faucet.try_pay, target, payload.value)
-                if payment is not None:
-                    break
-                if time.monotonic() > deadline:
-                    raise FaucetUnavailable("the faucet's last payment is not confirmed yet")
-                await asyncio.sleep(0.05)
-        except FaucetError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
-        except (FaucetUnavailable, TangleError) as error:
-            return JSONResponse({"error": str(error)}, status_code=503)
-        finally:
-            state["faucet_waiting"] -= 1
-        log.info("event=faucet_paid address=%s value=%d", payment.address, payment.value)
-        return JSONResponse(
-            {
-                "address": payment.address,
-                "value": payment.value,
-                "bundle": payment.bundle,
-                "tail": payment.tail,
-                "transactions": payment.transactions,
-            }
-        )
-
+    app.include_router(iri_router)
+    app.include_router(faucet_router)
     app.include_router(explorer_router)
     app.state.economy = EconomyView(
-        lambda: state.get("node"), lambda: state.get("faucet"), lambda: channels.agent
+        lambda: None if (runtime := running()) is None else runtime.node,
+        lambda: None if (runtime := running()) is None else runtime.faucet,
+        lambda: channels.agent,
     )
     app.include_router(economy_router)
-
-    @app.get("/faucet")
-    async def faucet_info() -> dict[str, Any]:
-        """The faucet's current address, confirmed balance and cap."""
-        faucet: Faucet = state["faucet"]
-        index = await anyio.to_thread.run_sync(faucet.key_index)
-        return {
-            "address": faucet.address(index),
-            "balance": faucet.node.tangle.confirmed_balance(faucet.address(index)),
-            "max": faucet.max_value,
-            # False only when explicitly open (DEVNET_FAUCET_OPEN, no token): shared/auth.py.
-            "tokenRequired": bool(settings.faucet_token) or not settings.faucet_open,
-        }
 
     return app

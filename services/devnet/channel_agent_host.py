@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -21,13 +21,14 @@ from shared.channels.rules import ChannelDefinition, RuleError
 from shared.settings import load_settings
 from shared.tasks import Supervisor
 
-__all__ = ["ChannelAgentHost", "RegisterRequest"]
+__all__ = ["ChannelAgentHost", "RegisterRequest", "router"]
 
 log = logging.getLogger("devnet.channels")
 
 
 class ChannelAgentHost:
-    """The agent's place in the devnet app: settings, the supervised loop, the HTTP routes."""
+    """The agent's place in the devnet app: settings and the supervised loop; the HTTP
+    routes (:data:`router`) reach it on ``app.state.channel_agent_host``."""
 
     def __init__(self, data_dir: Path, fallback_secret: str) -> None:
         self.settings = load_settings(ChannelAgentSettings)
@@ -57,51 +58,30 @@ class ChannelAgentHost:
         if self.agent is not None:
             self.agent.close()
 
-    @property
-    def router(self) -> APIRouter:
-        router = APIRouter(
-            prefix="/channels",
-            tags=["channels"],
-            responses={503: {"description": "the channel agent is not running"}},
-        )
 
-        def agent() -> ChannelAgent:
-            if self.agent is None:
-                raise HTTPException(503, "the channel agent is not running")
-            return self.agent
+async def _host(request: Request) -> ChannelAgentHost:
+    host: ChannelAgentHost = request.app.state.channel_agent_host
+    return host
 
-        @router.post("", responses={400: {"description": "not a valid channel definition"}})
-        async def register(payload: RegisterRequest) -> JSONResponse:
-            """Register a channel definition (idempotent): its id, period and escrow address."""
-            try:
-                definition = ChannelDefinition.from_json(payload.definition)
-                summary = await asyncio.to_thread(agent().register, definition)
-            except RuleError as error:
-                return JSONResponse({"error": str(error)}, status_code=400)
-            return JSONResponse(summary)
 
-        @router.get(
-            "/{channel_id}",
-            responses={
-                400: {"description": "not a channel id (64 lowercase hex)"},
-                404: {"description": "unknown channel"},
-            },
-        )
-        async def channel(
-            channel_id: Annotated[str, PathParam(json_schema_extra={"pattern": _ID_PATTERN})],
-        ) -> JSONResponse:
-            """A channel as the agent sees it: period, status, escrow, deposits, claims, payouts."""
-            if not _CHANNEL_ID.match(channel_id):
-                return JSONResponse(
-                    {"error": "channel id must be 64 lowercase hex characters"}, status_code=400
-                )
-            try:
-                summary = await asyncio.to_thread(agent().summary, channel_id)
-            except UnknownChannel:
-                return JSONResponse({"error": "unknown channel"}, status_code=404)
-            return JSONResponse(summary)
+HostDep = Annotated[ChannelAgentHost, Depends(_host)]
 
-        return router
+
+def _running(host: ChannelAgentHost) -> ChannelAgent:
+    # Asked for in the route's body, not as a dependency: a request the route refuses on
+    # its own (a bad id: 400) is refused so even while the agent is off.
+    if host.agent is None:
+        raise HTTPException(503, "the channel agent is not running")
+    return host.agent
+
+
+#: ``POST /channels`` and ``GET /channels/{id}``; the devnet puts its
+#: :class:`ChannelAgentHost` on ``app.state.channel_agent_host``.
+router = APIRouter(
+    prefix="/channels",
+    tags=["channels"],
+    responses={503: {"description": "the channel agent is not running"}},
+)
 
 
 class RegisterRequest(BaseModel):
@@ -112,3 +92,37 @@ class RegisterRequest(BaseModel):
 
 _ID_PATTERN = "^[0-9a-f]{64}$"
 _CHANNEL_ID = re.compile(_ID_PATTERN)
+
+
+@router.post("", responses={400: {"description": "not a valid channel definition"}})
+async def register(payload: RegisterRequest, host: HostDep) -> JSONResponse:
+    """Register a channel definition (idempotent): its id, period and escrow address."""
+    try:
+        definition = ChannelDefinition.from_json(payload.definition)
+        summary = await asyncio.to_thread(_running(host).register, definition)
+    except RuleError as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    return JSONResponse(summary)
+
+
+@router.get(
+    "/{channel_id}",
+    responses={
+        400: {"description": "not a channel id (64 lowercase hex)"},
+        404: {"description": "unknown channel"},
+    },
+)
+async def channel(
+    channel_id: Annotated[str, PathParam(json_schema_extra={"pattern": _ID_PATTERN})],
+    host: HostDep,
+) -> JSONResponse:
+    """A channel as the agent sees it: period, status, escrow, deposits, claims, payouts."""
+    if not _CHANNEL_ID.match(channel_id):
+        return JSONResponse(
+            {"error": "channel id must be 64 lowercase hex characters"}, status_code=400
+        )
+    try:
+        summary = await asyncio.to_thread(_running(host).summary, channel_id)
+    except UnknownChannel:
+        return JSONResponse({"error": "unknown channel"}, status_code=404)
+    return JSONResponse(summary)

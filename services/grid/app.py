@@ -13,12 +13,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.grid.audit import AuditTrail
 from services.grid.bookkeeping import GridBooks, return_channel_name
+from services.grid.deps import AuditDep, BooksDep, ChannelBookDep, RegistrationsDep
 from services.grid.settings import MAX_ITEM_BYTES, GridSettings
 from services.grid.settlement import GridSettlement
 from services.grid.storage import BatchedWriter, RawPathMiddleware, StorageStore, storage_router
@@ -136,6 +137,56 @@ def _registered_ids(sessions: sessionmaker[Session]) -> set[str]:
         return set(session.scalars(select(Registration.registration_id)))
 
 
+#: The grid's own books, read-only: ``/accounts``, ``/prices``, ``/audit``, ``/registrations``.
+books_api = APIRouter(tags=["books"])
+
+
+@books_api.get("/accounts")
+async def accounts(books: BooksDep) -> dict[str, Any]:
+    """The books: totals, consumers and producers (tokens; output in kWh)."""
+    return await run_db(books.accounts)
+
+
+@books_api.get("/prices")
+async def prices(books: BooksDep) -> list[dict[str, Any]]:
+    """The last 100 settled slices: price (tokens per kWh), method, output and usage."""
+    return await run_db(books.slice_prices)
+
+
+@books_api.get("/audit")
+async def audit_status(audit: AuditDep) -> dict[str, Any]:
+    """The audit trail: the ledger, records pending and sent, the latest with the link
+    to its inclusion proof (``{"enabled": false}`` without GRID_LEDGER_URL)."""
+    if audit is None:
+        return {"enabled": False}
+    return await run_db(audit.status)
+
+
+@books_api.get("/registrations")
+async def list_registrations(
+    registrations: RegistrationsDep, book: ChannelBookDep
+) -> list[dict[str, Any]]:
+    """Registrants and the roots of their channels (never a sideKey)."""
+
+    def load() -> list[dict[str, Any]]:
+        out = []
+        for row in registrations.all():
+            channel = book.get(return_channel_name(row.registration_id))
+            out.append(
+                {
+                    "registrationId": row.registration_id,
+                    "itemName": row.item_name,
+                    "itemType": row.item_type,
+                    "role": row.role,
+                    "root": row.root,
+                    "returnRoot": channel.root if channel is not None else None,
+                }
+            )
+        return out
+
+    return await run_db(load)
+
+
 def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
     """The grid; ``background=False`` serves the APIs without the loops (API tests)."""
     engine = make_engine(settings.resolved_database_url())
@@ -233,9 +284,14 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    # the grid's loops (not a database engine) and its books, for tests and tools
+    # the grid's loops (not a database engine) and its books, for tests and tools; the
+    # books, the audit trail, the registrations and the return channels for the routes
+    # (services/grid/deps.py)
     app.state.settlement = settlement
     app.state.books = books
+    app.state.audit = audit
+    app.state.registrations = registrations
+    app.state.channel_book = book
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_ITEM_BYTES)
     app.add_middleware(RawPathMiddleware)
     limit_writes(app, settings)
@@ -273,44 +329,6 @@ def create_app(settings: GridSettings, *, background: bool = True) -> FastAPI:
         )
     )
 
-    @app.get("/accounts", tags=["books"])
-    async def accounts() -> dict[str, Any]:
-        """The books: totals, consumers and producers (tokens; output in kWh)."""
-        return await run_db(books.accounts)
-
-    @app.get("/prices", tags=["books"])
-    async def prices() -> list[dict[str, Any]]:
-        """The last 100 settled slices: price (tokens per kWh), method, output and usage."""
-        return await run_db(books.slice_prices)
-
-    @app.get("/audit", tags=["books"])
-    async def audit_status() -> dict[str, Any]:
-        """The audit trail: the ledger, records pending and sent, the latest with the link
-        to its inclusion proof (``{"enabled": false}`` without GRID_LEDGER_URL)."""
-        if audit is None:
-            return {"enabled": False}
-        return await run_db(audit.status)
-
-    @app.get("/registrations", tags=["books"])
-    async def list_registrations() -> list[dict[str, Any]]:
-        """Registrants and the roots of their channels (never a sideKey)."""
-
-        def load() -> list[dict[str, Any]]:
-            out = []
-            for row in registrations.all():
-                channel = book.get(return_channel_name(row.registration_id))
-                out.append(
-                    {
-                        "registrationId": row.registration_id,
-                        "itemName": row.item_name,
-                        "itemType": row.item_type,
-                        "role": row.role,
-                        "root": row.root,
-                        "returnRoot": channel.root if channel is not None else None,
-                    }
-                )
-            return out
-
-        return await run_db(load)
+    app.include_router(books_api)
 
     return app

@@ -19,10 +19,12 @@ import asyncio
 import contextlib
 import json
 import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -36,13 +38,16 @@ from services.grid.db import StorageItem
 from shared.db import run_db
 from shared.energy.models import utcnow
 from shared.energy.registration import ApiResult, EnergyApiError, check_registration_id
+from shared.web import provide, provided
 
 __all__ = [
     "MAX_KEY_LENGTH",
     "BatchedWriter",
     "RawPathMiddleware",
+    "StorageApi",
     "StorageList",
     "StorageStore",
+    "router",
     "storage_router",
 ]
 
@@ -352,138 +357,170 @@ Item = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class StorageApi:
+    """What the storage routes serve: the store, ``registered(id) -> bool`` (whether a
+    registration exists) and the writer batching the puts."""
+
+    store: StorageStore
+    registered: Callable[[str], Awaitable[bool]]
+    writer: BatchedWriter
+
+
+async def _api(request: Request) -> StorageApi:
+    api: StorageApi = provided(request, "grid_storage")
+    return api
+
+
+Api = Annotated[StorageApi, Depends(_api)]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ApiResult, "description": text}
+    for code, text in (
+        (400, "A parameter is invalid"),
+        (404, "The registration or item does not exist"),
+        (409, "The registration stores the most items allowed"),
+        (413, "The item is larger than 1 MiB"),
+        (422, "The body is not a JSON object"),
+    )
+}
+
+#: The storage routes, module-level; :func:`storage_router` gives them one store.
+router = APIRouter(tags=["storage"])
+
+
+async def _owner(api: StorageApi, value: str) -> str:
+    registration_id = check_registration_id(segment(value), "registration-id")
+    if not await api.registered(registration_id):
+        raise EnergyApiError(404, f"Registration '{registration_id}' does not exist.")
+    return registration_id
+
+
+async def _put(
+    api: StorageApi, registrationId: str, context: str, id: str, item: dict[str, Any]
+) -> ApiResult:
+    registration_id = await _owner(api, registrationId)
+    body = json.dumps(item, separators=(",", ":"), ensure_ascii=True)
+    await api.writer.put(registration_id, _key(context, "context"), _key(id, "id"), body)
+    return ApiResult(success=True, message="OK")
+
+
+@router.put(
+    "/storage/item/{registrationId}/{context}/{id}", response_model=ApiResult, responses=_ERRORS
+)
+async def put_item(
+    registrationId: RegistrationId, context: Context, id: ItemId, item: Item, api: Api
+) -> ApiResult:
+    """Save an item (the seed's path)."""
+    return await _put(api, registrationId, context, id, item)
+
+
+@router.put("/storage/{registrationId}/{context}/{id}", response_model=ApiResult, responses=_ERRORS)
+async def put_item_original(
+    registrationId: RegistrationId, context: Context, id: ItemId, item: Item, api: Api
+) -> ApiResult:
+    """Save an item (the original code's path)."""
+    return await _put(api, registrationId, context, id, item)
+
+
+@router.get(
+    "/storage/{registrationId}/{context}/{id}",
+    response_model=StorageItemResult,
+    responses=_ERRORS,
+)
+async def get_item(
+    registrationId: RegistrationId, context: Context, id: ItemId, api: Api
+) -> Response:
+    """Return an item."""
+    registration_id = await _owner(api, registrationId)
+    item_id = _key(id, "id")
+    context_name = _key(context, "context")
+    store = api.store
+    body = (
+        store.get(registration_id, context_name, item_id)
+        if store.inline_reads
+        else await run_db(store.get, registration_id, context_name, item_id)
+    )
+    if body is None:
+        raise EnergyApiError(404, f"Item '{item_id}' does not exist in context '{context_name}'.")
+    # The stored text is the item's JSON already: no parse and re-dump per read.
+    return Response(
+        b'{"success":true,"message":"OK","item":' + body.encode("ascii") + b"}",
+        media_type="application/json",
+    )
+
+
+@router.get("/storage/{registrationId}/{context}", response_model=StorageList, responses=_ERRORS)
+async def list_items(
+    registrationId: RegistrationId,
+    context: Context,
+    api: Api,
+    page: Annotated[int | None, Query(ge=0, le=10**9, description="From 0")] = None,
+    page_size: Annotated[
+        int | None, Query(alias="page-size", ge=1, le=MAX_PAGE_SIZE, description="Default 10")
+    ] = None,
+    pageSize: Annotated[
+        int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="The same as page-size")
+    ] = None,
+) -> Response:
+    """One page of a context's items, ordered by id."""
+    registration_id = await _owner(api, registrationId)
+    if page_size is not None and pageSize is not None and page_size != pageSize:
+        raise EnergyApiError(
+            400, "The parameter 'pageSize' has an invalid value: it differs from 'page-size'."
+        )
+    size = page_size or pageSize or 10
+    number = page or 0
+    rows, total = await run_db(
+        api.store.page, registration_id, _key(context, "context"), number, size
+    )
+    ids = json.dumps([item_id for item_id, _ in rows], ensure_ascii=True)
+    items = "[" + ",".join(body for _, body in rows) + "]"
+    head = (
+        f'{{"success":true,"message":"OK","ids":{ids},"items":{items},'
+        f'"totalPages":{math.ceil(total / size)},"totalItems":{total},"pageSize":{size}}}'
+    )
+    return Response(head.encode("ascii"), media_type="application/json")
+
+
+@router.delete("/storage/{registrationId}", response_model=ApiResult, responses=_ERRORS)
+async def delete_all(registrationId: RegistrationId, api: Api) -> ApiResult:
+    """Delete every item of a registration."""
+    registration_id = await _owner(api, registrationId)
+    await run_db(api.store.delete, registration_id)
+    return ApiResult(success=True, message="OK")
+
+
+@router.delete("/storage/{registrationId}/{context}", response_model=ApiResult, responses=_ERRORS)
+async def delete_context(registrationId: RegistrationId, context: Context, api: Api) -> ApiResult:
+    """Delete every item of a context."""
+    registration_id = await _owner(api, registrationId)
+    await run_db(api.store.delete, registration_id, _key(context, "context"))
+    return ApiResult(success=True, message="OK")
+
+
+@router.delete(
+    "/storage/{registrationId}/{context}/{id}", response_model=ApiResult, responses=_ERRORS
+)
+async def delete_item(
+    registrationId: RegistrationId, context: Context, id: ItemId, api: Api
+) -> ApiResult:
+    """Delete one item."""
+    registration_id = await _owner(api, registrationId)
+    item_id, context_name = _key(id, "id"), _key(context, "context")
+    if not await run_db(api.store.delete, registration_id, context_name, item_id):
+        raise EnergyApiError(404, f"Item '{item_id}' does not exist in context '{context_name}'.")
+    return ApiResult(success=True, message="OK")
+
+
 def storage_router(
-    store: StorageStore, registered: Any, writer: BatchedWriter | None = None
+    store: StorageStore,
+    registered: Callable[[str], Awaitable[bool]],
+    writer: BatchedWriter | None = None,
 ) -> APIRouter:
-    """The storage routes; ``registered(id) -> bool`` says whether a registration exists."""
-    router = APIRouter(tags=["storage"])
-    batched = writer or BatchedWriter(store)
-    errors: dict[int | str, dict[str, Any]] = {
-        code: {"model": ApiResult, "description": text}
-        for code, text in (
-            (400, "A parameter is invalid"),
-            (404, "The registration or item does not exist"),
-            (409, "The registration stores the most items allowed"),
-            (413, "The item is larger than 1 MiB"),
-            (422, "The body is not a JSON object"),
-        )
-    }
-
-    async def owner(value: str) -> str:
-        registration_id = check_registration_id(segment(value), "registration-id")
-        if not await registered(registration_id):
-            raise EnergyApiError(404, f"Registration '{registration_id}' does not exist.")
-        return registration_id
-
-    async def put(registrationId: str, context: str, id: str, item: dict[str, Any]) -> ApiResult:
-        registration_id = await owner(registrationId)
-        body = json.dumps(item, separators=(",", ":"), ensure_ascii=True)
-        await batched.put(registration_id, _key(context, "context"), _key(id, "id"), body)
-        return ApiResult(success=True, message="OK")
-
-    @router.put(
-        "/storage/item/{registrationId}/{context}/{id}", response_model=ApiResult, responses=errors
-    )
-    async def put_item(
-        registrationId: RegistrationId, context: Context, id: ItemId, item: Item
-    ) -> ApiResult:
-        """Save an item (the seed's path)."""
-        return await put(registrationId, context, id, item)
-
-    @router.put(
-        "/storage/{registrationId}/{context}/{id}", response_model=ApiResult, responses=errors
-    )
-    async def put_item_original(
-        registrationId: RegistrationId, context: Context, id: ItemId, item: Item
-    ) -> ApiResult:
-        """Save an item (the original code's path)."""
-        return await put(registrationId, context, id, item)
-
-    @router.get(
-        "/storage/{registrationId}/{context}/{id}",
-        response_model=StorageItemResult,
-        responses=errors,
-    )
-    async def get_item(registrationId: RegistrationId, context: Context, id: ItemId) -> Response:
-        """Return an item."""
-        registration_id = await owner(registrationId)
-        item_id = _key(id, "id")
-        context_name = _key(context, "context")
-        body = (
-            store.get(registration_id, context_name, item_id)
-            if store.inline_reads
-            else await run_db(store.get, registration_id, context_name, item_id)
-        )
-        if body is None:
-            raise EnergyApiError(
-                404, f"Item '{item_id}' does not exist in context '{context_name}'."
-            )
-        # The stored text is the item's JSON already: no parse and re-dump per read.
-        return Response(
-            b'{"success":true,"message":"OK","item":' + body.encode("ascii") + b"}",
-            media_type="application/json",
-        )
-
-    @router.get("/storage/{registrationId}/{context}", response_model=StorageList, responses=errors)
-    async def list_items(
-        registrationId: RegistrationId,
-        context: Context,
-        page: Annotated[int | None, Query(ge=0, le=10**9, description="From 0")] = None,
-        page_size: Annotated[
-            int | None, Query(alias="page-size", ge=1, le=MAX_PAGE_SIZE, description="Default 10")
-        ] = None,
-        pageSize: Annotated[
-            int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="The same as page-size")
-        ] = None,
-    ) -> Response:
-        """One page of a context's items, ordered by id."""
-        registration_id = await owner(registrationId)
-        if page_size is not None and pageSize is not None and page_size != pageSize:
-            raise EnergyApiError(
-                400, "The parameter 'pageSize' has an invalid value: it differs from 'page-size'."
-            )
-        size = page_size or pageSize or 10
-        number = page or 0
-        rows, total = await run_db(
-            store.page, registration_id, _key(context, "context"), number, size
-        )
-        ids = json.dumps([item_id for item_id, _ in rows], ensure_ascii=True)
-        items = "[" + ",".join(body for _, body in rows) + "]"
-        head = (
-            f'{{"success":true,"message":"OK","ids":{ids},"items":{items},'
-            f'"totalPages":{math.ceil(total / size)},"totalItems":{total},"pageSize":{size}}}'
-        )
-        return Response(head.encode("ascii"), media_type="application/json")
-
-    @router.delete("/storage/{registrationId}", response_model=ApiResult, responses=errors)
-    async def delete_all(registrationId: RegistrationId) -> ApiResult:
-        """Delete every item of a registration."""
-        registration_id = await owner(registrationId)
-        await run_db(store.delete, registration_id)
-        return ApiResult(success=True, message="OK")
-
-    @router.delete(
-        "/storage/{registrationId}/{context}", response_model=ApiResult, responses=errors
-    )
-    async def delete_context(registrationId: RegistrationId, context: Context) -> ApiResult:
-        """Delete every item of a context."""
-        registration_id = await owner(registrationId)
-        await run_db(store.delete, registration_id, _key(context, "context"))
-        return ApiResult(success=True, message="OK")
-
-    @router.delete(
-        "/storage/{registrationId}/{context}/{id}", response_model=ApiResult, responses=errors
-    )
-    async def delete_item(
-        registrationId: RegistrationId, context: Context, id: ItemId
-    ) -> ApiResult:
-        """Delete one item."""
-        registration_id = await owner(registrationId)
-        item_id, context_name = _key(id, "id"), _key(context, "context")
-        if not await run_db(store.delete, registration_id, context_name, item_id):
-            raise EnergyApiError(
-                404, f"Item '{item_id}' does not exist in context '{context_name}'."
-            )
-        return ApiResult(success=True, message="OK")
-
-    return router
+    """The storage routes over ``store``; ``registered(id) -> bool`` says whether a
+    registration exists."""
+    bound = APIRouter()
+    api = StorageApi(store, registered, writer or BatchedWriter(store))
+    bound.include_router(router, dependencies=[provide("grid_storage", api)])
+    return bound

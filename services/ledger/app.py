@@ -18,10 +18,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, WebSocket, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
+from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from services.ledger import messages
@@ -111,8 +112,9 @@ class TokenIn(BaseModel):
     token: str = Field(min_length=1, max_length=128)
 
 
-def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
+async def _service(connection: HTTPConnection) -> Service:
+    # HTTPConnection: the websocket route takes it too.
+    service: Service = connection.app.state.service
     return service
 
 
@@ -178,6 +180,187 @@ def _page(request: Request, page: str | None, count: int) -> tuple[int, dict[str
     }
 
 
+# -- the original's REST API -------------------------------------------------------------------
+rest_router = APIRouter(default_response_class=AsciiJSONResponse)
+
+
+@rest_router.get("/ledgers/", responses=_AUTH_RESPONSES)
+async def ledgers(
+    request: Request, service: ServiceDep, user: UserDep, page: str | None = None
+) -> dict[str, Any]:
+    count = await run_db(service.store.count_ledgers)
+    offset, links = _page(request, page, count)
+    results = await run_db(service.store.ledgers, offset, PAGE_SIZE)
+    return {**links, "results": results}
+
+
+async def _ledger_or_404(service: Service, ledger_id: int) -> dict[str, Any]:
+    if not 1 <= ledger_id <= 2**31 - 1:
+        raise HTTPException(404, "Not found.")
+    ledger = await run_db(service.store.ledger, ledger_id)
+    if ledger is None:
+        raise HTTPException(404, "Not found.")
+    return ledger
+
+
+@rest_router.get("/ledgers/{ledger_id}/", responses=_AUTH_RESPONSES)
+async def ledger(ledger_id: int, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    return await _ledger_or_404(service, ledger_id)
+
+
+@rest_router.get("/ledgers/{ledger_id}/transactions/", responses=_AUTH_RESPONSES)
+async def transactions(
+    request: Request,
+    ledger_id: int,
+    service: ServiceDep,
+    user: UserDep,
+    page: str | None = None,
+) -> dict[str, Any]:
+    await _ledger_or_404(service, ledger_id)
+    count = await run_db(service.store.count_transactions, ledger_id)
+    offset, links = _page(request, page, count)
+    results = await run_db(service.store.transactions, ledger_id, offset, PAGE_SIZE)
+    return {**links, "results": results}
+
+
+@rest_router.get("/ledgers/{ledger_id}/transactions/{seq_no}/", responses=_AUTH_RESPONSES)
+async def transaction(
+    ledger_id: int, seq_no: int, service: ServiceDep, user: UserDep
+) -> dict[str, Any]:
+    await _ledger_or_404(service, ledger_id)
+    item = None
+    if 1 <= seq_no <= 2**31 - 1:
+        item = await run_db(service.store.transaction, ledger_id, seq_no)
+    if item is None:
+        raise HTTPException(404, "Not found.")
+    return item
+
+
+@rest_router.get("/ledgers/{ledger_id}/transactions/{seq_no}/proof", responses=_AUTH_RESPONSES)
+async def proof(ledger_id: int, seq_no: int, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    await _ledger_or_404(service, ledger_id)
+    item = None
+    if 1 <= seq_no <= 2**31 - 1:
+        item = await run_db(service.store.proof, ledger_id, seq_no)
+    if item is None:
+        raise HTTPException(404, "Not found.")
+    return item
+
+
+@rest_router.api_route(
+    "/maintenance/check_health/",
+    methods=["GET", "POST"],
+    responses={**_AUTH_RESPONSES, 503: {"description": "a participant did not answer"}},
+)
+async def check_health(service: ServiceDep, user: UserDep) -> JSONResponse:
+    ping_id = secrets.token_hex(8)
+    answered, missing = await service.consensus.ping_all()
+    ok = not missing
+    body = {
+        "success": ok,
+        "ping_id": ping_id,
+        "message": "OK" if ok else "no pong from " + ", ".join(m["participant"] for m in missing),
+        "participant": service.settings.ledger_participant,
+        "answered": answered,
+        "missing": missing,
+    }
+    return AsciiJSONResponse(body, status_code=200 if ok else 503)
+
+
+@rest_router.api_route(
+    "/maintenance/allocate_token/", methods=["GET", "POST"], responses=_AUTH_RESPONSES
+)
+async def allocate_token(service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    token = secrets.token_hex(16)
+    ttl = service.settings.ledger_token_ttl_seconds
+    expires = await run_db(service.store.new_token, token, user, ttl)
+    log.info("event=token_allocated user=%s ttl=%s", user, ttl)
+    return {"token": token, "expires_in": ttl, "expires_at": expires}
+
+
+@rest_router.post(
+    "/maintenance/revoke_token/",
+    responses={**_AUTH_RESPONSES, **error_responses({400: "the body is not JSON"})},
+)
+async def revoke_token(body: TokenIn, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    if not await run_db(service.store.revoke_token, body.token, user):
+        raise HTTPException(404, "No such live token of yours.")
+    log.info("event=token_revoked user=%s", user)
+    return {"revoked": True}
+
+
+# -- the websocket ----------------------------------------------------------------------------
+socket_router = APIRouter(default_response_class=AsciiJSONResponse)
+
+
+@socket_router.websocket("/transactions")
+async def transactions_socket(websocket: WebSocket, service: ServiceDep) -> None:
+    token = websocket.query_params.get("token", "")
+    user = None
+    if 0 < len(token) <= 128:
+        user = service.store.cached_token_user(token) or await run_db(
+            service.store.token_user, token
+        )
+    if user is None or user not in service.users:
+        # Refused before accepting: the handshake fails with 403.
+        await websocket.close(code=1008)
+        return
+    await websocket.accept()
+    try:
+        await _serve_request(service, websocket)
+    except WebSocketDisconnect:
+        return
+    finally:
+        if websocket.client_state == WebSocketState.CONNECTED:
+            await websocket.close()
+
+
+# -- the participant API ----------------------------------------------------------------------
+participant_router = APIRouter(default_response_class=AsciiJSONResponse)
+
+#: The participant API's actions and the consensus method answering each.
+_HANDLERS = {
+    "propose": "on_propose",
+    "commit": "on_commit",
+    "post-commit": "on_post_commit",
+    "abort": "on_abort",
+    "status": "on_status",
+}
+
+
+@participant_router.post("/participant/{action}", include_in_schema=False)
+async def participant(action: str, request: Request, service: ServiceDep) -> JSONResponse:
+    body = await request.body()
+    try:
+        caller = verify_request(
+            service.identity,
+            "POST",
+            request.url.path,
+            request.headers,
+            body,
+            service.settings.ledger_clock_skew,
+        )
+    except ValueError as error:
+        return AsciiJSONResponse({"detail": f"participants only: {error}"}, status_code=401)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return AsciiJSONResponse({"detail": "body is not JSON"}, status_code=400)
+    try:
+        if action == "ping":
+            return AsciiJSONResponse(service.consensus.pong(payload))
+        method = _HANDLERS.get(action)
+        if method is None:
+            return AsciiJSONResponse({"detail": f"no action {action}"}, status_code=404)
+        handler = getattr(service.consensus, method)
+        return AsciiJSONResponse(await handler(caller, payload))
+    except Refused as error:
+        log.info("event=refused action=%s caller=%s why=%r", action, caller, str(error))
+        return AsciiJSONResponse({"explain": str(error)}, status_code=409)
+    except ProtocolError as error:
+        return AsciiJSONResponse({"detail": str(error)}, status_code=400)
+
+
 def create_app(settings: LedgerSettings) -> FastAPI:
     service = Service(settings)
 
@@ -238,158 +421,9 @@ def create_app(settings: LedgerSettings) -> FastAPI:
         )
     )
 
-    # -- the original's REST API -------------------------------------------------------------
-    @app.get("/ledgers/", responses=_AUTH_RESPONSES)
-    async def ledgers(request: Request, user: UserDep, page: str | None = None) -> dict[str, Any]:
-        count = await run_db(service.store.count_ledgers)
-        offset, links = _page(request, page, count)
-        results = await run_db(service.store.ledgers, offset, PAGE_SIZE)
-        return {**links, "results": results}
-
-    async def _ledger_or_404(ledger_id: int) -> dict[str, Any]:
-        if not 1 <= ledger_id <= 2**31 - 1:
-            raise HTTPException(404, "Not found.")
-        ledger = await run_db(service.store.ledger, ledger_id)
-        if ledger is None:
-            raise HTTPException(404, "Not found.")
-        return ledger
-
-    @app.get("/ledgers/{ledger_id}/", responses=_AUTH_RESPONSES)
-    async def ledger(ledger_id: int, user: UserDep) -> dict[str, Any]:
-        return await _ledger_or_404(ledger_id)
-
-    @app.get("/ledgers/{ledger_id}/transactions/", responses=_AUTH_RESPONSES)
-    async def transactions(
-        request: Request, ledger_id: int, user: UserDep, page: str | None = None
-    ) -> dict[str, Any]:
-        await _ledger_or_404(ledger_id)
-        count = await run_db(service.store.count_transactions, ledger_id)
-        offset, links = _page(request, page, count)
-        results = await run_db(service.store.transactions, ledger_id, offset, PAGE_SIZE)
-        return {**links, "results": results}
-
-    @app.get("/ledgers/{ledger_id}/transactions/{seq_no}/", responses=_AUTH_RESPONSES)
-    async def transaction(ledger_id: int, seq_no: int, user: UserDep) -> dict[str, Any]:
-        await _ledger_or_404(ledger_id)
-        item = None
-        if 1 <= seq_no <= 2**31 - 1:
-            item = await run_db(service.store.transaction, ledger_id, seq_no)
-        if item is None:
-            raise HTTPException(404, "Not found.")
-        return item
-
-    @app.get("/ledgers/{ledger_id}/transactions/{seq_no}/proof", responses=_AUTH_RESPONSES)
-    async def proof(ledger_id: int, seq_no: int, user: UserDep) -> dict[str, Any]:
-        await _ledger_or_404(ledger_id)
-        item = None
-        if 1 <= seq_no <= 2**31 - 1:
-            item = await run_db(service.store.proof, ledger_id, seq_no)
-        if item is None:
-            raise HTTPException(404, "Not found.")
-        return item
-
-    @app.api_route(
-        "/maintenance/check_health/",
-        methods=["GET", "POST"],
-        responses={**_AUTH_RESPONSES, 503: {"description": "a participant did not answer"}},
-    )
-    async def check_health(user: UserDep) -> JSONResponse:
-        ping_id = secrets.token_hex(8)
-        answered, missing = await service.consensus.ping_all()
-        ok = not missing
-        body = {
-            "success": ok,
-            "ping_id": ping_id,
-            "message": "OK"
-            if ok
-            else "no pong from " + ", ".join(m["participant"] for m in missing),
-            "participant": settings.ledger_participant,
-            "answered": answered,
-            "missing": missing,
-        }
-        return AsciiJSONResponse(body, status_code=200 if ok else 503)
-
-    @app.api_route(
-        "/maintenance/allocate_token/", methods=["GET", "POST"], responses=_AUTH_RESPONSES
-    )
-    async def allocate_token(user: UserDep) -> dict[str, Any]:
-        token = secrets.token_hex(16)
-        ttl = settings.ledger_token_ttl_seconds
-        expires = await run_db(service.store.new_token, token, user, ttl)
-        log.info("event=token_allocated user=%s ttl=%s", user, ttl)
-        return {"token": token, "expires_in": ttl, "expires_at": expires}
-
-    @app.post(
-        "/maintenance/revoke_token/",
-        responses={**_AUTH_RESPONSES, **error_responses({400: "the body is not JSON"})},
-    )
-    async def revoke_token(body: TokenIn, user: UserDep) -> dict[str, Any]:
-        if not await run_db(service.store.revoke_token, body.token, user):
-            raise HTTPException(404, "No such live token of yours.")
-        log.info("event=token_revoked user=%s", user)
-        return {"revoked": True}
-
-    # -- the websocket -----------------------------------------------------------------------
-    @app.websocket("/transactions")
-    async def transactions_socket(websocket: WebSocket) -> None:
-        token = websocket.query_params.get("token", "")
-        user = None
-        if 0 < len(token) <= 128:
-            user = service.store.cached_token_user(token) or await run_db(
-                service.store.token_user, token
-            )
-        if user is None or user not in service.users:
-            # Refused before accepting: the handshake fails with 403.
-            await websocket.close(code=1008)
-            return
-        await websocket.accept()
-        try:
-            await _serve_request(service, websocket)
-        except WebSocketDisconnect:
-            return
-        finally:
-            if websocket.client_state == WebSocketState.CONNECTED:
-                await websocket.close()
-
-    # -- the participant API -----------------------------------------------------------------
-    handlers = {
-        "propose": service.consensus.on_propose,
-        "commit": service.consensus.on_commit,
-        "post-commit": service.consensus.on_post_commit,
-        "abort": service.consensus.on_abort,
-        "status": service.consensus.on_status,
-    }
-
-    @app.post("/participant/{action}", include_in_schema=False)
-    async def participant(action: str, request: Request) -> JSONResponse:
-        body = await request.body()
-        try:
-            caller = verify_request(
-                service.identity,
-                "POST",
-                request.url.path,
-                request.headers,
-                body,
-                settings.ledger_clock_skew,
-            )
-        except ValueError as error:
-            return AsciiJSONResponse({"detail": f"participants only: {error}"}, status_code=401)
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            return AsciiJSONResponse({"detail": "body is not JSON"}, status_code=400)
-        try:
-            if action == "ping":
-                return AsciiJSONResponse(service.consensus.pong(payload))
-            handler = handlers.get(action)
-            if handler is None:
-                return AsciiJSONResponse({"detail": f"no action {action}"}, status_code=404)
-            return AsciiJSONResponse(await handler(caller, payload))
-        except Refused as error:
-            log.info("event=refused action=%s caller=%s why=%r", action, caller, str(error))
-            return AsciiJSONResponse({"explain": str(error)}, status_code=409)
-        except ProtocolError as error:
-            return AsciiJSONResponse({"detail": str(error)}, status_code=400)
+    app.include_router(rest_router)
+    app.include_router(socket_router)
+    app.include_router(participant_router)
 
     return app
 

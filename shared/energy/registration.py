@@ -23,10 +23,11 @@ the registrant's ``hello`` and opens the consumer's return channel there)::
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -36,7 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.db import run_db
 from shared.energy.models import Registration, utcnow
 from shared.energy.roles import RoleName, declared_role
-from shared.web import AsciiJSONResponse, install_error_handlers
+from shared.web import AsciiJSONResponse, install_error_handlers, provide, provided
 
 __all__ = [
     "MAX_REGISTRATION_ID_LENGTH",
@@ -52,6 +53,7 @@ __all__ = [
     "check_trytes_81",
     "install_energy_error_handlers",
     "registration_router",
+    "router",
 ]
 
 MIN_REGISTRATION_ID_LENGTH = 8
@@ -213,78 +215,107 @@ RegistrationId = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class _Registrations:
+    """What the registration routes serve: the store and the service's rules."""
+
+    store: RegistrationStore
+    rules: RegistrationHandler
+
+
+async def _registrations(request: Request) -> _Registrations:
+    bound: _Registrations = provided(request, "energy_registrations")
+    return bound
+
+
+Registrations = Annotated[_Registrations, Depends(_registrations)]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ApiResult, "description": text}
+    for code, text in (
+        (400, "A parameter is invalid"),
+        (403, "The sideKey does not match the registration"),
+        (404, "The registration does not exist"),
+        (409, "No message at the root yet: publish hello first (worth retrying)"),
+        (422, "The body is not a valid registration, or the channel does not start with hello"),
+        (503, "The IOTA node could not be asked for the channel"),
+    )
+}
+
+#: The three routes, module-level; :func:`registration_router` gives them one service's
+#: store and rules.
+router = APIRouter(tags=["registration"])
+
+
+async def _existing(store: RegistrationStore, registration_id: str) -> Registration:
+    row = await run_db(store.get, registration_id)
+    if row is None:
+        raise EnergyApiError(404, f"Registration '{registration_id}' does not exist.")
+    return row
+
+
+@router.put(
+    "/registration/{registrationId}",
+    response_model=RegistrationResult,
+    response_model_exclude_none=True,
+    responses=_ERRORS,
+)
+async def register(
+    registrationId: RegistrationId, body: RegistrationRequest, bound: Registrations
+) -> Any:
+    """Register (or update) a registrant and its MAM channel."""
+    registration_id = check_registration_id(registrationId)
+    previous = await run_db(bound.store.get, registration_id)
+    if previous is not None and previous.side_key and previous.side_key != body.sideKey:
+        # The side key is what proves the caller owns the registration it overwrites.
+        raise EnergyApiError(403, f"Registration '{registration_id}' sideKey failure.")
+    extra = await bound.rules.on_register(registration_id, body, previous)
+    await run_db(bound.store.save, registration_id, body)
+    return RegistrationResult(success=True, message="OK", **extra)
+
+
+@router.delete(
+    "/registration/{registrationId}/{sideKey}", response_model=ApiResult, responses=_ERRORS
+)
+async def deregister_with_key(
+    registrationId: RegistrationId, sideKey: str, bound: Registrations
+) -> ApiResult:
+    """Deregister a registrant that registered with a sideKey; its channel is no
+    longer read."""
+    registration_id = check_registration_id(registrationId)
+    check_trytes_81(sideKey, "sideKey")
+    row = await _existing(bound.store, registration_id)
+    if row.side_key != sideKey:
+        raise EnergyApiError(403, f"Registration '{registration_id}' sideKey failure.")
+    await bound.rules.on_deregister(row)
+    await run_db(bound.store.delete, registration_id)
+    return ApiResult(success=True, message="OK")
+
+
+@router.delete("/registration/{registrationId}", response_model=ApiResult, responses=_ERRORS)
+async def deregister(registrationId: RegistrationId, bound: Registrations) -> ApiResult:
+    """Deregister a registrant that registered without a sideKey."""
+    registration_id = check_registration_id(registrationId)
+    row = await _existing(bound.store, registration_id)
+    if row.side_key:
+        raise EnergyApiError(
+            403,
+            f"Registration '{registration_id}' has a sideKey: "
+            "deregister with DELETE /registration/{registrationId}/{sideKey}.",
+        )
+    await bound.rules.on_deregister(row)
+    await run_db(bound.store.delete, registration_id)
+    return ApiResult(success=True, message="OK")
+
+
 def registration_router(
     store: RegistrationStore, handler: RegistrationHandler | None = None
 ) -> APIRouter:
     """The three registration routes over ``store``, with ``handler``'s extra rules."""
-    rules: RegistrationHandler = handler or _AcceptAll()
-    router = APIRouter(tags=["registration"])
-    errors: dict[int | str, dict[str, Any]] = {
-        code: {"model": ApiResult, "description": text}
-        for code, text in (
-            (400, "A parameter is invalid"),
-            (403, "The sideKey does not match the registration"),
-            (404, "The registration does not exist"),
-            (409, "No message at the root yet: publish hello first (worth retrying)"),
-            (422, "The body is not a valid registration, or the channel does not start with hello"),
-            (503, "The IOTA node could not be asked for the channel"),
-        )
-    }
-
-    async def existing(registration_id: str) -> Registration:
-        row = await run_db(store.get, registration_id)
-        if row is None:
-            raise EnergyApiError(404, f"Registration '{registration_id}' does not exist.")
-        return row
-
-    @router.put(
-        "/registration/{registrationId}",
-        response_model=RegistrationResult,
-        response_model_exclude_none=True,
-        responses=errors,
-    )
-    async def register(registrationId: RegistrationId, body: RegistrationRequest) -> Any:
-        """Register (or update) a registrant and its MAM channel."""
-        registration_id = check_registration_id(registrationId)
-        previous = await run_db(store.get, registration_id)
-        if previous is not None and previous.side_key and previous.side_key != body.sideKey:
-            # The side key is what proves the caller owns the registration it overwrites.
-            raise EnergyApiError(403, f"Registration '{registration_id}' sideKey failure.")
-        extra = await rules.on_register(registration_id, body, previous)
-        await run_db(store.save, registration_id, body)
-        return RegistrationResult(success=True, message="OK", **extra)
-
-    @router.delete(
-        "/registration/{registrationId}/{sideKey}", response_model=ApiResult, responses=errors
-    )
-    async def deregister_with_key(registrationId: RegistrationId, sideKey: str) -> ApiResult:
-        """Deregister a registrant that registered with a sideKey; its channel is no
-        longer read."""
-        registration_id = check_registration_id(registrationId)
-        check_trytes_81(sideKey, "sideKey")
-        row = await existing(registration_id)
-        if row.side_key != sideKey:
-            raise EnergyApiError(403, f"Registration '{registration_id}' sideKey failure.")
-        await rules.on_deregister(row)
-        await run_db(store.delete, registration_id)
-        return ApiResult(success=True, message="OK")
-
-    @router.delete("/registration/{registrationId}", response_model=ApiResult, responses=errors)
-    async def deregister(registrationId: RegistrationId) -> ApiResult:
-        """Deregister a registrant that registered without a sideKey."""
-        registration_id = check_registration_id(registrationId)
-        row = await existing(registration_id)
-        if row.side_key:
-            raise EnergyApiError(
-                403,
-                f"Registration '{registration_id}' has a sideKey: "
-                "deregister with DELETE /registration/{registrationId}/{sideKey}.",
-            )
-        await rules.on_deregister(row)
-        await run_db(store.delete, registration_id)
-        return ApiResult(success=True, message="OK")
-
-    return router
+    bound = APIRouter()
+    registrations = _Registrations(store, handler or _AcceptAll())
+    bound.include_router(router, dependencies=[provide("energy_registrations", registrations)])
+    return bound
 
 
 def _seed_shape(status: int, message: str, errors: list[dict[str, Any]]) -> dict[str, Any]:

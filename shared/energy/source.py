@@ -3,8 +3,9 @@
 With PRODUCER_URL set, the machine opens its restricted channel, publishes ``hello``,
 registers with the producer (``PUT {PRODUCER_URL}/registration/{id}``, the id kept in its
 database) and then one ``output`` message per slice, the kWh its energy model gives for
-the slice. ``POST /source/goodbye`` (MACHINE_TOKEN) says ``goodbye`` and deregisters, for
-good. ``GET /source`` shows the channel's root, the registration and the last outputs.
+the slice. ``POST /source/goodbye`` (MACHINE_TOKEN, shared/machine/deps.py) says
+``goodbye`` and deregisters, for good. ``GET /source`` shows the channel's root, the
+registration and the last outputs.
 
 :func:`attach_source` adds all of that to a machine app built by ``shared.machine``
 without changing it: its routes join the app and its task runs in the app's lifespan.
@@ -15,13 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 import socketio
-from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from pydantic import Field
 from sqlalchemy import BigInteger, Float, Integer, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -33,12 +33,13 @@ from shared.energy.models import EnergyBase
 from shared.energy.participant import Participant
 from shared.energy.simulation import EnergyModel, SimClock, SolarPanel, WindTurbine, energy_kwh
 from shared.energy.slices import Slice, now_ms
+from shared.machine.deps import require_machine_token
 from shared.machine.settings import MachineSettings
 from shared.mam.errors import NodeApiError
 from shared.mam.tangle import NodeApi
 from shared.tasks import Supervisor
 
-__all__ = ["EnergySourceSettings", "SourceOutput", "SourceRuntime", "attach_source"]
+__all__ = ["EnergySourceSettings", "SourceOutput", "SourceRuntime", "attach_source", "router"]
 
 log = logging.getLogger("energy.source")
 
@@ -181,6 +182,61 @@ class SourceRuntime:
         self.engine.dispose()
 
 
+async def _runtime(request: Request) -> SourceRuntime | None:
+    runtime: SourceRuntime | None = getattr(request.app.state, "source_runtime", None)
+    return runtime
+
+
+Runtime = Annotated[SourceRuntime | None, Depends(_runtime)]
+
+
+def _started(runtime: SourceRuntime | None) -> SourceRuntime:
+    # In the route's body, not the dependency: a request the route refuses anyway (422)
+    # is refused so while the source starts too.
+    if runtime is None:
+        raise HTTPException(503, "the source is starting")
+    return runtime
+
+
+_STARTING: dict[int | str, dict[str, Any]] = {503: {"description": "the source is starting"}}
+
+#: ``GET /source`` and ``POST /source/goodbye`` (MACHINE_TOKEN); the lifespan puts the
+#: :class:`SourceRuntime` on ``app.state.source_runtime``.
+router = APIRouter(tags=["source"])
+
+
+@router.get("/source", responses=_STARTING)
+async def source_view(runtime: Runtime, limit: int = 50) -> dict[str, Any]:
+    """The seed-001 source: channel root, registration, recent outputs (kWh)."""
+    runtime = _started(runtime)
+    view = await runtime.view(max(1, min(limit, 500)))
+    view["down"] = runtime.supervisor.down()
+    return view
+
+
+@router.post(
+    "/source/goodbye",
+    # The token is checked first: a caller without it learns nothing, not even "starting".
+    dependencies=[require_machine_token],
+    responses={
+        **_STARTING,
+        401: {"description": "no or a wrong MACHINE_TOKEN (or none is set, MACHINE_OPEN off)"},
+        502: {"description": "the goodbye is stored but could not be sent yet"},
+    },
+)
+async def source_goodbye(runtime: Runtime) -> dict[str, Any]:
+    """Say goodbye on the channel and deregister from the producer, for good."""
+    source = _started(runtime)
+    try:
+        retired = await source.participant.retire()
+    except (RegistrationError, NodeApiError) as error:
+        # The goodbye is stored and is attached by the source loop; say what failed.
+        source.wake.set()
+        raise HTTPException(502, f"goodbye stored; {str(error)[:200]}") from None
+    source.wake.set()
+    return {"success": True, "message": "OK" if retired else "already retired"}
+
+
 def attach_source(
     asgi: socketio.ASGIApp, settings: EnergySourceSettings, kind: SourceKind
 ) -> socketio.ASGIApp:
@@ -189,14 +245,13 @@ def attach_source(
     assert isinstance(app, FastAPI)
     if settings.producer_url is None:
         return asgi
-    holder: dict[str, SourceRuntime] = {}
     inner = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(app_: Any) -> AsyncIterator[Any]:
         async with inner(app_) as state:
             runtime = SourceRuntime(settings, kind)
-            holder["runtime"] = runtime
+            app.state.source_runtime = runtime
             runtime.supervisor.start("source", runtime.run)
             try:
                 yield state
@@ -205,50 +260,5 @@ def attach_source(
                 runtime.close()
 
     app.router.lifespan_context = lifespan
-    token = settings.machine_token.get_secret_value() if settings.machine_token else None
-
-    def check_token(authorization: Annotated[str | None, Header()] = None) -> None:
-        if token is None:
-            raise HTTPException(403, "set MACHINE_TOKEN to allow retiring the source")
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not secrets.compare_digest(given.encode(), token.encode()):
-            raise HTTPException(401, "a valid 'Authorization: Bearer <MACHINE_TOKEN>' needed")
-
-    def runtime() -> SourceRuntime:
-        if "runtime" not in holder:
-            raise HTTPException(503, "the source is starting")
-        return holder["runtime"]
-
-    starting: dict[int | str, dict[str, Any]] = {503: {"description": "the source is starting"}}
-
-    @app.get("/source", tags=["source"], responses=starting)
-    async def source_view(limit: int = 50) -> dict[str, Any]:
-        """The seed-001 source: channel root, registration, recent outputs (kWh)."""
-        view = await runtime().view(max(1, min(limit, 500)))
-        view["down"] = runtime().supervisor.down()
-        return view
-
-    @app.post(
-        "/source/goodbye",
-        tags=["source"],
-        dependencies=[Depends(check_token)],
-        responses={
-            **starting,
-            401: {"description": "no or a wrong MACHINE_TOKEN"},
-            403: {"description": "MACHINE_TOKEN is not set: retiring is off"},
-            502: {"description": "the goodbye is stored but could not be sent yet"},
-        },
-    )
-    async def source_goodbye() -> dict[str, Any]:
-        """Say goodbye on the channel and deregister from the producer, for good."""
-        source = runtime()
-        try:
-            retired = await source.participant.retire()
-        except (RegistrationError, NodeApiError) as error:
-            # The goodbye is stored and is attached by the source loop; say what failed.
-            source.wake.set()
-            raise HTTPException(502, f"goodbye stored; {str(error)[:200]}") from None
-        source.wake.set()
-        return {"success": True, "message": "OK" if retired else "already retired"}
-
+    app.include_router(router)
     return asgi

@@ -9,16 +9,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import socketio
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.books import BooksSource, books_router
@@ -26,6 +24,7 @@ from shared.db import run_db
 from shared.health import Health, node_probe, service_router
 from shared.machine.broadcaster import StatusBroadcaster
 from shared.machine.channel_payment import MachineChannels, mount_channels, start_channels
+from shared.machine.deps import require_machine_token
 from shared.machine.processor import MachineConfig, OrderProcessor, ProviderLink, WalletLike
 from shared.machine.requests import EnergyOrderRequest, OrderRejected, parse_order
 from shared.machine.settings import MachineSettings
@@ -144,11 +143,6 @@ _STARTING: dict[int | str, dict[str, Any]] = {
     503: {"description": "the machine is starting (no order processor yet)"}
 }
 
-# Reads "Authorization: Bearer ..." and documents the scheme in OpenAPI; the check is ours
-# (check_token), so a provider without MACHINE_TOKEN stays open. Module level: the route's
-# annotations are resolved in this module's namespace.
-_bearer = HTTPBearer(auto_error=False, description="MACHINE_TOKEN, if the provider has one")
-
 
 @dataclass
 class MachineRuntime:
@@ -161,6 +155,90 @@ class MachineRuntime:
     processor: OrderProcessor | None = None
     store: OrderStore | None = None
     supervisor: Supervisor | None = None
+    #: Whether payment channels are mounted (``GET /channel``, the ``/stats`` flag).
+    has_channels: bool = False
+
+
+async def _runtime(request: Request) -> MachineRuntime:
+    runtime: MachineRuntime = request.app.state.runtime
+    return runtime
+
+
+Runtime = Annotated[MachineRuntime, Depends(_runtime)]
+
+#: ``GET /orders``, ``/stats``, ``/orders/{id}``: every machine's.
+orders_router = APIRouter()
+
+
+@orders_router.get("/orders", responses=_STARTING)
+async def list_orders(processor: Processor, limit: int = 50) -> list[dict[str, Any]]:
+    """The most recent orders, newest first."""
+    recent = await run_db(processor.store.recent, max(1, min(limit, 500)))
+    return [o.public() for o in recent]
+
+
+@orders_router.get("/stats", responses=_STARTING)
+async def stats(processor: Processor, runtime: Runtime) -> dict[str, Any]:
+    """What the machine has done, from its database: ``finished`` counts done orders
+    (``products`` made by a robot, ``energy`` orders delivered by a provider), and
+    ``channel`` says whether ``GET /channel`` exists here (payment channels mounted)."""
+    done = await run_db(processor.store.count_done)
+    return {
+        "name": runtime.settings.name,
+        "finished": {"products": done.get("product", 0), "energy": done.get("energy", 0)},
+        "channel": runtime.has_channels,
+    }
+
+
+@orders_router.get(
+    "/orders/{order_id}", responses={**_STARTING, 404: {"description": "no such order"}}
+)
+async def get_order(order_id: str, processor: Processor) -> dict[str, Any]:
+    """One order."""
+    order = await run_db(processor.store.get, order_id)
+    if order is None:
+        raise HTTPException(404, f"no order {order_id}")
+    return order.public()
+
+
+#: ``POST /energy-orders`` (MACHINE_TOKEN) and ``GET /energy-orders/{id}``: a provider's.
+energy_orders_router = APIRouter()
+
+
+@energy_orders_router.post(
+    "/energy-orders",
+    dependencies=[require_machine_token],
+    responses={
+        **_STARTING,
+        401: {"description": "no or a wrong MACHINE_TOKEN (or none is set, MACHINE_OPEN off)"},
+        409: {"description": "the order is refused (reason in detail)"},
+        **error_responses({400: "the body is not JSON", 422: "not a valid order"}),
+    },
+)
+async def create_energy_order(body: EnergyOrderRequest, processor: Processor) -> dict[str, Any]:
+    """A robot orders energy; pay `value` to `address`. Idempotent on order_id."""
+    try:
+        order = await processor.submit_energy_order(body)
+    except OrderRejected as rejected:
+        raise HTTPException(409, rejected.reason) from None
+    return {
+        "order_id": order.id,
+        "address": order.address,
+        "value": order.price,
+        "state": order.state.value,
+    }
+
+
+@energy_orders_router.get(
+    "/energy-orders/{order_id}",
+    responses={**_STARTING, 404: {"description": "no such energy order"}},
+)
+async def get_energy_order(order_id: str, processor: Processor) -> dict[str, Any]:
+    """One energy order."""
+    order = await run_db(processor.store.get, order_id)
+    if order is None:
+        raise HTTPException(404, f"no energy order {order_id}")
+    return order.public()
 
 
 def create_machine_app(
@@ -270,15 +348,18 @@ def create_machine_app(
         allow_headers=["*"],
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    # What the module-level routers read (shared/machine/deps.py, Runtime and Processor).
     app.state.runtime = runtime
+    app.state.machine_settings = settings
     channel_holder: dict[str, MachineChannels] = {}
     has_channels = (
         role == "provider"
         or settings.provider_payment == "channel"
         or settings.rent_tool_url is not None
     )
+    runtime.has_channels = has_channels
     if has_channels:
-        mount_channels(app, channel_holder, settings)
+        mount_channels(app, channel_holder)
 
     def details() -> dict[str, Any]:
         processor = runtime.processor
@@ -319,31 +400,7 @@ def create_machine_app(
         )
     )
 
-    @app.get("/orders", responses=_STARTING)
-    async def list_orders(processor: Processor, limit: int = 50) -> list[dict[str, Any]]:
-        """The most recent orders, newest first."""
-        recent = await run_db(processor.store.recent, max(1, min(limit, 500)))
-        return [o.public() for o in recent]
-
-    @app.get("/stats", responses=_STARTING)
-    async def stats(processor: Processor) -> dict[str, Any]:
-        """What the machine has done, from its database: ``finished`` counts done orders
-        (``products`` made by a robot, ``energy`` orders delivered by a provider), and
-        ``channel`` says whether ``GET /channel`` exists here (payment channels mounted)."""
-        done = await run_db(processor.store.count_done)
-        return {
-            "name": settings.name,
-            "finished": {"products": done.get("product", 0), "energy": done.get("energy", 0)},
-            "channel": has_channels,
-        }
-
-    @app.get("/orders/{order_id}", responses={**_STARTING, 404: {"description": "no such order"}})
-    async def get_order(order_id: str, processor: Processor) -> dict[str, Any]:
-        """One order."""
-        order = await run_db(processor.store.get, order_id)
-        if order is None:
-            raise HTTPException(404, f"no order {order_id}")
-        return order.public()
+    app.include_router(orders_router)
 
     async def on_order(sid: str, data: Any = None) -> dict[str, Any]:
         environ = sio.get_environ(sid) or {}
@@ -382,56 +439,7 @@ def create_machine_app(
     sio.on("order", on_order)
 
     if role == "provider":
-        token = settings.machine_token.get_secret_value() if settings.machine_token else None
-
-        def check_token(
-            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-        ) -> None:
-            if token is None:
-                return
-            given = credentials.credentials if credentials is not None else ""
-            if not secrets.compare_digest(given.encode(), token.encode()):
-                raise HTTPException(
-                    401,
-                    "a valid 'Authorization: Bearer <MACHINE_TOKEN>' needed",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-
-        @app.post(
-            "/energy-orders",
-            dependencies=[Depends(check_token)],
-            responses={
-                **_STARTING,
-                401: {"description": "no or a wrong MACHINE_TOKEN"},
-                409: {"description": "the order is refused (reason in detail)"},
-                **error_responses({400: "the body is not JSON", 422: "not a valid order"}),
-            },
-        )
-        async def create_energy_order(
-            body: EnergyOrderRequest, processor: Processor
-        ) -> dict[str, Any]:
-            """A robot orders energy; pay `value` to `address`. Idempotent on order_id."""
-            try:
-                order = await processor.submit_energy_order(body)
-            except OrderRejected as rejected:
-                raise HTTPException(409, rejected.reason) from None
-            return {
-                "order_id": order.id,
-                "address": order.address,
-                "value": order.price,
-                "state": order.state.value,
-            }
-
-        @app.get(
-            "/energy-orders/{order_id}",
-            responses={**_STARTING, 404: {"description": "no such energy order"}},
-        )
-        async def get_energy_order(order_id: str, processor: Processor) -> dict[str, Any]:
-            """One energy order."""
-            order = await run_db(processor.store.get, order_id)
-            if order is None:
-                raise HTTPException(404, f"no energy order {order_id}")
-            return order.public()
+        app.include_router(energy_orders_router)
 
     # Writes over HTTP and Socket.IO events share one budget per client address.
     buckets: TokenBuckets = limit_writes(app, settings)

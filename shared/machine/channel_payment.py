@@ -18,24 +18,25 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import secrets
 import time
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import APIRouter, FastAPI, Header, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, select
 
 from shared.channels.node import ChannelConfig, ChannelNode, WalletLike
 from shared.channels.router import channel_router
+from shared.machine.deps import require_machine_token
 from shared.machine.processor import OrderProcessor
 from shared.machine.rental import ToolRental
 from shared.machine.settings import MachineSettings
 from shared.migrations import Store, upgrade
 from shared.tasks import Supervisor
+from shared.web import provide, provided
 
-__all__ = ["MachineChannels", "channel_key", "mount_channels", "start_channels"]
+__all__ = ["MachineChannels", "channel_key", "mount_channels", "router", "start_channels"]
 
 log = logging.getLogger("machine.channels")
 
@@ -270,10 +271,52 @@ async def start_channels(
     return channels
 
 
-def mount_channels(
-    app: FastAPI, holder: dict[str, MachineChannels], settings: MachineSettings
-) -> None:
-    """The peer router, ``GET /channel`` and ``POST /channel/close`` (MACHINE_TOKEN)."""
+async def _channels(request: Request) -> MachineChannels | None:
+    """The machine's channels, or None while the lifespan starts them."""
+    holder: dict[str, MachineChannels] = provided(request, "machine_channels")
+    return holder.get("channels")
+
+
+Channels = Annotated[MachineChannels | None, Depends(_channels)]
+
+#: ``GET /channel`` and ``POST /channel/close`` (MACHINE_TOKEN), module-level;
+#: :func:`mount_channels` gives them one machine's channels.
+router = APIRouter()
+
+
+@router.get("/channel")
+async def channel_card(channels: Channels) -> dict[str, Any]:
+    """Balances and status of this machine's payment channels (read-only)."""
+    if channels is None:
+        return {"channels": [], "time": time.time()}
+    return await asyncio.to_thread(channels.summary)
+
+
+@router.post(
+    "/channel/close",
+    dependencies=[require_machine_token],
+    responses={
+        401: {"description": "no or a wrong MACHINE_TOKEN (or none is set, MACHINE_OPEN off)"},
+        503: {"description": "payment channels are starting"},
+    },
+)
+async def close_channels(channels: Channels) -> Any:
+    """Close every open channel of this machine; the agent settles them on the devnet."""
+    if channels is None:
+        raise HTTPException(503, "payment channels are starting")
+    closed = []
+    for cid in await asyncio.to_thread(channels.node.channels):
+        state = await asyncio.to_thread(channels.node.balances_and_status, cid)
+        if state["status"] == "open":
+            await channels.node.close(cid)
+            closed.append(cid)
+    return {"closing": closed}
+
+
+def mount_channels(app: FastAPI, holder: dict[str, MachineChannels]) -> None:
+    """The peer router, ``GET /channel`` and ``POST /channel/close`` (MACHINE_TOKEN, read
+    from ``app.state.machine_settings``: shared/machine/deps.py); ``holder["channels"]`` is
+    filled by the lifespan."""
 
     def node() -> ChannelNode:
         channels = holder.get("channels")
@@ -282,39 +325,4 @@ def mount_channels(
         return channels.node
 
     app.include_router(channel_router(node), prefix=PEER_PREFIX)
-    router = APIRouter()
-
-    @router.get("/channel")
-    async def channel_card() -> dict[str, Any]:
-        """Balances and status of this machine's payment channels (read-only)."""
-        channels = holder.get("channels")
-        if channels is None:
-            return {"channels": [], "time": time.time()}
-        return await asyncio.to_thread(channels.summary)
-
-    token = settings.machine_token.get_secret_value() if settings.machine_token else None
-
-    @router.post(
-        "/channel/close",
-        responses={
-            401: {"description": "no or a wrong MACHINE_TOKEN"},
-            503: {"description": "payment channels are starting"},
-        },
-    )
-    async def close_channels(authorization: Annotated[str | None, Header()] = None) -> Any:
-        """Close every open channel of this machine; the agent settles them on the devnet."""
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if token is not None and not secrets.compare_digest(given.encode(), token.encode()):
-            raise HTTPException(401, "a valid 'Authorization: Bearer <MACHINE_TOKEN>' needed")
-        channels = holder.get("channels")
-        if channels is None:
-            raise HTTPException(503, "payment channels are starting")
-        closed = []
-        for cid in await asyncio.to_thread(channels.node.channels):
-            state = await asyncio.to_thread(channels.node.balances_and_status, cid)
-            if state["status"] == "open":
-                await channels.node.close(cid)
-                closed.append(cid)
-        return {"closing": closed}
-
-    app.include_router(router)
+    app.include_router(router, dependencies=[provide("machine_channels", holder)])

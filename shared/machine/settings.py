@@ -61,6 +61,11 @@ class MachineSettings(RateLimitSettings):
     data_dir: Path = Field(Path("data"))
     database_url: str | None = Field(None, description="default: sqlite under DATA_DIR")
     machine_token: SecretStr | None = Field(None, description="bearer for machine-to-machine")
+    # With no MACHINE_TOKEN the guarded routes (energy orders, /channel/close,
+    # /source/goodbye) are off unless this says open (shared/auth.py's one rule).
+    machine_open: bool = Field(
+        False, description="open the MACHINE_TOKEN routes to anyone while no token is set"
+    )
     cors_origins: str = Field("*", description="comma-separated origins for browsers, or *")
     min_weight_magnitude: int = Field(9, ge=1, le=243)
     security: int = Field(2, ge=1, le=3)
