@@ -61,6 +61,7 @@ class LockReader:
         assert self.url is not None
         try:
             headers = {}
+            token: str | None = None
             if account:
                 token = self._token or await self._renew(client, None)
                 if token is None:
@@ -68,7 +69,7 @@ class LockReader:
                 headers["Authorization"] = f"Bearer {token}"
             reply = await client.get(self.url + path, headers=headers)
             if reply.status_code == 401 and account:  # expired, or the lock's data was reset
-                token = await self._renew(client, headers["Authorization"][7:])
+                token = await self._renew(client, token)
                 if token is None:
                     return None
                 headers["Authorization"] = f"Bearer {token}"

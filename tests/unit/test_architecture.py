@@ -37,11 +37,7 @@ ROUTE_DECORATORS = {
 }
 
 #: Modules still allowed routes in a function body, each with the reason; empty is the goal.
-NESTED_ROUTES_ALLOWED: dict[str, str] = {
-    # TEMPORARY (issue 21): the dashboard's routes are being moved by another change; drop
-    # this entry when it lands.
-    "services/dashboard/app.py": "issue 21, the dashboard's own change",
-}
+NESTED_ROUTES_ALLOWED: dict[str, str] = {}
 
 #: The one module that parses bearer tokens (shared/auth.py), and the lock's HTTP Basic
 #: parser: ``Authorization: Basic`` (user name and password, RFC 7617) is not a bearer
