@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_args
 
-from pydantic import AfterValidator, BeforeValidator, SecretStr, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings
 
 from shared.iota.trinary import is_trytes
@@ -31,6 +31,7 @@ __all__ = [
     "DatabaseUrl",
     "Ed25519Key",
     "LogLevel",
+    "NodeSettings",
     "Seed",
     "SettingsError",
     "describe_errors",
@@ -213,3 +214,16 @@ AdminPassword = Annotated[SecretStr | None, AfterValidator(check_admin_password)
 #: DATABASE_URL and the like (None or empty: the service's default file), kept secret
 #: because a PostgreSQL URL carries its password.
 DatabaseUrl = Annotated[SecretStr | None, AfterValidator(check_database_url)]
+
+
+class NodeSettings(BaseSettings):
+    """HOST, SEED and the IOTA node: what every service with a wallet of its own reads (the
+    grid, the energy services, the machines)."""
+
+    host: str = Field("0.0.0.0", description="interface to listen on")
+    seed: Seed = Field(description="81-tryte IOTA seed of the service's wallet")
+    iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
+    iota_node_timeout: float = Field(
+        15.0, gt=0, le=600, description="seconds one IOTA node call may wait for an answer"
+    )
+    iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")

@@ -10,7 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from shared.db import sqlite_url
 from shared.ratelimit import RateLimitSettings
-from shared.settings import LogLevel, Seed
+from shared.settings import LogLevel, NodeSettings
 
 __all__ = ["MAX_ITEM_BYTES", "GridSettings"]
 
@@ -18,20 +18,13 @@ __all__ = ["MAX_ITEM_BYTES", "GridSettings"]
 MAX_ITEM_BYTES = 1024 * 1024
 
 
-class GridSettings(RateLimitSettings):
+class GridSettings(RateLimitSettings, NodeSettings):
     """The grid's configuration; a bad value stops the service at start, naming it."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     port: int = Field(4000, ge=1, le=65535, description="HTTP port (the original's 4000)")
-    host: str = Field("0.0.0.0", description="interface to listen on")
     name: str = Field("grid", min_length=1, max_length=64, pattern=r"^[\w .-]+$")
-    seed: Seed = Field(description="81-tryte seed of the grid's wallet")
-    iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
-    iota_node_timeout: float = Field(
-        15.0, gt=0, le=600, description="seconds one IOTA node call may wait for an answer"
-    )
-    iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")
     data_dir: Path = Field(Path("data/grid"))
     database_url: SecretStr | None = Field(None, description="default: sqlite under DATA_DIR")
     slice_seconds: float = Field(30.0, ge=0.5, le=86400, description="slice length (s)")

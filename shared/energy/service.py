@@ -23,7 +23,7 @@ from shared.books import BooksSource, books_router
 from shared.health import Health, node_probe, service_router
 from shared.machine.settings import slug
 from shared.ratelimit import RateLimitSettings
-from shared.settings import DatabaseUrl, LogLevel, Seed
+from shared.settings import DatabaseUrl, LogLevel, NodeSettings
 from shared.tasks import Supervisor
 
 __all__ = [
@@ -39,17 +39,13 @@ __all__ = [
 log = logging.getLogger("energy.service")
 
 
-class EnergyServiceSettings(RateLimitSettings):
+class EnergyServiceSettings(RateLimitSettings, NodeSettings):
     """PORT, NAME, SEED, node, storage and slices: what every energy service reads."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     port: int = Field(3010, ge=1, le=65535, description="HTTP port")
-    host: str = Field("0.0.0.0", description="interface to listen on")
     name: str = Field("energy", min_length=1, max_length=64, pattern=r"^[\w .-]+$")
-    seed: Seed = Field(description="81-tryte IOTA seed of the service's wallet")
-    iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
-    iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")
     data_dir: Path = Field(Path("data"))
     database_url: DatabaseUrl = Field(None, description="default: sqlite under DATA_DIR")
     grid_url: str | None = Field(None, pattern=r"^https?://", description="grid to register with")
@@ -62,9 +58,6 @@ class EnergyServiceSettings(RateLimitSettings):
     depth: int = Field(3, ge=1, le=15)
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
     balance_seconds: float = Field(2.0, gt=0, le=600, description="balance refresh interval")
-    iota_node_timeout: float = Field(
-        15.0, gt=0, le=600, description="seconds one IOTA node call may wait for an answer"
-    )
     log_level: LogLevel = Field("INFO")
 
     def resolved_database_url(self) -> str:

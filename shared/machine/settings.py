@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.ratelimit import RateLimitSettings
-from shared.settings import Ed25519Key, LogLevel, Seed
+from shared.settings import Ed25519Key, LogLevel, NodeSettings
 
 __all__ = ["NAME_PATTERN", "MachineSettings", "slug"]
 
@@ -24,20 +24,13 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "machine"
 
 
-class MachineSettings(RateLimitSettings):
+class MachineSettings(RateLimitSettings, NodeSettings):
     """PORT, NAME, SEED as in seed 000, plus the node, timings, storage and access control."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     port: int = Field(3000, ge=1, le=65535, description="HTTP + Socket.IO port")
-    host: str = Field("0.0.0.0", description="interface to listen on")
     name: str = Field("machine", min_length=1, max_length=64, pattern=NAME_PATTERN)
-    seed: Seed = Field(description="81-tryte IOTA seed of the machine's wallet")
-    iota_node_url: str = Field("http://localhost:14265", pattern=r"^https?://")
-    iota_node_timeout: float = Field(
-        15.0, gt=0, le=600, description="seconds one IOTA node call may wait for an answer"
-    )
-    iota_zmq_url: str = Field("tcp://localhost:5556", pattern=r"^(tcp|ipc)://")
     price: int = Field(100, gt=0, description="price of one order in iota")
     work_seconds: float = Field(5.0, ge=0, le=3600)
     order_timeout: float = Field(300.0, gt=0, le=86400)
