@@ -31,6 +31,7 @@ from services.fleet.config import FleetPlan, HostedSettings
 from services.fleet.feed import FeedHub
 from shared.energy.source import EnergySourceSettings
 from shared.health import Probe, node_probe
+from shared.machine.app import default_wallet
 from shared.machine.provider_link import HttpProviderLink
 from shared.machine.settings import MachineSettings
 from shared.machine.watcher import FeedFactory
@@ -95,17 +96,8 @@ class Fleet:
     # ---- building the machines -----------------------------------------------------------
 
     def _wallet(self, settings: MachineSettings, database_url: str) -> Any:
-        from shared.iota.wallet import Wallet
-
-        return Wallet(
-            settings.seed.get_secret_value(),
-            settings.iota_node_url,
-            database_url,
-            security=settings.security,
-            depth=settings.depth,
-            min_weight_magnitude=settings.min_weight_magnitude,
-            adapter=self._adapter,
-        )
+        # The fleet's one node adapter (its request timeout is the adapter's).
+        return default_wallet(settings, database_url, adapter=self._adapter)
 
     async def _node_check(self) -> str | None:
         """Every machine's devnet probe reads the fleet's one probe of the node."""

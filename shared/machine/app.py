@@ -53,7 +53,9 @@ def default_node_check(settings: MachineSettings) -> NodeCheck:
     return node_probe(settings.iota_node_url)
 
 
-def default_wallet(settings: MachineSettings, database_url: str) -> WalletLike:
+def default_wallet(settings: MachineSettings, database_url: str, **options: Any) -> WalletLike:
+    """The machine's wallet (SEED, SECURITY, DEPTH, MIN_WEIGHT_MAGNITUDE); ``options`` go
+    to Wallet (a fleet's shared node ``adapter``)."""
     from shared.iota.wallet import Wallet
 
     return Wallet(
@@ -64,6 +66,7 @@ def default_wallet(settings: MachineSettings, database_url: str) -> WalletLike:
         depth=settings.depth,
         min_weight_magnitude=settings.min_weight_magnitude,
         request_timeout=settings.iota_node_timeout,
+        **options,
     )
 
 
