@@ -109,3 +109,23 @@ def test_the_postgres_overlay_gives_every_stateful_service_its_own_database() ->
         used.add(url.rsplit("/", 1)[1])
     assert used == databases and len(used) == len(POSTGRES["services"]) - 1
     assert "postgres_password" in GENERATED
+
+
+def _with_defaults(value: str) -> str:
+    """A compose value as a fresh clone starts it: every ``${NAME:-default}`` its default."""
+    return re.sub(r"\$\{[A-Za-z0-9_]+:-([^}]*)\}", r"\1", value)
+
+
+def test_the_demo_lock_tools_are_valid_tools_and_robot_1_rents_a_paid_one() -> None:
+    from pydantic import TypeAdapter
+
+    from services.lock.schemas import ToolIn
+
+    lock = BASE["services"]["lock"]["environment"]
+    tools = TypeAdapter(list[ToolIn]).validate_json(_with_defaults(lock["LOCK_TOOLS"]))
+    robot = BASE["services"]["robot-1"]["environment"]
+    rented = tools[int(_with_defaults(robot["RENT_TOOL_ID"])) - 1]  # ids in the list's order
+    assert rented.pricing == "paid" and rented.price_per_minute >= 1
+    assert robot["RENT_TOOL_URL"] == "http://lock:8080"
+    # the e2e lock test registers its own tool on lock 0 of the device: never the same lock
+    assert all(tool.lock_index != 0 for tool in tools)
