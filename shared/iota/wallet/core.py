@@ -32,6 +32,9 @@ from shared.iota.wallet.common import (
 from shared.iota.wallet.tables import STORE, WalletAddress, WalletSend, seed_fingerprint
 from shared.migrations import upgrade
 
+# Whether this process loaded the hashing kernels already (WalletCore.warm_up).
+_warmed_up = False
+
 
 class WalletCore:
     """A wallet's identity, node client, database and lock (see the module docstring)."""
@@ -88,8 +91,14 @@ class WalletCore:
         Services call it from their lifespan (in a thread) so the first order
         does not. It derives a throwaway key of an all-9 seed, never this wallet's.
         """
+        global _warmed_up
+        if _warmed_up:
+            # Once is enough: the kernels stay loaded. A fleet starts hundreds of wallets
+            # in one process (issue 22), each warm-up ~40 ms of hashing.
+            return
         address_of("9" * 81, 0, 1)
         curl_hash(np.zeros(TRANSACTION_TRYTES * 3, dtype=np.int8))
+        _warmed_up = True
 
     def close(self) -> None:
         """Release the database connections (only those this wallet's engine owns)."""
