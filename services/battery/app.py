@@ -54,7 +54,7 @@ class Battery:
         self.settings = settings
         self.party = Party(settings, role=SELLER_AND_BUYER, kind="battery")
         self.buyer = Buyer(self.party, settings)
-        self.seller = Seller(self.party, price=lambda: settings.asking_price(self.price))
+        self.seller = Seller(self.party, price=lambda _period: settings.asking_price(self.price))
         self.price: float | None = None  # the grid's price signal (None: not known yet)
         self.received: int = 0  # confirmed payouts at its offer addresses
         self._income_at: dict[str, int] = {}

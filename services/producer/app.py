@@ -20,7 +20,7 @@ __all__ = ["STORE", "create_app"]
 
 def create_app(settings: ProducerSettings, *, wallet: Any = None) -> FastAPI:
     party = Party(settings, role=SELLER, kind="producer")
-    seller = Seller(party, price=lambda: settings.producer_price)
+    seller = Seller(party, price=settings.price_for)
     sources = Sources(party)
 
     def publish_due() -> int:

@@ -8,7 +8,7 @@ roles (:mod:`shared.energy.seller`, :mod:`shared.energy.buyer`) are built on a p
 add their tasks, routes and ``GET /channel`` fields; a service shell composes them::
 
     party = Party(settings, role=SELLER, kind="producer")
-    seller = Seller(party, price=lambda: settings.producer_price)
+    seller = Seller(party, price=settings.price_for)
     app = party_app(party, title=..., description=..., tasks=[...],
                     routers=[seller_router], roles={"seller": seller})
 

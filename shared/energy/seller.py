@@ -15,12 +15,15 @@ database made before the kit upgrades unchanged.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlalchemy import BigInteger, Float, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -28,6 +31,7 @@ from shared.db import run_db
 from shared.energy.messages import EnergyMessage, ProducerOutput
 from shared.energy.models import EnergyBase
 from shared.energy.service import EnergyServiceSettings
+from shared.energy.simulation import SimClock
 from shared.energy.slices import Slice
 from shared.migrations import Store, upgrade
 
@@ -35,8 +39,10 @@ if TYPE_CHECKING:
     from shared.energy.party import Party
 
 __all__ = [
+    "MAX_PRICE",
     "STORE",
     "Offer",
+    "PriceSchedule",
     "ProducerSlice",
     "Seller",
     "SellerDep",
@@ -51,12 +57,75 @@ log = logging.getLogger("energy.seller")
 Offer = Callable[[Session, Slice], tuple[float, int]]
 
 
+#: The most tokens per kWh a seller may ask (PRODUCER_PRICE and every scheduled price).
+MAX_PRICE = 10**12
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSchedule:
+    """A day profile of asking prices: ``(hour, price)`` steps, each price holding from its
+    simulated hour of day until the next step's, the last one wrapping past midnight to the
+    first. Written ``"<hour>:<price>,..."``, e.g. ``"0:20,6:100,17:250,21:100"``: 20 from
+    midnight, 100 from 06:00, 250 for the evening peak from 17:00, 100 from 21:00."""
+
+    steps: tuple[tuple[float, int], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> PriceSchedule:
+        """ValueError naming the step that is wrong."""
+        steps: list[tuple[float, int]] = []
+        for item in (part.strip() for part in text.split(",")):
+            if not item:
+                continue
+            hour_text, colon, price_text = item.partition(":")
+            try:
+                if not colon:
+                    raise ValueError
+                hour, price = float(hour_text), int(price_text)
+            except ValueError:
+                raise ValueError(f"{item!r}: use <hour>:<price>, e.g. 17:250") from None
+            if not (math.isfinite(hour) and 0 <= hour < 24):
+                raise ValueError(f"{item!r}: the hour must be from 0 to below 24")
+            if not 0 <= price <= MAX_PRICE:
+                raise ValueError(f"{item!r}: the price must be from 0 to {MAX_PRICE}")
+            if steps and hour <= steps[-1][0]:
+                raise ValueError(f"{item!r}: the hours must increase")
+            steps.append((hour, price))
+        if not steps:
+            raise ValueError("give at least one <hour>:<price>")
+        return cls(tuple(steps))
+
+    def price_at(self, hour: float) -> int:
+        """The price at ``hour`` of the day (0 <= hour < 24)."""
+        price = self.steps[-1][1]  # before the first step: the last one, from the day before
+        for start, step_price in self.steps:
+            if start > hour:
+                break
+            price = step_price
+        return price
+
+
+@lru_cache(maxsize=4)
+def _schedule(text: str) -> PriceSchedule:
+    return PriceSchedule.parse(text)
+
+
 class SellerSettings(EnergyServiceSettings):
-    """EnergyServiceSettings plus the seller's price and aggregation delay."""
+    """EnergyServiceSettings plus the seller's price (fixed, or by the hour of the simulated
+    day) and aggregation delay."""
 
     producer_price: int = Field(
-        10, ge=0, le=10**12, description="asking price in IOTA tokens per kWh (producerPrice)"
+        10, ge=0, le=MAX_PRICE, description="asking price in IOTA tokens per kWh (producerPrice)"
     )
+    producer_price_schedule: str = Field(
+        "",
+        description="a day profile of asking prices, '<hour>:<price>,...'; replaces "
+        "PRODUCER_PRICE when set",
+    )
+    # The simulated day the schedule's hours are in: the sources' and households' clock
+    # (shared/energy/simulation.py), so the evening peak in price meets theirs in load.
+    time_scale: float = Field(1.0, gt=0, le=100_000, description="simulated seconds per second")
+    sim_start_hour: float = Field(0.0, ge=0, lt=24, description="simulated hour at epoch 0")
     settle_seconds: float | None = Field(
         None,
         ge=0,
@@ -64,9 +133,24 @@ class SellerSettings(EnergyServiceSettings):
         description="wait this long after a slice ends for its sources (default: half a slice)",
     )
 
+    @field_validator("producer_price_schedule")
+    @classmethod
+    def _check_schedule(cls, value: str) -> str:
+        if value.strip():
+            _schedule(value)
+        return value.strip()
+
     def settle_ms(self) -> int:
         seconds = self.slice_seconds / 2 if self.settle_seconds is None else self.settle_seconds
         return round(seconds * 1000)
+
+    def price_for(self, period: Slice) -> int:
+        """The asking price of ``period``: the schedule's at the simulated hour the slice
+        starts (PRODUCER_PRICE without a schedule)."""
+        if not self.producer_price_schedule:
+            return self.producer_price
+        hour = SimClock(self.time_scale, self.sim_start_hour).hour_of_day(period.start)
+        return _schedule(self.producer_price_schedule).price_at(hour)
 
 
 class ProducerSlice(EnergyBase):
@@ -96,7 +180,7 @@ STORE = Store(
 class Seller:
     """The seller role of ``party`` (see the module docstring)."""
 
-    def __init__(self, party: Party, price: Callable[[], int]) -> None:
+    def __init__(self, party: Party, price: Callable[[Slice], int]) -> None:
         self.party = party
         self.sessions = party.sessions
         upgrade(party.engine, STORE)  # the role's own tables, in the party's database
@@ -110,7 +194,7 @@ class Seller:
         self, session: Session, period: Slice, address: str, kwh: float, readings: int
     ) -> ProducerOutput:
         """Record and return the slice's offer (in the transaction that publishes it)."""
-        price = self.price()
+        price = self.price(period)
         output = round(float(kwh), 6)
         session.add(
             ProducerSlice(

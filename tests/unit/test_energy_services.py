@@ -21,6 +21,11 @@ GOOD = SECRET_LOOKING + "9"
         ("producer", {}, "SEED"),
         ("producer", {"SEED": SECRET_LOOKING + "!"}, "SEED"),
         ("producer", {"SEED": GOOD, "PRODUCER_PRICE": "-1"}, "PRODUCER_PRICE"),
+        (
+            "producer",
+            {"SEED": GOOD, "PRODUCER_PRICE_SCHEDULE": "6:10,25:5"},
+            "PRODUCER_PRICE_SCHEDULE",
+        ),
         ("producer", {"SEED": GOOD, "FAULT_PAUSE": "producer.nowhere:1"}, "FAULT_PAUSE"),
         ("producer", {"SEED": GOOD, "GRID_URL": "grid:4000"}, "GRID_URL"),
         ("consumer", {"SEED": GOOD, "PROFILE": "factory"}, "PROFILE"),

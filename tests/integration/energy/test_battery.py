@@ -3,11 +3,12 @@
 slices it priced dear, pays the grid's requests and is paid by the grid on the devnet, and
 every service's books equal its wallet.
 
-The producer has no sources (it quotes 0 kWh at PRODUCER_PRICE every slice), so a slice's
-price is the mean of the quotes while nobody delivers: 2 and the battery's 20 make 11,
-below the battery's BUY_BELOW of 15; the producer restarted at 100 makes 60, above its
-SELL_ABOVE of 20, and a slice the battery sells in is priced at its asking price (the going
-price)."""
+Nothing but the producer's price schedule (PRODUCER_PRICE_SCHEDULE, docs/producer.md) moves
+the price: a simulated day of 24 four-second slices, 2 tokens per kWh from midnight and 100
+from noon. The producer has no sources (it quotes 0 kWh every slice), so a slice's price
+is the mean of the quotes while nobody delivers: 2 and the battery's 20 make 11, below the
+battery's BUY_BELOW of 15; 100 and 20 make 60, above its SELL_ABOVE of 20, and a slice the
+battery sells in is priced at its asking price (the going price). The test only watches."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 HTTP = httpx.Client(timeout=120)
 SLICE = 4
+# A simulated day of 24 slices (one simulated hour each): cheap from midnight, dear from noon.
+TIME_SCALE = 3600 / SLICE
+SCHEDULE = "0:2,12:100"
 BUY_BELOW, SELL_ABOVE = 15, 20
 T = TypeVar("T")
 
@@ -74,7 +78,9 @@ def economy(tmp_path: Path) -> Iterator[dict[str, Any]]:
         specs = [spec for spec in specs if spec[0] not in ("wind", "solar")]
         grid_env = next(env for module, env, _ in specs if module == "grid")
         producer_env = next(env for module, env, _ in specs if module == "producer")
-        producer_env["PRODUCER_PRICE"] = "2"
+        producer_env["PRODUCER_PRICE_SCHEDULE"] = SCHEDULE
+        producer_env["TIME_SCALE"] = str(TIME_SCALE)
+        producer_env["SIM_START_HOUR"] = "0"
         battery_env = machine_env(
             devnet,
             "battery",
@@ -118,6 +124,12 @@ def _priced(grid: ServiceProcess, rows: list[dict[str, Any]]) -> dict[int, float
     return prices if all(row["startTime"] in prices for row in rows) else None
 
 
+def scheduled_price(start_ms: int) -> int:
+    """SCHEDULE's price of the slice starting at ``start_ms`` (simulated hour at epoch 0: 0)."""
+    hour = (start_ms / 1000 * TIME_SCALE) % 86_400 / 3600
+    return 2 if hour < 12 else 100
+
+
 def test_the_battery_buys_cheap_sells_dear_and_its_books_equal_its_wallet(
     economy: dict[str, Any],
 ) -> None:
@@ -145,10 +157,7 @@ def test_the_battery_buys_cheap_sells_dear_and_its_books_equal_its_wallet(
     payments = HTTP.get(battery.url + "/payments?limit=500").json()
     assert any(r["state"] in ("sent", "confirmed") for r in payments["requests"])
 
-    # -- dear slices: the producer asks 100, the battery discharges and is paid -------------
-    producer.stop()
-    producer.env["PRODUCER_PRICE"] = "100"
-    producer.start(timeout=600)
+    # -- dear slices: the schedule turns to 100, the battery discharges and is paid ---------
     status = wait_for(
         "the battery to sell and be paid",
         lambda: (s := _status(battery))["sold"] > 0 and s["received"] > 0 and s,
@@ -159,6 +168,11 @@ def test_the_battery_buys_cheap_sells_dear_and_its_books_equal_its_wallet(
     assert sold and all(s["output"] <= 1 for s in sold)
     prices = wait_for("the grid to price the slices it sold in", lambda: _priced(grid, sold))
     assert any(prices[s["startTime"]] > SELL_ABOVE for s in sold), (sold, prices)
+    # it bought before it sold (it started empty), and the producer asked by the schedule
+    assert min(u["startTime"] for u in bought) < min(s["startTime"] for s in sold)
+    quoted = HTTP.get(producer.url + "/slices?limit=500").json()["slices"]
+    assert {q["producerPrice"] for q in quoted} == {2, 100}, quoted
+    assert all(q["producerPrice"] == scheduled_price(q["startTime"]) for q in quoted), quoted
     assert 0 <= status["stateOfCharge"] <= 3
     assert status["stateOfCharge"] == pytest.approx(status["bought"] - status["sold"], abs=1e-6)
     assert status["profit"] == status["received"] - status["paid"]
