@@ -94,6 +94,12 @@ class MachineSettings(RateLimitSettings, NodeSettings):
             raise ValueError("must be at least 16 characters (or unset)")
         return value if value is not None and value.get_secret_value() else None
 
+    @field_validator("rent_tool_url", "rent_tool_id", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # compose passes ${ROBOT1_RENT_TOOL_ID:-} as "" when the user set nothing: not renting
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _rent_names_url_and_tool(self) -> MachineSettings:
         if (self.rent_tool_url is None) != (self.rent_tool_id is None):

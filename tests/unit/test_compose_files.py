@@ -116,16 +116,18 @@ def _with_defaults(value: str) -> str:
     return re.sub(r"\$\{[A-Za-z0-9_]+:-([^}]*)\}", r"\1", value)
 
 
-def test_the_demo_lock_tools_are_valid_tools_and_robot_1_rents_a_paid_one() -> None:
+def test_the_demo_lock_tools_are_valid_and_robot_1_can_rent_the_paid_one() -> None:
     from pydantic import TypeAdapter
 
     from services.lock.schemas import ToolIn
 
     lock = BASE["services"]["lock"]["environment"]
     tools = TypeAdapter(list[ToolIn]).validate_json(_with_defaults(lock["LOCK_TOOLS"]))
+    # docs/robot.md: ROBOT1_RENT_TOOL_URL=http://lock:8080 ROBOT1_RENT_TOOL_ID=1 rents tool 1
+    assert tools[0].pricing == "paid" and tools[0].price_per_minute >= 1
     robot = BASE["services"]["robot-1"]["environment"]
-    rented = tools[int(_with_defaults(robot["RENT_TOOL_ID"])) - 1]  # ids in the list's order
-    assert rented.pricing == "paid" and rented.price_per_minute >= 1
-    assert robot["RENT_TOOL_URL"] == "http://lock:8080"
+    assert robot["RENT_TOOL_URL"] == "${ROBOT1_RENT_TOOL_URL:-}"
+    assert robot["RENT_TOOL_ID"] == "${ROBOT1_RENT_TOOL_ID:-}"
+    assert robot["CHANNEL_PUBLIC_URL"] == "http://robot-1:3000"
     # the e2e lock test registers its own tool on lock 0 of the device: never the same lock
     assert all(tool.lock_index != 0 for tool in tools)
