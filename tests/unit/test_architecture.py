@@ -222,3 +222,15 @@ def test_authorization_reads_are_found(source: str) -> None:
 def test_sending_a_bearer_token_is_not_reading_one() -> None:
     source = 'httpx.post(url, headers={"Authorization": f"Bearer {token}"})'
     assert not list(authorization_reads(ast.parse(source)))
+
+
+MAX_LINES = 600  # issue 21: a module a reader can hold in their head
+
+
+def test_no_production_module_is_over_600_lines() -> None:
+    long = {
+        _name(path): lines
+        for path in _modules()
+        if (lines := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert long == {}, f"split these modules (lines): {long}"
