@@ -52,6 +52,7 @@ class MachinePlan:
     provider_share: float = 0.1
     producer: str | None = None  # wind and solar: the producer machine they feed
     sim_seed: int = 0  # energy models: SIM_SEED
+    fleet: bool = False  # hosted with its group in one fleet process (fleets.py)
     # the service's own behaviour settings (environment variable -> value)
     settings: dict[str, str] = field(default_factory=dict)
 
@@ -175,6 +176,7 @@ def _provider_machines(
                 producer=pool[(n - 1) % len(pool)].name if pool else None,
                 sim_seed=_model_seed(seed, name),
                 settings={"CAPACITY_KW": setting_value(spec.capacity)},
+                fleet=spec.fleet,
             )
         )
     return machines
@@ -239,6 +241,7 @@ def _robot_machines(spec: RobotSpec, providers: dict[str, list[MachinePlan]]) ->
             provider=pool[(n - 1) % len(pool)].name,
             payment=spec.payment,
             provider_share=spec.provider_share,
+            fleet=spec.fleet,
         )
         for n in range(1, spec.count + 1)
     ]

@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from services.scenario.energy import (
     wait_quiet_grid,
     wait_settled,
 )
+from services.scenario.fleets import Fleet, fleet_groups
 from services.scenario.plan import Arrival, MachinePlan, Plan, make_plan
 from services.scenario.schema import Scenario
 from shared.economy import EconomyAudit, wait_balanced
@@ -71,8 +72,15 @@ class Event:
 @dataclass
 class Service:
     plan: MachinePlan
-    url: str
+    url: str  # the machine's REST base (a fleet's machine: <fleet>/m/<name>)
     process: ManagedProcess
+    process_name: str = ""  # the process's label in the samples (a fleet: fleet:<group>)
+    socket_url: str = ""  # where its Socket.IO server listens, and its path there
+    socket_path: str = "sockets"
+
+    def __post_init__(self) -> None:
+        self.process_name = self.process_name or self.plan.name
+        self.socket_url = self.socket_url or self.url
 
 
 @dataclass
@@ -128,6 +136,7 @@ class ScenarioRun:
         self.machine_token = secrets.token_hex(16)
         self.devnet: ManagedProcess | None = None
         self.devnet_url = ""
+        self.fleets: dict[str, Fleet] = {}
 
     # -- clock and records ------------------------------------------------------
 
@@ -254,6 +263,31 @@ class ScenarioRun:
         process.start(ready, timeout=self.start_timeout)
         return service
 
+    def _start_fleet(self, fleet: Fleet) -> None:
+        env = {
+            "FLEET_SEED": _seed(),
+            "IOTA_NODE_URL": self.devnet_url,
+            "IOTA_ZMQ_URL": self.zmq_url,
+            "MIN_WEIGHT_MAGNITUDE": str(self.scenario.clock.mwm),
+            "MACHINE_TOKEN": self.machine_token,
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_PER_SECOND": "1000",
+            "RATE_LIMIT_BURST": "2000",
+        }
+        process = fleet.process(self.folder, env, self.scenario.clock.time_scale, self.urls)
+        label = f"fleet:{fleet.group}"
+        with self._lock:  # stop() reaches them even if the fleet never starts
+            for machine in fleet.machines:
+                self.services[machine.name] = Service(
+                    machine,
+                    fleet.urls[machine.name],
+                    process,
+                    process_name=label,
+                    socket_url=fleet.base_url,
+                    socket_path=f"m/{fleet.slugs[machine.name]}/socket.io",
+                )
+        process.start(fleet.ready, timeout=self.start_timeout)
+
     def start(self) -> float:
         """Start the devnet and every machine; the seconds it took."""
         began = time.monotonic()
@@ -268,6 +302,11 @@ class ScenarioRun:
             m.name: f"http://127.0.0.1:{port}"
             for m, port in zip(self.plan.machines, sorted(ports), strict=True)
         }
+        # A fleet group is one process on its first machine's port; each machine is
+        # served under /m/<name> there (services/fleet, docs/fleet.md).
+        self.fleets = fleet_groups(self.plan.machines, self.urls)
+        for fleet in self.fleets.values():
+            self.urls.update(fleet.urls)
         if self.plan.slices or self.scenario.has_grid():
             # the energy clock starts at the next slice boundary (slice k, same kWh, any run)
             now = int(time.time() * 1000)
@@ -275,15 +314,21 @@ class ScenarioRun:
         # Providers first (a robot's settings name its provider's URL), each wave in
         # parallel: a machine spends its start-up importing and waiting for the node.
         for wave in (self.plan.providers(), self.plan.robots()):
-            with ThreadPoolExecutor(min(16, max(1, len(wave)))) as starter:
-                for future in [starter.submit(self._start_machine, m) for m in wave]:
+            alone = [m for m in wave if not m.fleet]
+            fleets = {m.group: self.fleets[m.group] for m in wave if m.fleet}
+            with ThreadPoolExecutor(min(16, max(1, len(alone) + len(fleets)))) as starter:
+                futures: list[Future[Any]] = [starter.submit(self._start_machine, m) for m in alone]
+                futures += [starter.submit(self._start_fleet, f) for f in fleets.values()]
+                for future in futures:
                     future.result()  # the first machine that failed to start stops the run
         return time.monotonic() - began
 
     def stop(self) -> None:
-        for service in reversed(list(self.services.values())):
+        # a fleet's process serves many machines: stopped once
+        processes = {id(s.process): s.process for s in reversed(list(self.services.values()))}
+        for process in processes.values():
             with contextlib.suppress(Exception):
-                service.process.stop(timeout=15)
+                process.stop(timeout=15)
         if self.devnet is not None:
             with contextlib.suppress(Exception):
                 self.devnet.stop(timeout=15)
@@ -314,7 +359,9 @@ class ScenarioRun:
         placed = time.monotonic()
         try:
             client = socketio.SimpleClient()
-            client.connect(robot.url, socketio_path="sockets", transports=["websocket"])
+            client.connect(
+                robot.socket_url, socketio_path=robot.socket_path, transports=["websocket"]
+            )
             try:
                 reply = client.call("order", {"product": "widget"}, timeout=60)
             finally:
@@ -364,7 +411,9 @@ class ScenarioRun:
         row: dict[str, Any] = {"real": round(real, 2), "simulated": round(simulated, 1)}
         with contextlib.suppress(httpx.HTTPError, ValueError):
             row["milestone"] = self._milestone(timeout=5)
-        processes = {"devnet": self.devnet} | {n: s.process for n, s in self.services.items()}
+        processes = {"devnet": self.devnet} | {
+            s.process_name: s.process for s in self.services.values()
+        }
         for name, process in processes.items():
             if process is not None and process.pid is not None:
                 row[f"rss_mb:{name}"], row[f"cpu_s:{name}"] = _proc_usage(process.pid)

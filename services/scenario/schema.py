@@ -104,6 +104,9 @@ class RobotSpec(_Strict):
         "ledger", description="how a robot pays its provider: one transfer per order, or a channel"
     )
     provider_share: float = Field(0.1, ge=0, le=1, description="part of the price paid onward")
+    fleet: bool = Field(
+        False, description="host the group in one process (services/fleet): for large groups"
+    )
 
 
 class ProviderSpec(_Strict):
@@ -122,6 +125,17 @@ class ProviderSpec(_Strict):
     capacity_kw: float | None = Field(
         None, gt=0, le=1e6, description="rated (wind) or peak (solar) kW; default 5 / 4"
     )
+    fleet: bool = Field(
+        False, description="host the group in one process (services/fleet): for large groups"
+    )
+
+    @model_validator(mode="after")
+    def _fleet_sells_orders_only(self) -> ProviderSpec:
+        if self.fleet and self.producer is not None:
+            raise ValueError(
+                "fleet: a source that feeds a producer runs as its own process (no fleet)"
+            )
+        return self
 
     @property
     def group(self) -> str:
