@@ -19,8 +19,6 @@ import socketio
 from pydantic import Field
 
 from shared.energy.source import EnergySourceSettings, SourceKind, attach_source
-from shared.machine.app import create_machine_app
-from shared.machine.processor import MachineConfig
 from shared.machine.settings import NAME_PATTERN, MachineSettings
 
 __all__ = ["SolarSettings", "WindSettings", "create_order_provider", "create_provider_app"]
@@ -57,6 +55,12 @@ def create_order_provider(
     pays, WORK_SECONDS the work it does for one; ``description`` heads its OpenAPI page,
     ``options`` go to :func:`create_machine_app` (a fleet shares the node feed, the node
     probe and the node client through them)."""
+    # Imported here, not at the top: a service's __main__ imports its settings (this module)
+    # before logging is configured, and the machine app imports PyOTA, whose import-time
+    # warning must reach the log in the documented format (shared/service_main.py).
+    from shared.machine.app import create_machine_app
+    from shared.machine.processor import MachineConfig
+
     config = MachineConfig.from_settings(settings, "energy")
     return create_machine_app(
         settings, role="provider", config=config, description=description, **options

@@ -7,15 +7,16 @@ Socket.IO and that pays its energy provider a share of each price (docs/robot.md
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import socketio
 from pydantic import Field
 
-from shared.machine.app import create_machine_app
-from shared.machine.processor import MachineConfig
-from shared.machine.provider_link import HttpProviderLink
 from shared.machine.settings import NAME_PATTERN, MachineSettings
+
+if TYPE_CHECKING:
+    import socketio
+
+    from shared.machine.provider_link import HttpProviderLink
 
 __all__ = ["RobotSettings", "create_robot_app"]
 
@@ -37,6 +38,12 @@ def create_robot_app(
     """The robot's ASGI app. ``provider``: its link to the energy provider (default: one of
     its own on PROVIDER_URL); ``options`` go to :func:`create_machine_app` (a fleet shares
     the node feed, the node probe and the HTTP clients among its machines through them)."""
+    # Imported here: the settings above are imported by __main__ before logging is
+    # configured, and the machine app imports PyOTA (see shared/provider.py).
+    from shared.machine.app import create_machine_app
+    from shared.machine.processor import MachineConfig
+    from shared.machine.provider_link import HttpProviderLink
+
     config = MachineConfig.from_settings(
         settings,
         "product",

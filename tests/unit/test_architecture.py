@@ -234,3 +234,26 @@ def test_no_production_module_is_over_600_lines() -> None:
         if (lines := len(path.read_text().splitlines())) > MAX_LINES
     }
     assert long == {}, f"split these modules (lines): {long}"
+
+
+def test_no_service_settings_module_imports_pyota() -> None:
+    """A service's __main__ imports its settings before logging is configured (shared/
+    service_main.py); PyOTA warns when it is imported, and that warning must come after, in
+    the documented log format (tests/integration/test_log_format.py)."""
+    import subprocess
+    import sys
+
+    modules = sorted(
+        f"services.{path.parent.name}.settings"
+        for path in (ROOT / "services").glob("*/settings.py")
+    )
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "    assert 'iota' not in sys.modules, name + ' imports PyOTA'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
