@@ -16,6 +16,7 @@ import pytest
 
 from services.scenario.plan import make_plan
 from services.scenario.schema import load_scenario
+from tests.integration.scenario.cli import run_scenario
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
 
@@ -29,30 +30,21 @@ def _orders(database: Path) -> dict[str, str]:
 
 def test_small_scenario_runs_and_its_report_matches_the_machines(tmp_path: Path) -> None:
     folder = tmp_path / "run"
-    finished = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "services.scenario",
-            "run",
-            "scenarios/small.yaml",
-            "--duration",
-            "20m",
-            "--out",
-            str(folder),
-            "--drain",
-            "240",
-            # start-up: seconds when quiet, minutes on a loaded 2-core machine
-            "--start-timeout",
-            "600",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    status, output = run_scenario(
+        "run",
+        "scenarios/small.yaml",
+        "--duration",
+        "20m",
+        "--out",
+        str(folder),
+        "--drain",
+        "240",
+        # start-up: seconds when quiet, minutes on a loaded 2-core machine
+        "--start-timeout",
+        "600",
         timeout=1400,
     )
-    output = finished.stdout + finished.stderr
-    assert finished.returncode == 0, output[-4000:]
+    assert status == 0, output[-4000:]
     assert "audit passed" in output
 
     summary = json.loads((folder / "summary.json").read_text())
