@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, Depends, Request
 
+from services.dashboard.deps import HttpDep, SettingsDep
 from services.dashboard.settings import DashboardSettings
 
 __all__ = ["LockReader", "router"]
@@ -82,19 +83,9 @@ class LockReader:
             return None
 
 
-def _settings(request: Request) -> DashboardSettings:
-    settings: DashboardSettings = request.app.state.settings
-    return settings
-
-
 def _reader(request: Request) -> LockReader:
     reader: LockReader = request.app.state.lock_reader
     return reader
-
-
-def _client(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.http
-    return client
 
 
 #: Module-level; the app puts its settings, the LockReader and the HTTP client on app.state.
@@ -103,9 +94,9 @@ router = APIRouter(tags=["access"])
 
 @router.get("/api/access")
 async def access(
-    settings: Annotated[DashboardSettings, Depends(_settings)],
+    settings: SettingsDep,
     reader: Annotated[LockReader, Depends(_reader)],
-    client: Annotated[httpx.AsyncClient, Depends(_client)],
+    client: HttpDep,
 ) -> dict[str, Any]:
     """The Access panel: the lock's tools (pricing, state, holder, active session, income),
     its latest paid sessions and its income; ``up`` false when the lock does not answer."""

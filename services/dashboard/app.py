@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from services.dashboard.access import LockReader
 from services.dashboard.access import router as access_router
 from services.dashboard.collector import Collector
+from services.dashboard.deps import HttpDep, SettingsDep
 from services.dashboard.energy import install_energy_view, plotly_js_path
 from services.dashboard.explorer import router as explorer_router
 from services.dashboard.series import SeriesStore
@@ -83,11 +84,6 @@ class PayRequest(BaseModel):
     value: Annotated[int, Field(gt=0)]
 
 
-def _settings(request: Request) -> DashboardSettings:
-    settings: DashboardSettings = request.app.state.settings
-    return settings
-
-
 def _series(request: Request) -> SeriesStore:
     series: SeriesStore = request.app.state.series
     return series
@@ -98,12 +94,6 @@ def _limiter(request: Request) -> PayLimiter:
     return limiter
 
 
-def _http(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.http
-    return client
-
-
-SettingsDep = Annotated[DashboardSettings, Depends(_settings)]
 SeriesDep = Annotated[SeriesStore, Depends(_series)]
 
 #: The dashboard's own routes, module-level (no route is defined inside a function): what
@@ -205,7 +195,7 @@ async def pay(
     request: Request,
     settings: SettingsDep,
     limiter: Annotated[PayLimiter, Depends(_limiter)],
-    client: Annotated[httpx.AsyncClient, Depends(_http)],
+    client: HttpDep,
 ) -> dict[str, Any]:
     """Pay `value` to `address` from the devnet faucet (the demo's one-click payment)."""
     if body.value > settings.pay_limit:
