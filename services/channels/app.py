@@ -26,7 +26,7 @@ from shared.channels.node import (
     ChannelConfig,
     ChannelNode,
 )
-from shared.channels.router import channel_router, pay_endpoint
+from shared.channels.router import PEER_PREFIX, channel_router, pay_endpoint
 from shared.db import make_engine, sqlite_url
 from shared.health import Health, node_probe, service_router
 from shared.ratelimit import limit_writes
@@ -40,7 +40,6 @@ from shared.web import (
 
 __all__ = ["create_app", "load_key", "serving_app"]
 
-PEER_PREFIX = "/channels/peer"
 MAX_BODY_BYTES = 64 * 1024
 
 

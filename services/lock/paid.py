@@ -42,6 +42,7 @@ from services.lock.db import Checkout, PaidSession, Tool, ToolPayment, utc, utcn
 from services.lock.link import CommandFailed
 from services.lock.views import record
 from shared.channels.node import ChannelConfig, ChannelError, ChannelNode
+from shared.channels.router import PEER_PREFIX
 from shared.channels.store import ReceivedPayment
 from shared.db import make_engine, run_db
 from shared.mqtt.client import MqttError
@@ -52,9 +53,6 @@ if TYPE_CHECKING:
 __all__ = ["PEER_PREFIX", "PaidAccess", "Refused"]
 
 log = logging.getLogger("services.lock.paid")
-
-#: Where the channel router is mounted (the payer's peer URL is ``<public url>`` + this).
-PEER_PREFIX = "/channels/peer"
 
 
 class Refused(Exception):

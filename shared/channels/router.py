@@ -29,7 +29,10 @@ from shared.channels.node import ChannelError, ChannelNode, PaymentRefused
 from shared.db import run_db
 from shared.web import AsciiJSONResponse, provide, provided
 
-__all__ = ["channel_router", "pay_endpoint", "receive_payment", "router"]
+#: Where a node mounts this router: a peer's channel URL is its public URL + this.
+PEER_PREFIX = "/channels/peer"
+
+__all__ = ["PEER_PREFIX", "channel_router", "pay_endpoint", "receive_payment", "router"]
 
 
 class CreateRequest(BaseModel):

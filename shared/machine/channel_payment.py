@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, select
 
 from shared.channels.node import ChannelConfig, ChannelNode, WalletLike
-from shared.channels.router import channel_router
+from shared.channels.router import PEER_PREFIX, channel_router
 from shared.machine.deps import require_machine_token
 from shared.machine.processor import OrderProcessor
 from shared.machine.rental import ToolRental
@@ -40,7 +40,6 @@ __all__ = ["MachineChannels", "channel_key", "mount_channels", "router", "start_
 
 log = logging.getLogger("machine.channels")
 
-PEER_PREFIX = "/channels/peer"
 
 _meta = MetaData()
 energy_payments = Table(

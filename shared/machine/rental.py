@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from shared.channels.core import ChannelError
+from shared.channels.router import PEER_PREFIX
 from shared.iota.wallet import InsufficientFunds, WalletError
 from shared.retry import Backoff, retry_async
 
@@ -46,8 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["Rental", "ToolRental"]
 
 log = logging.getLogger("machine.rental")
-
-PEER_PREFIX = "/channels/peer"
 
 
 @dataclass
