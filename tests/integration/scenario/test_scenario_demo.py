@@ -8,11 +8,7 @@ which is the plan's (the same seed, the same energy per slice)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +18,7 @@ from services.grid import reports
 from services.scenario.plan import make_plan
 from services.scenario.schema import load_scenario
 from shared.db import make_engine, make_sessionmaker, sqlite_url
+from tests.integration.scenario.cli import run_scenario
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(2700)]
 
@@ -36,37 +33,21 @@ def _pairs(database: Path, query: str) -> dict[Any, Any]:
 
 def test_demo_runs_and_its_report_matches_the_services(tmp_path: Path) -> None:
     folder = tmp_path / "run"
-    # its own process group: a run that overstays is stopped with every service it started
-    runner = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "services.scenario",
-            "run",
-            "scenarios/demo.yaml",
-            "--duration",
-            "4h",
-            "--out",
-            str(folder),
-            "--drain",
-            "240",
-            # start-up: seconds when quiet, minutes on a loaded 2-core machine
-            "--start-timeout",
-            "900",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+    status, output = run_scenario(
+        "run",
+        "scenarios/demo.yaml",
+        "--duration",
+        "4h",
+        "--out",
+        str(folder),
+        "--drain",
+        "240",
+        # start-up: seconds when quiet, minutes on a loaded 2-core machine
+        "--start-timeout",
+        "900",
+        timeout=2400,
     )
-    try:
-        output, _ = runner.communicate(timeout=2400)
-    finally:
-        if runner.poll() is None:
-            os.killpg(runner.pid, signal.SIGKILL)
-            runner.wait()
-    assert runner.returncode == 0, output[-6000:]
+    assert status == 0, output[-6000:]
     assert "audit passed" in output
 
     summary = json.loads((folder / "summary.json").read_text())

@@ -6,17 +6,14 @@ equal what the machines themselves recorded in their own databases."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from services.scenario.plan import make_plan
 from services.scenario.schema import load_scenario
+from tests.integration.scenario.cli import run_scenario
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(2700)]
 
@@ -26,36 +23,20 @@ HOURS = 2
 
 def test_town_of_a_hundred_machines_in_fleets(tmp_path: Path) -> None:
     folder = tmp_path / "run"
-    # its own process group: a run that overstays is stopped with every service it started
-    runner = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "services.scenario",
-            "run",
-            "scenarios/town.yaml",
-            "--duration",
-            f"{HOURS}h",
-            "--out",
-            str(folder),
-            "--drain",
-            "300",
-            "--start-timeout",
-            "900",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+    status, output = run_scenario(
+        "run",
+        "scenarios/town.yaml",
+        "--duration",
+        f"{HOURS}h",
+        "--out",
+        str(folder),
+        "--drain",
+        "300",
+        "--start-timeout",
+        "900",
+        timeout=2400,
     )
-    try:
-        output, _ = runner.communicate(timeout=2400)
-    finally:
-        if runner.poll() is None:
-            os.killpg(runner.pid, signal.SIGKILL)
-            runner.wait()
-    assert runner.returncode == 0, output[-6000:]
+    assert status == 0, output[-6000:]
     assert "audit passed" in output
 
     summary = json.loads((folder / "summary.json").read_text())
